@@ -1,0 +1,237 @@
+"""The SQLite archive: articles, their raw pages, sources and crawl runs.
+
+One :class:`Archive` per database file. Writes happen in transactions; the
+database runs in WAL mode so readers (search, Datasette) never block a crawl.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import sqlite3
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import sqlite_utils
+
+DEFAULT_ARCHIVE = Path(__file__).resolve().parent.parent / "data" / "archive.db"
+
+ARTICLE_COLUMNS = {
+    "id": int,
+    "url": str,
+    "source_id": str,
+    "title": str,
+    "text": str,
+    "published_at": str,
+    "published_raw": str,
+    "date_source": str,
+    "modified_at": str,
+    "modified_raw": str,
+    "modified_source": str,
+    "author": str,
+    "language": str,
+    "fetched_at": str,
+    "first_seen_at": str,
+    "content_hash": str,
+    "extractor_version": str,
+}
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["sources"].create(
+        {"id": str, "name": str, "homepage": str, "kind": str, "oblast": str, "hromada": str,
+         "katottg": str, "language": str, "verified": int},
+        pk="id",
+    )
+    db["articles"].create(ARTICLE_COLUMNS, pk="id", foreign_keys=[("source_id", "sources", "id")])
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["source_id", "published_at"])
+    db["articles"].create_index(["content_hash"])
+    db["articles"].create_index(["published_at"])
+    db["raw_pages"].create(
+        {"article_id": int, "fetched_url": str, "fetched_at": str, "http_status": int,
+         "content_type": str, "encoding": str, "html_gz": bytes},
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["runs"].create(
+        {"id": int, "started_at": str, "finished_at": str, "status": str, "sources": str, "args": str},
+        pk="id",
+    )
+    db["run_sources"].create(
+        {"run_id": int, "source_id": str, "pages": int, "articles_new": int, "articles_updated": int,
+         "articles_unchanged": int, "dropped": str, "errors": str, "duration_s": float, "status": str},
+        pk=("run_id", "source_id"),
+        foreign_keys=[("run_id", "runs", "id")],
+    )
+    db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+
+
+MIGRATIONS = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class ArchiveError(RuntimeError):
+    pass
+
+
+def content_hash(title: str | None, text: str) -> str:
+    normalized = " ".join(f"{title or ''}\n{text}".lower().split())
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Archive:
+    def __init__(self, path: Path | str = DEFAULT_ARCHIVE, *, read_only: bool = False):
+        self.path = Path(path)
+        if read_only:
+            if not self.path.exists():
+                raise ArchiveError(f"no archive at {self.path}; run `hromada crawl` or `hromada demo` first")
+            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            self.db = sqlite_utils.Database(connection)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite_utils.Database(self.path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+        self.db.execute("PRAGMA busy_timeout=10000")
+
+    # -- schema -----------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        current = self.schema_version
+        if current > SCHEMA_VERSION:
+            raise ArchiveError(
+                f"{self.path} has schema version {current}, newer than this hromada-news ({SCHEMA_VERSION}); upgrade the tool"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.db.conn:
+                MIGRATIONS[version - 1](self.db)
+                self.db.execute(f"PRAGMA user_version={version}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- sources ----------------------------------------------------------
+    def sync_sources(self, sources: Iterable) -> None:
+        rows = [
+            {"id": s.id, "name": s.name, "homepage": s.homepage, "kind": s.kind, "oblast": s.oblast,
+             "hromada": s.hromada, "katottg": s.katottg, "language": s.language, "verified": int(s.verified)}
+            for s in sources
+        ]
+        with self.db.conn:
+            self.db["sources"].upsert_all(rows, pk="id")
+
+    # -- articles ---------------------------------------------------------
+    def article_by_url(self, url: str) -> dict | None:
+        rows = list(self.db.query("select * from articles where url = ?", [url]))
+        return rows[0] if rows else None
+
+    def article_id_by_hash(self, digest: str) -> int | None:
+        row = self.db.execute("select id from articles where content_hash = ? limit 1", [digest]).fetchone()
+        return row[0] if row else None
+
+    def has_url(self, url: str) -> bool:
+        return self.db.execute("select 1 from articles where url = ?", [url]).fetchone() is not None
+
+    def save_article(self, article: dict, raw_page: dict | None = None) -> str:
+        """Insert or update one article (keyed by canonical ``url``) with its raw page.
+
+        Returns ``new``, ``updated`` or ``unchanged``.
+        """
+        row = {key: article.get(key) for key in ARTICLE_COLUMNS if key != "id"}
+        with self.db.conn:
+            existing = self.db.execute(
+                "select id, content_hash, published_at, extractor_version from articles where url = ?", [row["url"]]
+            ).fetchone()
+            if existing is None:
+                row["first_seen_at"] = row.get("first_seen_at") or row["fetched_at"]
+                article_id = self.db["articles"].insert(row).last_pk
+                outcome = "new"
+            else:
+                article_id = existing[0]
+                if (existing[1], existing[2], existing[3]) == (row["content_hash"], row["published_at"], row["extractor_version"]):
+                    self.db.execute("update articles set fetched_at = ? where id = ?", [row["fetched_at"], article_id])
+                    outcome = "unchanged"
+                else:
+                    row.pop("first_seen_at", None)
+                    self.db["articles"].update(article_id, row)
+                    outcome = "updated"
+            if raw_page is not None:
+                self._save_raw_page(article_id, raw_page)
+        return outcome
+
+    def _save_raw_page(self, article_id: int, raw_page: dict) -> None:
+        self.db["raw_pages"].upsert(
+            {
+                "article_id": article_id,
+                "fetched_url": raw_page["fetched_url"],
+                "fetched_at": raw_page["fetched_at"],
+                "http_status": raw_page.get("http_status"),
+                "content_type": raw_page.get("content_type"),
+                "encoding": raw_page.get("encoding"),
+                "html_gz": gzip.compress(raw_page["body"], compresslevel=6),
+            },
+            pk="article_id",
+        )
+
+    def raw_pages(self) -> Iterator[dict]:
+        """Every stored raw page with its article, decompressed, one at a time."""
+        sql = """select a.id, a.url, a.source_id, a.fetched_at, a.published_at, a.title, a.text,
+                        a.content_hash, r.fetched_url, r.encoding, r.html_gz
+                 from articles a join raw_pages r on r.article_id = a.id order by a.id"""
+        for row in self.db.query(sql):
+            row["html"] = gzip.decompress(row.pop("html_gz"))
+            yield row
+
+    def update_article(self, article_id: int, values: dict) -> None:
+        with self.db.conn:
+            self.db["articles"].update(article_id, values)
+
+    def count_articles(self, source_id: str | None = None) -> int:
+        if source_id is None:
+            return self.db.execute("select count(*) from articles").fetchone()[0]
+        return self.db.execute("select count(*) from articles where source_id = ?", [source_id]).fetchone()[0]
+
+    # -- runs -------------------------------------------------------------
+    def start_run(self, source_ids: list[str], args: dict | None = None, started_at: datetime | None = None) -> int:
+        with self.db.conn:
+            return self.db["runs"].insert(
+                {"started_at": (started_at or now_utc()).isoformat(timespec="seconds"), "status": "running",
+                 "sources": json.dumps(source_ids), "args": json.dumps(args or {}, ensure_ascii=False)}
+            ).last_pk
+
+    def finish_run(self, run_id: int, status: str, per_source: dict[str, dict], finished_at: datetime | None = None) -> None:
+        rows = []
+        for source_id, counts in per_source.items():
+            rows.append({
+                "run_id": run_id, "source_id": source_id,
+                "pages": counts.get("pages", 0),
+                "articles_new": counts.get("new", 0),
+                "articles_updated": counts.get("updated", 0),
+                "articles_unchanged": counts.get("unchanged", 0),
+                "dropped": json.dumps(counts.get("dropped", {}), ensure_ascii=False),
+                "errors": json.dumps(counts.get("errors", {}), ensure_ascii=False),
+                "duration_s": counts.get("duration_s"),
+                "status": counts.get("status", "ok"),
+            })
+        with self.db.conn:
+            self.db["run_sources"].upsert_all(rows, pk=("run_id", "source_id"))
+            self.db["runs"].update(run_id, {"finished_at": (finished_at or now_utc()).isoformat(timespec="seconds"), "status": status})
