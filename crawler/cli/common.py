@@ -1,0 +1,44 @@
+"""Options and output helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.archive import DEFAULT_ARCHIVE, Archive, ArchiveError
+from crawler.registry import DEFAULT_REGISTRY, RegistryError, load_registry
+
+db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_ARCHIVE,
+    show_default=True, help="Archive database file.",
+)
+registry_option = click.option(
+    "--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_REGISTRY,
+    show_default=True, help="Source registry file.",
+)
+
+
+def print_json(data) -> None:
+    """JSON on stdout with Cyrillic kept readable."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def load_sources_or_exit(path: Path, **kwargs):
+    try:
+        return load_registry(path, **kwargs)
+    except RegistryError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def open_archive_or_exit(path: Path, *, read_only: bool = False) -> Archive:
+    try:
+        return Archive(path, read_only=read_only)
+    except ArchiveError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
