@@ -70,7 +70,15 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
 
 
-MIGRATIONS = [_migration_1]
+def _migration_2_search(db: sqlite_utils.Database) -> None:
+    """Lemma search index (see crawler/search.py), its queue and triggers, the articles_browse view."""
+    from crawler.search import create_search_schema, index_articles
+
+    create_search_schema(db.conn)
+    index_articles(db, [row[0] for row in db.execute("select id from articles")])
+
+
+MIGRATIONS = [_migration_1, _migration_2_search]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -144,8 +152,8 @@ class Archive:
         rows = list(self.db.query("select * from articles where url = ?", [url]))
         return rows[0] if rows else None
 
-    def article_id_by_hash(self, digest: str) -> int | None:
-        row = self.db.execute("select id from articles where content_hash = ? limit 1", [digest]).fetchone()
+    def url_by_hash(self, digest: str) -> str | None:
+        row = self.db.execute("select url from articles where content_hash = ? limit 1", [digest]).fetchone()
         return row[0] if row else None
 
     def has_url(self, url: str) -> bool:

@@ -1,33 +1,361 @@
-"""Date normalization (first simple version; to be replaced by the Ukrainian date chain)."""
+"""Publication dates: parse Ukrainian, Russian and English date strings and pick the trustworthy one.
+
+:func:`parse_date` turns one raw string into a timezone-aware datetime. Common
+shapes (ISO 8601, day-first numeric, month names, relative words) are parsed by
+the fast rules below; dateparser is the fallback for whatever they miss.
+Strings without an offset are Kyiv wall-clock time; relative and year-less
+dates resolve against ``now``, the fetch time. Every result is expressed in
+Europe/Kyiv with the offset in force on that day (an explicit offset keeps its
+instant), and implausible dates (before 1995, or after ``now`` + 1 day) are
+rejected.
+
+:func:`resolve_dates` walks the candidates by source, most reliable first.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import dateparser
 
 KYIV = ZoneInfo("Europe/Kyiv")
 DATE_SOURCES = ("jsonld", "meta", "time", "visible", "url", "text")
+RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "date_rules.toml"
+EARLIEST_YEAR = 1995
+FUTURE_TOLERANCE = timedelta(days=1)
+MAX_RAW_LENGTH = 300  # longer strings are text, not a date: parsed by the fast rules only
+
+
+@dataclass(frozen=True)
+class DateRules:
+    months: dict[str, int]
+    relative_days: dict[str, int]
+    just_now: tuple[str, ...]
+    ago_words: tuple[str, ...]
+    ago_units: dict[str, int]
+
+
+@lru_cache(maxsize=1)
+def date_rules() -> DateRules:
+    document = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    months = {form: int(number) for number, forms in document["months"].items() for form in forms}
+    return DateRules(
+        months=months,
+        relative_days=dict(document["relative_days"]),
+        just_now=tuple(document["just_now"]["words"]),
+        ago_words=tuple(document["ago"]["words"]),
+        ago_units=dict(document["ago"]["units"]),
+    )
+
+
+def _alternation(words) -> str:
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    iso: re.Pattern
+    numeric: re.Pattern
+    day_month_name: re.Pattern
+    month_name_day: re.Pattern
+    year_month_name: re.Pattern
+    yearless_numeric: re.Pattern
+    clock: re.Pattern
+    relative_day: re.Pattern
+    ago: re.Pattern
+    just_now: re.Pattern
+    unix: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    rules = date_rules()
+    month = rf"(?P<month_name>{_alternation(rules.months)})\.?"
+    letter = r"[^\W\d_]"
+    return _Patterns(
+        iso=re.compile(
+            r"(?<!\d)(?P<year>(?:19|20)\d\d)(?P<sep>[-/.]?)(?P<month>[01]\d)(?P=sep)(?P<day>[0-3]\d)(?!\d)"
+            r"(?:[T\s]+(?P<hour>[0-2]?\d):(?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d)(?:[.,]\d+)?)?"
+            r"\s*(?P<offset>Z|UTC|GMT|[+-][01]\d(?::?[0-5]\d)?)?)?",
+            re.I,
+        ),
+        numeric=re.compile(
+            r"(?<![\d.])(?P<day>[0-3]?\d)\s?(?P<sep>[./-])\s?(?P<month>[0-3]?\d)\s?(?P=sep)\s?(?P<year>(?:19|20)?\d\d)(?![\d])"
+        ),
+        day_month_name=re.compile(
+            rf"(?<!\d)(?P<day>[0-3]?\d)(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:of\s+)?{month}(?!{letter})"
+            rf"(?:,?\s*(?P<year>(?:19|20)\d\d)(?!\d))?",
+            re.I,
+        ),
+        month_name_day=re.compile(
+            rf"(?<!{letter}){month}\s*(?P<day>[0-3]?\d)(?:st|nd|rd|th)?(?!\d)(?:,?\s*(?P<year>(?:19|20)\d\d)(?!\d))?",
+            re.I,
+        ),
+        year_month_name=re.compile(rf"(?<!\d)(?P<year>(?:19|20)\d\d)\s*{month}\s*(?P<day>[0-3]?\d)(?!\d)", re.I),
+        yearless_numeric=re.compile(r"(?<![\d.:])(?P<day>[0-3]?\d)\.(?P<month>[01]\d)(?![\d:]|\.\d)"),
+        clock=re.compile(
+            r"(?<![\d.:])(?P<hour>[0-2]?\d):(?P<minute>[0-5]\d)(?::(?P<second>[0-5]\d))?(?!\d)\s*(?P<ampm>[ap]\.?m\.?)?",
+            re.I,
+        ),
+        relative_day=re.compile(rf"(?<!{letter})(?P<word>{_alternation(rules.relative_days)})(?!{letter})", re.I),
+        ago=re.compile(
+            rf"(?:(?P<count>\d+)\s*|(?<!{letter}))(?P<unit>{_alternation(rules.ago_units)})\.?\s+(?:{_alternation(rules.ago_words)})(?!{letter})",
+            re.I,
+        ),
+        just_now=re.compile(rf"(?<!{letter})(?:{_alternation(rules.just_now)})(?!{letter})", re.I),
+        unix=re.compile(r"^\s*(?P<seconds>1\d{9})\s*$"),
+    )
 
 
 def parse_date(raw: str, now: datetime | None = None) -> datetime | None:
-    settings = {"TIMEZONE": "Europe/Kyiv", "RETURN_AS_TIMEZONE_AWARE": True, "PREFER_DATES_FROM": "past"}
-    if now is not None:
-        settings["RELATIVE_BASE"] = now.astimezone(KYIV).replace(tzinfo=None)
-    parsed = dateparser.parse(raw, languages=["uk", "ru", "en"], settings=settings)
-    return parsed.astimezone(KYIV) if parsed else None
+    """Parse one date string into an aware Europe/Kyiv datetime, or None.
+
+    ``now`` is the fetch time; relative and year-less dates resolve against
+    it and nothing later than it plus a day is accepted. Without it the
+    current time is used.
+    """
+    if not isinstance(raw, str):
+        return None
+    text = " ".join(raw.replace("\u00a0", " ").split())
+    if not text or not any(char.isalnum() for char in text):
+        return None
+    now = _kyiv_now(now)
+    try:
+        parsed = _parse_fast(text, now)
+        if parsed is None and len(text) <= MAX_RAW_LENGTH:
+            parsed = _parse_with_dateparser(text, now.replace(second=0, microsecond=0))
+    except (ValueError, OverflowError):
+        return None
+    return parsed if parsed is not None and _plausible(parsed, now) else None
+
+
+def find_date_strings(text: str, *, yearless_numeric: bool = False) -> list[str]:
+    """The date-like substrings of free text, in order, each with an adjacent time of day.
+
+    A bare "30.07" is too often something else to count in running text;
+    ``yearless_numeric`` admits it where a date is expected.
+    """
+    patterns = _patterns()
+    shapes = [patterns.iso, patterns.numeric, patterns.year_month_name, patterns.day_month_name,
+              patterns.month_name_day, patterns.ago, patterns.relative_day, patterns.just_now]
+    if yearless_numeric:
+        shapes.append(patterns.yearless_numeric)
+    spans = []
+    for pattern in shapes:
+        spans.extend(match.span() for match in pattern.finditer(text))
+    found = []
+    last_end = -1
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if start < last_end:
+            continue
+        clock = _TRAILING_CLOCK.match(text, end)
+        if clock:
+            end = clock.end()
+        found.append(text[start:end].strip())
+        last_end = end
+    return found
+
+
+_TRAILING_CLOCK = re.compile(r"[\s,.]*(?:р\.|року|г\.|года|о|в|at|[-–—|])?[\s,.]*[0-2]?\d:[0-5]\d(?::[0-5]\d)?(?:\s*[ap]\.?m\.?)?", re.I)
+
+
+def _kyiv_now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(KYIV)
+    if now.tzinfo is None:
+        return now.replace(tzinfo=KYIV)
+    return now.astimezone(KYIV)
+
+
+def _plausible(moment: datetime, now: datetime) -> bool:
+    return moment.year >= EARLIEST_YEAR and moment <= now + FUTURE_TOLERANCE
+
+
+def _parse_fast(text: str, now: datetime) -> datetime | None:
+    for parser in (_parse_unix, _parse_iso, _parse_month_name, _parse_numeric, _parse_relative, _parse_yearless_numeric):
+        parsed = parser(text, now)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _parse_unix(text: str, now: datetime) -> datetime | None:
+    match = _patterns().unix.match(text)
+    if not match:
+        return None
+    return datetime.fromtimestamp(int(match["seconds"]), tz=timezone.utc).astimezone(KYIV)
+
+
+def _parse_iso(text: str, now: datetime) -> datetime | None:
+    match = _patterns().iso.search(text)
+    if not match:
+        return None
+    day = _valid_day(int(match["year"]), int(match["month"]), int(match["day"]))
+    if day is None:
+        return None
+    if match["hour"] is None:
+        return _at(day, _clock_in(text, match.end()))
+    hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"] or 0)
+    if hour > 23:
+        return _at(day, None)
+    offset = _offset(match["offset"])
+    if offset is None:
+        return _at(day, time(hour, minute, second))
+    return datetime.combine(day, time(hour, minute, second), tzinfo=offset).astimezone(KYIV)
+
+
+def _offset(token: str | None) -> timezone | None:
+    if not token:
+        return None
+    if token.upper() in ("Z", "UTC", "GMT"):
+        return timezone.utc
+    digits = token[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if token[0] == "-" else delta)
+
+
+def _parse_month_name(text: str, now: datetime) -> datetime | None:
+    patterns = _patterns()
+    matches = [
+        match
+        for pattern in (patterns.year_month_name, patterns.day_month_name, patterns.month_name_day)
+        if (match := pattern.search(text))
+    ]
+    for match in sorted(matches, key=lambda found: (found["year"] is None, found.start())):
+        month = date_rules().months[match["month_name"].lower()]
+        day_number = int(match["day"])
+        if match["year"] is not None:
+            day = _valid_day(int(match["year"]), month, day_number)
+        else:
+            day = _yearless_day(month, day_number, now)
+        if day is not None:
+            return _at(day, _clock_in(text, 0, exclude=match.span()), now if match["year"] is None else None)
+    return None
+
+
+def _parse_numeric(text: str, now: datetime) -> datetime | None:
+    for match in _patterns().numeric.finditer(text):
+        year = int(match["year"])
+        if year < 100:
+            year += 2000 if year <= now.year % 100 + 1 else 1900
+        first, second = int(match["day"]), int(match["month"])
+        day = _valid_day(year, second, first)
+        if day is None and match["sep"] == "/":
+            day = _valid_day(year, first, second)  # US month-first, only when day-first is impossible
+        if day is not None:
+            return _at(day, _clock_in(text, 0, exclude=match.span()))
+    return None
+
+
+def _parse_yearless_numeric(text: str, now: datetime) -> datetime | None:
+    match = _patterns().yearless_numeric.search(text)
+    if not match:
+        return None
+    day = _yearless_day(int(match["month"]), int(match["day"]), now)
+    if day is None:
+        return None
+    return _at(day, _clock_in(text, 0, exclude=match.span()), now)
+
+
+def _parse_relative(text: str, now: datetime) -> datetime | None:
+    patterns = _patterns()
+    if patterns.just_now.search(text):
+        return now
+    match = patterns.ago.search(text)
+    if match:
+        count = int(match["count"] or 1)
+        return now - timedelta(seconds=count * date_rules().ago_units[match["unit"].lower()])
+    match = patterns.relative_day.search(text)
+    if not match:
+        return None
+    day = now.date() - timedelta(days=date_rules().relative_days[match["word"].lower()])
+    rest = text[: match.start()] + " " + text[match.end():]
+    dated = _parse_month_name(rest, now) or _parse_yearless_numeric(rest, now)
+    if dated is not None:  # "Сьогодні, 30 липня": the explicit date wins
+        return dated
+    return _at(day, _clock_in(text, 0))
+
+
+def _yearless_day(month: int, day_number: int, now: datetime) -> date | None:
+    """A day without a year: this year's, or last year's if that would be in the future."""
+    day = _valid_day(now.year, month, day_number)
+    if day is None or day > now.date():
+        day = _valid_day(now.year - 1, month, day_number)
+    return day
+
+
+def _valid_day(year: int, month: int, day_number: int) -> date | None:
+    try:
+        return date(year, month, day_number)
+    except ValueError:
+        return None
+
+
+def _clock_in(text: str, start: int, exclude: tuple[int, int] | None = None) -> time | None:
+    """The first hh:mm in text (after ``start``, outside ``exclude``), if any."""
+    for match in _patterns().clock.finditer(text, start):
+        if exclude and exclude[0] <= match.start() < exclude[1]:
+            continue
+        hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"] or 0)
+        ampm = (match["ampm"] or "").lower().replace(".", "")
+        if ampm == "pm" and hour < 12:
+            hour += 12
+        elif ampm == "am" and hour == 12:
+            hour = 0
+        if hour <= 23:
+            return time(hour, minute, second)
+    return None
+
+
+def _at(day: date, clock: time | None, now: datetime | None = None) -> datetime:
+    """Kyiv wall-clock time on ``day``; a year-less date's clock must not pass ``now``."""
+    moment = datetime.combine(day, clock or time(0, 0), tzinfo=KYIV)
+    if now is not None and moment > now and day == now.date() and clock is not None:
+        moment = datetime.combine(day, time(0, 0), tzinfo=KYIV)
+    return moment
+
+
+@lru_cache(maxsize=4096)
+def _parse_with_dateparser(text: str, now: datetime) -> datetime | None:
+    import dateparser  # slow import, needed only for strings the fast rules miss
+
+    settings = {
+        "TIMEZONE": "Europe/Kyiv",
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "PREFER_DATES_FROM": "past",
+        "DATE_ORDER": "DMY",
+        "RELATIVE_BASE": now.replace(tzinfo=None),
+        "REQUIRE_PARTS": ["day", "month"],
+    }
+    try:
+        parsed = dateparser.parse(text, languages=["uk", "ru", "en"], settings=settings)
+    except Exception:  # dateparser raises assorted internal errors on garbage
+        return None
+    return parsed.astimezone(KYIV) if parsed is not None else None
 
 
 def resolve_dates(candidates, now: datetime | None = None) -> dict:
-    """Pick the most reliable parseable candidate for published and modified dates."""
+    """Pick the most reliable parseable candidate for the published and the modified date.
+
+    Candidates are ranked by source (``DATE_SOURCES``) and, within a source,
+    kept in the order they were found.
+    """
     result = {}
     for kind in ("published", "modified"):
         result[kind] = result[f"{kind}_raw"] = result[f"{kind}_source"] = None
-        ranked = sorted((c for c in candidates if c.kind == kind), key=lambda c: DATE_SOURCES.index(c.source))
+        ranked = sorted((c for c in candidates if c.kind == kind), key=lambda c: _source_rank(c.source))
         for candidate in ranked:
             parsed = parse_date(candidate.raw, now)
             if parsed is not None:
                 result[kind], result[f"{kind}_raw"], result[f"{kind}_source"] = parsed, candidate.raw, candidate.source
                 break
     return result
+
+
+def _source_rank(source: str) -> int:
+    return DATE_SOURCES.index(source) if source in DATE_SOURCES else len(DATE_SOURCES)

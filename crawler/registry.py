@@ -104,6 +104,8 @@ def _check_unique_ids(path: Path, sources: list[Source]) -> None:
 
 
 def _parse_entry(path: Path, index: int, entry: dict, base_urls: dict[str, str]) -> Source:
+    if not isinstance(entry, dict):
+        raise RegistryError(path, f"#{index + 1}", "source", "must be a table ([[source]])")
     label = str(entry.get("id", f"#{index + 1}"))
 
     def fail(field_name: str, problem: str) -> RegistryError:
@@ -179,6 +181,10 @@ def _parse_entry(path: Path, index: int, entry: dict, base_urls: dict[str, str])
     boilerplate = extraction_table.get("boilerplate", [])
     if not isinstance(boilerplate, list) or not all(isinstance(p, str) for p in boilerplate):
         raise fail("extraction.boilerplate", "must be a list of phrases")
+    for name in ("body_css", "title_css", "date_css"):
+        selector = extraction_table.get(name)
+        if selector is not None and (not isinstance(selector, str) or not selector.strip()):
+            raise fail(f"extraction.{name}", "must be a non-empty CSS selector")
 
     return Source(
         id=source_id,

@@ -14,6 +14,8 @@ from crawler import __version__
 
 COMMAND_MODULES = [
     "crawler.cli.sources",
+    "crawler.cli.crawl",
+    "crawler.cli.extract",
 ]
 
 

@@ -1,0 +1,180 @@
+"""Generate a synthetic archive of N Ukrainian-ish articles for the search/export benchmark.
+
+    uv run python benchmarks/synthetic_archive.py 1000000 /tmp/synthetic.db
+
+Text comes from benchmarks/synthetic_vocabulary.toml: dictionary words inflected
+with pymorphy3 (so громада appears as громади, громадою, ...), Zipf-weighted,
+one topic per article, dates spread over several years, ~30 sources across
+oblasts, ~2% of articles without a date. Rows go in with batched executemany;
+the insert triggers queue every article for the lemma index, which is then
+built in bulk (crawler.search.index_pending) and both FTS indexes optimized.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import tomllib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crawler.archive import Archive  # noqa: E402
+from crawler.search import get_lemmatizer, index_pending, optimize_index  # noqa: E402
+
+VOCABULARY = Path(__file__).with_name("synthetic_vocabulary.toml")
+INSERT_BATCH = 10_000
+UNDATED_SHARE = 0.02
+KYIV_OFFSETS = (timezone(timedelta(hours=2)), timezone(timedelta(hours=3)))
+
+
+def zipf_weights(count: int) -> list[float]:
+    return [1.0 / (rank + 1) for rank in range(count)]
+
+
+def inflected_forms(lemma: str, morph) -> list[str]:
+    """Every distinct form of the first reading of ``lemma``; the dictionary form stays first."""
+    forms = [lemma]
+    for form in morph.parse(lemma)[0].lexeme:
+        if form.word not in forms and len(form.word) < 30:
+            forms.append(form.word)
+    return forms
+
+
+class WordPool:
+    """Draw words: pick a lemma Zipf-weighted, then one of its inflected forms."""
+
+    def __init__(self, lemmas: list[str], morph, rng: random.Random):
+        self.forms = [inflected_forms(lemma, morph) for lemma in lemmas]
+        self.cumulative = list(_accumulate(zipf_weights(len(lemmas))))
+        self.rng = rng
+
+    def draw(self, count: int) -> list[str]:
+        chosen = self.rng.choices(self.forms, cum_weights=self.cumulative, k=count)
+        # Nominative forms dominate real text; give the dictionary form half the draws.
+        return [forms[0] if self.rng.random() < 0.5 else self.rng.choice(forms) for forms in chosen]
+
+
+def _accumulate(weights):
+    total = 0.0
+    for weight in weights:
+        total += weight
+        yield total
+
+
+class ArticleFactory:
+    def __init__(self, vocabulary: dict, rng: random.Random, first_year: int, last_year: int):
+        morph = get_lemmatizer()._morph
+        self.rng = rng
+        self.function_words = vocabulary["function_words"]
+        self.general = WordPool(vocabulary["general"], morph, rng)
+        self.topics = [WordPool(words, morph, rng) for words in vocabulary["topics"].values()]
+        self.start = datetime(first_year, 1, 1)
+        self.span_seconds = int((datetime(last_year + 1, 1, 1) - self.start).total_seconds())
+
+    def sentence(self, topic: WordPool) -> str:
+        length = self.rng.randint(6, 14)
+        topical = self.rng.randint(1, length // 2)
+        words = topic.draw(topical) + self.general.draw(length - topical - 2) + self.rng.sample(self.function_words, 2)
+        self.rng.shuffle(words)
+        return words[0].capitalize() + " " + " ".join(words[1:]) + "."
+
+    def published_at(self) -> str | None:
+        if self.rng.random() < UNDATED_SHARE:
+            return None
+        moment = self.start + timedelta(seconds=self.rng.randrange(self.span_seconds))
+        return moment.replace(tzinfo=KYIV_OFFSETS[moment.month in range(4, 11)]).isoformat()
+
+    def article(self, number: int, source_id: str, fetched_at: str) -> tuple:
+        topic = self.rng.choice(self.topics)
+        title = self.sentence(topic).rstrip(".")
+        paragraphs = ["\n".join(self.sentence(topic) for _ in range(self.rng.randint(1, 3)))
+                      for _ in range(self.rng.randint(2, 4))]
+        text = "\n\n".join(paragraphs)
+        published = self.published_at()
+        return (f"https://{source_id}.example/news/{number}", source_id, title, text, published,
+                "meta" if published else None, "uk", fetched_at, fetched_at, f"synthetic-{number}", "synthetic")
+
+
+def source_rows(places: dict) -> list[dict]:
+    rows = []
+    for oblast, hromadas in places.items():
+        for hromada in hromadas:
+            rows.append({"id": f"syn-{len(rows):02d}", "name": f"{hromada} міська рада", "homepage": f"https://syn-{len(rows):02d}.example/",
+                         "kind": "city_council", "oblast": oblast, "hromada": hromada, "language": "uk", "verified": 0})
+    for oblast in list(places)[:2]:
+        rows.append({"id": f"syn-{len(rows):02d}", "name": f"{oblast} обласна новинна служба", "homepage": f"https://syn-{len(rows):02d}.example/",
+                     "kind": "regional_portal", "oblast": oblast, "hromada": None, "language": "uk", "verified": 0})
+    return rows
+
+
+INSERT_SQL = """insert into articles (url, source_id, title, text, published_at, date_source, language,
+                fetched_at, first_seen_at, content_hash, extractor_version) values (?,?,?,?,?,?,?,?,?,?,?)"""
+
+
+def generate(count: int, path: Path, seed: int, first_year: int, last_year: int, now: datetime) -> None:
+    vocabulary = tomllib.loads(VOCABULARY.read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    factory = ArticleFactory(vocabulary, rng, first_year, last_year)
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-200000")
+        sources = source_rows(vocabulary["places"])
+        with conn:
+            archive.db["sources"].upsert_all(sources, pk="id")
+        source_ids = [row["id"] for row in sources]
+        source_weights = zipf_weights(len(source_ids))
+        fetched_at = now.isoformat(timespec="seconds")
+        started = time.perf_counter()
+        for first in range(0, count, INSERT_BATCH):
+            numbers = range(first, min(count, first + INSERT_BATCH))
+            chosen_sources = rng.choices(source_ids, weights=source_weights, k=len(numbers))
+            with conn:
+                conn.executemany(INSERT_SQL, [factory.article(n, s, fetched_at) for n, s in zip(numbers, chosen_sources)])
+            _progress("inserted", numbers.stop, count, started)
+        started = time.perf_counter()
+        indexed = [0]
+
+        def report(batch: int) -> None:
+            indexed[0] += batch
+            if indexed[0] % 100_000 < batch:
+                _progress("lemma-indexed", indexed[0], count, started)
+
+        index_pending(conn, batch_size=INSERT_BATCH, on_batch=report)
+        _progress("lemma-indexed", indexed[0], count, started)
+        started = time.perf_counter()
+        optimize_index(conn)
+        with conn:
+            conn.execute("insert into articles_fts(articles_fts) values ('optimize')")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        print(f"optimized FTS indexes in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def _progress(what: str, done: int, total: int, started: float) -> None:
+    if done % 100_000 < INSERT_BATCH or done == total:
+        elapsed = time.perf_counter() - started
+        print(f"{what} {done:,}/{total:,} in {elapsed:.0f} s", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("count", type=int, help="number of articles")
+    parser.add_argument("path", type=Path, help="archive file to create (must not exist)")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--first-year", type=int, default=2019)
+    parser.add_argument("--last-year", type=int, default=2025)
+    args = parser.parse_args()
+    if args.path.exists():
+        parser.error(f"{args.path} exists; pick a new path")
+    started = time.perf_counter()
+    generate(args.count, args.path, args.seed, args.first_year, args.last_year, datetime.now(timezone.utc))
+    size_mb = args.path.stat().st_size / 1e6
+    print(f"{args.count:,} articles -> {args.path} ({size_mb:,.0f} MB) in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

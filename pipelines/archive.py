@@ -1,0 +1,51 @@
+"""Stage 6: write the article and its raw page to the archive, in one transaction."""
+
+import sqlite3
+
+from crawler.archive import DEFAULT_ARCHIVE, Archive
+from crawler.extract import EXTRACTOR_VERSION
+from pipelines.base import SourcePipeline
+
+
+class ArchivePipeline(SourcePipeline):
+    def open_spider(self):
+        self.archive = Archive(self.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
+        self.archive.sync_sources(self.crawler.spider.sources)
+
+    def close_spider(self):
+        self.archive.close()
+
+    def process_item(self, item):
+        article = {
+            "url": item["canonical_url"],
+            "source_id": item["source_id"],
+            "title": item["title"],
+            "text": item["text"],
+            "published_at": item["published_at"],
+            "published_raw": item["published_raw"],
+            "date_source": item["date_source"],
+            "modified_at": item["modified_at"],
+            "modified_raw": item["modified_raw"],
+            "modified_source": item["modified_source"],
+            "author": item["author"],
+            "language": item["language"],
+            "fetched_at": item["fetched_at"].isoformat(timespec="seconds"),
+            "content_hash": item["content_hash"],
+            "extractor_version": EXTRACTOR_VERSION,
+        }
+        raw_page = {
+            "fetched_url": item["url"],
+            "fetched_at": article["fetched_at"],
+            "http_status": item["http_status"],
+            "content_type": item["content_type"],
+            "encoding": item["encoding"],
+            "body": item["body"],
+        }
+        try:
+            item["outcome"] = self.archive.save_article(article, raw_page)
+        except sqlite3.Error as error:
+            self.count(item, "errors/archive")
+            raise self.drop(item, "archive_error", repr(error)) from error
+        item["article_id"] = self.archive.article_by_url(article["url"])["id"]
+        self.count(item, item["outcome"])
+        return item

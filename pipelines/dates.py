@@ -1,0 +1,19 @@
+"""Stage 3: normalize the raw date strings against the fetch time (never the import-time clock)."""
+
+from crawler.dates import resolve_dates
+from pipelines.base import SourcePipeline
+
+
+class DatesPipeline(SourcePipeline):
+    def process_item(self, item):
+        dates = resolve_dates(item.get("date_candidates") or [], now=item["fetched_at"])
+        for kind, column in (("published", "published_at"), ("modified", "modified_at")):
+            value = dates[kind]
+            item[column] = value.isoformat() if value is not None else None
+        item["published_raw"] = dates["published_raw"]
+        item["date_source"] = dates["published_source"]
+        item["modified_raw"] = dates["modified_raw"]
+        item["modified_source"] = dates["modified_source"]
+        if item["published_at"] is None:
+            self.count(item, "undated")
+        return item

@@ -1,0 +1,23 @@
+"""Stage 1: find title, text, author, language, canonical URL and raw dates in the page."""
+
+from urllib.parse import urljoin
+
+from crawler.extract import extract_raw
+from pipelines.base import SourcePipeline
+
+
+class ExtractPipeline(SourcePipeline):
+    def process_item(self, item):
+        try:
+            raw = extract_raw(item["body"], item["url"], hints=self.source(item).extraction, encoding=item.get("encoding"))
+        except Exception as error:  # a broken page must never stop the crawl
+            self.count(item, "errors/parse")
+            raise self.drop(item, "parse_error", repr(error)) from error
+        item["title"] = raw.title
+        item["text"] = raw.text
+        item["author"] = raw.author
+        item["language"] = raw.language
+        item["page_type"] = raw.page_type
+        item["canonical_url"] = urljoin(item["url"], raw.canonical_url) if raw.canonical_url else item["url"]
+        item["date_candidates"] = raw.date_candidates
+        return item

@@ -1,0 +1,7 @@
+"""The one generic news spider: everything it does comes from the source registry."""
+
+from crawler.spider_base import RegistryNewsSpider
+
+
+class NewsSpider(RegistryNewsSpider):
+    name = "news"
