@@ -31,8 +31,9 @@ UNDATED_SHARE = 0.02
 KYIV_OFFSETS = (timezone(timedelta(hours=2)), timezone(timedelta(hours=3)))
 
 
-def zipf_weights(count: int) -> list[float]:
-    return [1.0 / (rank + 1) for rank in range(count)]
+def zipf_weights(count: int, offset: int = 1) -> list[float]:
+    """Zipf–Mandelbrot weights; a larger ``offset`` flattens the head."""
+    return [1.0 / (rank + offset) for rank in range(count)]
 
 
 def inflected_forms(lemma: str, morph) -> list[str]:
@@ -47,9 +48,9 @@ def inflected_forms(lemma: str, morph) -> list[str]:
 class WordPool:
     """Draw words: pick a lemma Zipf-weighted, then one of its inflected forms."""
 
-    def __init__(self, lemmas: list[str], morph, rng: random.Random):
+    def __init__(self, lemmas: list[str], morph, rng: random.Random, offset: int):
         self.forms = [inflected_forms(lemma, morph) for lemma in lemmas]
-        self.cumulative = list(_accumulate(zipf_weights(len(lemmas))))
+        self.cumulative = list(_accumulate(zipf_weights(len(lemmas), offset)))
         self.rng = rng
 
     def draw(self, count: int) -> list[str]:
@@ -70,15 +71,18 @@ class ArticleFactory:
         morph = get_lemmatizer()._morph
         self.rng = rng
         self.function_words = vocabulary["function_words"]
-        self.general = WordPool(vocabulary["general"], morph, rng)
-        self.topics = [WordPool(words, morph, rng) for words in vocabulary["topics"].values()]
+        self.general = WordPool(vocabulary["general"], morph, rng, offset=5)
+        self.common = WordPool(vocabulary["common"], morph, rng, offset=50)
+        self.topics = [WordPool(words, morph, rng, offset=3) for words in vocabulary["topics"].values()]
         self.start = datetime(first_year, 1, 1)
         self.span_seconds = int((datetime(last_year + 1, 1, 1) - self.start).total_seconds())
 
     def sentence(self, topic: WordPool) -> str:
         length = self.rng.randint(6, 14)
-        topical = self.rng.randint(1, length // 2)
-        words = topic.draw(topical) + self.general.draw(length - topical - 2) + self.rng.sample(self.function_words, 2)
+        topical = self.rng.randint(1, length // 3)
+        general = self.rng.randint(1, length // 3)
+        words = (topic.draw(topical) + self.general.draw(general) + self.common.draw(length - topical - general - 2)
+                 + self.rng.sample(self.function_words, 2))
         self.rng.shuffle(words)
         return words[0].capitalize() + " " + " ".join(words[1:]) + "."
 

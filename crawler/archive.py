@@ -78,7 +78,25 @@ def _migration_2_search(db: sqlite_utils.Database) -> None:
     index_articles(db, [row[0] for row in db.execute("select id from articles")])
 
 
-MIGRATIONS = [_migration_1, _migration_2_search]
+def _migration_3_places_stories(db: sqlite_utils.Database) -> None:
+    """Places each article is about (crawler/places.py) and repost stories (crawler/stories.py)."""
+    db["article_places"].create(
+        {"article_id": int, "katottg": str, "level": str, "name": str, "how": str},
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_places"].create_index(["article_id", "katottg", "how"], unique=True)
+    db["article_places"].create_index(["katottg"])
+    db["articles"].add_column("story_id", int)
+    db["articles"].add_column("is_original", int)
+    db["articles"].create_index(["story_id"])
+    db["article_minhash"].create({"article_id": int, "signature": bytes}, pk="article_id",
+                                 foreign_keys=[("article_id", "articles", "id")])
+    db["story_buckets"].create({"bucket": bytes, "article_id": int}, foreign_keys=[("article_id", "articles", "id")])
+    db["story_buckets"].create_index(["bucket"])
+    db["story_buckets"].create_index(["article_id"])
+
+
+MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

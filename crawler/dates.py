@@ -3,11 +3,11 @@
 :func:`parse_date` turns one raw string into a timezone-aware datetime. Common
 shapes (ISO 8601, day-first numeric, month names, relative words) are parsed by
 the fast rules below; dateparser is the fallback for whatever they miss.
-Strings without an offset are Kyiv wall-clock time; relative and year-less
-dates resolve against ``now``, the fetch time. Every result is expressed in
-Europe/Kyiv with the offset in force on that day (an explicit offset keeps its
-instant), and implausible dates (before 1995, or after ``now`` + 1 day) are
-rejected.
+Strings without an offset are Kyiv wall-clock time, with the Europe/Kyiv
+offset in force on that day (+02:00 winter, +03:00 summer). A string with an
+explicit offset keeps it: same instant, and the calendar day the publisher
+wrote. Relative and year-less dates resolve against ``now``, the fetch time.
+Implausible dates (before 1995, or after ``now`` + 1 day) are rejected.
 
 :func:`resolve_dates` walks the candidates by source, most reliable first.
 """
@@ -112,7 +112,7 @@ def _patterns() -> _Patterns:
 
 
 def parse_date(raw: str, now: datetime | None = None) -> datetime | None:
-    """Parse one date string into an aware Europe/Kyiv datetime, or None.
+    """Parse one date string into an aware datetime, or None.
 
     ``now`` is the fetch time; relative and year-less dates resolve against
     it and nothing later than it plus a day is accepted. Without it the
@@ -141,12 +141,16 @@ def find_date_strings(text: str, *, yearless_numeric: bool = False) -> list[str]
     """
     patterns = _patterns()
     shapes = [patterns.iso, patterns.numeric, patterns.year_month_name, patterns.day_month_name,
-              patterns.month_name_day, patterns.ago, patterns.relative_day, patterns.just_now]
+              patterns.month_name_day, patterns.ago, patterns.just_now]
     if yearless_numeric:
         shapes.append(patterns.yearless_numeric)
-    spans = []
-    for pattern in shapes:
-        spans.extend(match.span() for match in pattern.finditer(text))
+    spans = [match.span() for pattern in shapes for match in pattern.finditer(text)]
+    # a bare "сьогодні"/"today" is a word, not a date; with a time of day it is one
+    spans.extend(
+        (match.start(), clock.end())
+        for match in patterns.relative_day.finditer(text)
+        if (clock := _TRAILING_CLOCK.match(text, match.end()))
+    )
     found = []
     last_end = -1
     for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
@@ -160,7 +164,11 @@ def find_date_strings(text: str, *, yearless_numeric: bool = False) -> list[str]
     return found
 
 
-_TRAILING_CLOCK = re.compile(r"[\s,.]*(?:р\.|року|г\.|года|о|в|at|[-–—|])?[\s,.]*[0-2]?\d:[0-5]\d(?::[0-5]\d)?(?:\s*[ap]\.?m\.?)?", re.I)
+_TRAILING_CLOCK = re.compile(
+    r"(?:[\s,.|–—-]|р\.|року|г\.|года|о(?=\s)|в(?=\s)|at(?=\s)){0,8}?"
+    r"[0-2]?\d:[0-5]\d(?::[0-5]\d)?(?!\d)(?:\s*[ap]\.?m\.?)?",
+    re.I,
+)
 
 
 def _kyiv_now(now: datetime | None) -> datetime:
@@ -205,7 +213,7 @@ def _parse_iso(text: str, now: datetime) -> datetime | None:
     offset = _offset(match["offset"])
     if offset is None:
         return _at(day, time(hour, minute, second))
-    return datetime.combine(day, time(hour, minute, second), tzinfo=offset).astimezone(KYIV)
+    return datetime.combine(day, time(hour, minute, second), tzinfo=offset)
 
 
 def _offset(token: str | None) -> timezone | None:

@@ -49,7 +49,7 @@ RAION_HEADS = {"район", "району", "районі", "районом", "
                "р-н", "р-ну", "р-ні", "рда", "рва"}
 HROMADA_HEADS = {"громада", "громади", "громаді", "громаду", "громадою", "громад", "громадам", "громадами",
                  "громадах", "тг", "отг", "мтг", "стг"}
-OBLAST_MODIFIERS = ("обласн",)
+OBLAST_MODIFIERS = ("обласн", "облдерж", "облрад", "облвійськ")
 RAION_MODIFIERS = ("районн",)
 HROMADA_MODIFIERS = ("міськ", "сільськ", "селищн")
 NEUTRAL_MODIFIERS = ("територіальн", "об'єднан")
@@ -59,10 +59,13 @@ SETTLEMENT_MARKERS = {
     "м": ("M", "K"), "місто": ("M", "K"), "міста": ("M", "K"), "місту": ("M", "K"), "місті": ("M", "K"),
     "містом": ("M", "K"),
     "с": ("C", "X"), "село": ("C",), "села": ("C",), "селу": ("C",), "селі": ("C",), "селом": ("C",),
+    "сіл": ("C",), "селах": ("C",),
     "смт": ("X", "T"), "сел": ("X", "T"), "с-ще": ("X", "T"), "сщ": ("X", "T"),
     "селище": ("X", "T"), "селища": ("X", "T"), "селищу": ("X", "T"), "селищі": ("X", "T"), "селищем": ("X", "T"),
 }
 DOTTED_MARKERS = {"м", "с", "сел"}
+MARKER_FILLERS = ("міського", "типу")  # "селища міського типу Десна"
+LIST_HEAD_GAP = re.compile(r"^\s*[:—–-]\s*$")  # "громад – Устилузьку, Зимнівську та Голобську"
 SCOPE_WINDOW = 4  # tokens after a mention in which "... Одеської області" narrows it
 
 WORD = re.compile(r"[^\W\d_]+(?:['’ʼ`-][^\W\d_]+)*")
@@ -254,6 +257,9 @@ class PlaceTagger:
                 continue
             head_category, head_end = self._head(tokens, chain[-1][0] + 1)
             if head_category is None:
+                head_category = self._list_head(tokens, index)
+                head_end = chain[-1][0] + 1
+            if head_category is None:
                 index = chain[0][0] + 1
                 continue
             allowed = {"O": ("O",), "P": ("P", "B"), "H": ("H",)}[head_category]
@@ -263,6 +269,16 @@ class PlaceTagger:
                     mentions.append(Mention(candidates, where, self._scope_after(tokens, head_end)))
                     consumed.add(position)
             index = head_end
+
+    def _list_head(self, tokens, index) -> str | None:
+        """The level of a head noun that introduces a list: "районів: Ковельського та Луцького"."""
+        if index == 0 or not LIST_HEAD_GAP.match(tokens[index - 1].gap_after):
+            return None
+        word = tokens[index - 1].folded
+        for category, heads in (("O", OBLAST_HEADS), ("P", RAION_HEADS), ("H", HROMADA_HEADS)):
+            if word in heads:
+                return category
+        return None
 
     def _adjective_chain(self, tokens, index) -> list[tuple[int, list[Unit]]]:
         """"Львівської, Волинської та Закарпатської" -> each position with its units."""
@@ -327,24 +343,41 @@ class PlaceTagger:
             marker = SETTLEMENT_MARKERS.get(token.folded)
             if marker and token.folded in DOTTED_MARKERS and not token.gap_after.lstrip().startswith("."):
                 marker = None
-            if marker and index + 1 < len(tokens) and tokens[index + 1].capitalized:
-                units, length = self._settlement_at(tokens, index + 1, marker)
-                if units:
-                    mentions.append(Mention(units, where, self._scope_after(tokens, index + 1 + length)))
-                    consumed.update(range(index + 1, index + 1 + length))
-                    index += 1 + length
+            if marker:
+                end = self._marked_settlements(tokens, index, marker, where, mentions, consumed)
+                if end > index + 1:
+                    index = end
                     continue
             if index not in consumed and token.capitalized and not token.after_quote:
                 region = self._region(token)
                 if region:
                     mentions.append(Mention([region], where, []))
                 else:
-                    units, length = self._settlement_at(tokens, index, ("M", "K"), bare=True)
+                    units, length = self._bare_settlement_at(tokens, index)
                     if units:
                         mentions.append(Mention(units, where, self._scope_after(tokens, index + length)))
                         index += length
                         continue
             index += 1
+
+    def _marked_settlements(self, tokens, index, categories, where, mentions, consumed) -> int:
+        """Settlements after a marker, also in lists ("сіл Перемога, Полошки та Студенок"); returns where they end."""
+        position = index + 1
+        while position < len(tokens) and tokens[position].folded in MARKER_FILLERS:
+            position += 1
+        while position < len(tokens) and tokens[position].capitalized:
+            units, length = self._settlement_at(tokens, position, categories)
+            if not units:
+                break
+            end = position + length
+            mentions.append(Mention(units, where, self._scope_after(tokens, end)))
+            consumed.update(range(position, end))
+            position = end
+            if position < len(tokens) and tokens[position].folded in CONJUNCTIONS:
+                position += 1
+            elif not (position < len(tokens) and tokens[position - 1].gap_after.strip() == ","):
+                break
+        return position
 
     def _region(self, token: Token) -> Unit | None:
         if token.folded[:3] not in self.prefixes:
@@ -354,9 +387,23 @@ class PlaceTagger:
                 return self.regions[form]
         return None
 
-    def _settlement_at(self, tokens, index, categories, bare=False) -> tuple[list[Unit], int]:
+    def _bare_settlement_at(self, tokens, index) -> tuple[list[Unit], int]:
+        """A settlement named without a marker: a two-word name of any kind, or a city's name.
+
+        A city's name also stands for the villages of the same name, so that
+        the source's oblast can pick the village; see :meth:`_resolve`.
+        """
+        units, length = self._settlement_at(tokens, index, SETTLEMENT_CATEGORIES, lengths=(2,))
+        if units:
+            return units, length
+        units, length = self._settlement_at(tokens, index, SETTLEMENT_CATEGORIES, lengths=(1,), bare=True)
+        if any(u.category in ("M", "K") for u in units):
+            return units, length
+        return [], 0
+
+    def _settlement_at(self, tokens, index, categories, lengths=(2, 1), bare=False) -> tuple[list[Unit], int]:
         """Settlement units named by one or two tokens from ``index``, longest name first."""
-        for length in (2, 1):
+        for length in lengths:
             words = tokens[index:index + length]
             if len(words) < length or not all(w.capitalized for w in words):
                 continue
@@ -364,12 +411,15 @@ class PlaceTagger:
                 continue
             if words[0].folded[:3] not in self.prefixes:
                 continue
+            units: list[Unit] = []
             for name in self._name_forms(words):
                 if bare and name in self.bare_exclusions:
-                    continue
-                units = [u for u in self.settlements.get(name, ()) if u.category in categories]
-                if units:
+                    return [], 0
+                units.extend(u for u in self.settlements.get(name, ()) if u.category in categories)
+                if units and not bare:
                     return units, length
+            if units:
+                return units, length
         return [], 0
 
     def _name_forms(self, words: list[Token]) -> list[str]:
@@ -398,7 +448,16 @@ class PlaceTagger:
                 candidates = inside
             if len(candidates) == 1:
                 return candidates[0]
-        return None
+        return _largest_settlement(candidates)
+
+
+def _largest_settlement(candidates: list[Unit]) -> Unit | None:
+    """Among homonym settlements, the one city (or the one town) if there is exactly one."""
+    for categories in (("M", "K"), ("X", "T")):
+        largest = [u for u in candidates if u.category in categories]
+        if largest:
+            return largest[0] if len(largest) == 1 else None
+    return None
 
 
 @lru_cache(maxsize=200_000)
@@ -412,13 +471,21 @@ def _nominative_forms(morph, folded: str) -> frozenset[str]:
             plural = parse.inflect({"plur", "nomn"})
             if plural is not None:
                 forms.add(plural.word)
-        elif "ADJF" in tag:
-            lemma = parse.normal_form
-            if lemma.endswith("ий"):
-                forms.update({lemma, lemma[:-2] + "а", lemma[:-2] + "е", lemma[:-2] + "і"})
-            elif lemma.endswith("ій"):
-                forms.update({lemma, lemma[:-2] + "я", lemma[:-2] + "є", lemma[:-2] + "і"})
+        elif "ADJF" in tag and parse.normal_form[-2:] in ("ий", "ій"):
+            forms.add(_adjective_nominative(parse.normal_form, tag))
     return frozenset(forms)
+
+
+def _adjective_nominative(lemma: str, tag) -> str:
+    """The nominative of an adjective in the parse's own gender or number: "Великій" -> "велика"."""
+    stem, soft = lemma[:-2], lemma.endswith("ій")
+    if "plur" in tag:
+        return stem + "і"
+    if "femn" in tag:
+        return stem + ("я" if soft else "а")
+    if "neut" in tag:
+        return stem + ("є" if soft else "е")
+    return lemma
 
 
 def _adjective_lookup(by_stem: dict[str, list[Unit]], folded: str) -> list[Unit]:
@@ -463,3 +530,31 @@ def place_filter_sql(codes: list[str], article_id_column: str = "articles.id") -
     clauses = " or ".join("p.katottg like ?" for _ in codes)
     sql = f"exists (select 1 from article_places p where p.article_id = {article_id_column} and ({clauses}))"
     return sql, [scope_prefix(code) + "%" for code in codes]
+
+
+# -- the archive ---------------------------------------------------------
+def store_places(db, article_id: int, places: list[Place]) -> None:
+    """Replace an article's rows in ``article_places`` (call inside a transaction)."""
+    db.execute("delete from article_places where article_id = ?", [article_id])
+    db.conn.executemany(
+        "insert into article_places (article_id, katottg, level, name, how) values (?, ?, ?, ?, ?)",
+        [(article_id, p.katottg, p.level, p.name, p.how) for p in places],
+    )
+
+
+def retag_archive(db, tagger: PlaceTagger | None = None, batch: int = 500) -> dict:
+    """Tag every article of an archive again (a sqlite_utils Database). Returns counts."""
+    tagger = tagger or get_tagger()
+    katottg_of_source = dict(db.execute("select id, katottg from sources").fetchall())
+    counts = {"articles": 0, "places": 0, "by_how": {}}
+    rows = db.execute("select id, source_id, title, text from articles order by id").fetchall()
+    for start in range(0, len(rows), batch):
+        with db.conn:
+            for article_id, source_id, title, text in rows[start:start + batch]:
+                places = tagger.tag(title, text, katottg_of_source.get(source_id))
+                store_places(db, article_id, places)
+                counts["articles"] += 1
+                counts["places"] += len(places)
+                for place in places:
+                    counts["by_how"][place.how] = counts["by_how"].get(place.how, 0) + 1
+    return counts

@@ -16,13 +16,14 @@ written against it and articles dated after it are not published yet.
 from __future__ import annotations
 
 import hashlib
+import json
 import html
 import re
 import threading
 import time
 import tomllib
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
+import markupsafe
 
 from crawler.registry import Source, load_registry
 
@@ -69,7 +71,7 @@ class SampleArticle:
     story: str | None = None  # same value on every copy of one press release
     repost_of: str | None = None  # "source_id:id" of the original
     lead_line: str | None = None  # the extra first line a repost adds
-    date_display: str | None = None  # per-article override of how the date is shown
+    date_display: str | None = None  # a DATE_STYLES name, or "url_only" / "meta_only" (no visible date)
     robots_blocked: bool = False  # lives under a path robots.txt disallows
     rubric: str = "Новини"
 
@@ -171,7 +173,8 @@ def _fill_repost(article: SampleArticle, by_key: dict[str, SampleArticle]) -> Sa
         return article
     original = by_key[article.repost_of]
     body = f"{article.lead_line}\n\n{original.body}" if article.lead_line else original.body
-    return replace(article, body=body, story=original.story, keep=article.keep + original.keep)
+    keep = article.keep + tuple(s for s in must_contain(original) if s not in article.keep)
+    return replace(article, body=body, story=original.story, keep=keep)
 
 
 # --------------------------------------------------------------------------- dates as sites print them
@@ -180,6 +183,7 @@ UK_MONTHS = ("січня", "лютого", "березня", "квітня", "т
              "жовтня", "листопада", "грудня")
 RU_MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
              "октября", "ноября", "декабря")
+DATE_STYLES = ("wordpress", "gromada", "joomla", "dle", "numeric", "long", "drupal", "russian")
 UK_WEEKDAYS = ("Понеділок", "Вівторок", "Середа", "Четвер", "П'ятниця", "Субота", "Неділя")
 
 
@@ -301,7 +305,9 @@ class Layout:
         return self.base + self.article_path(article)
 
     def date_style(self, article: SampleArticle) -> str:
-        return article.date_display or ("russian" if article.language == "ru" else self.site.date_style)
+        if article.date_display in DATE_STYLES:
+            return article.date_display
+        return "russian" if article.language == "ru" else self.site.date_style
 
     def article_date_source(self, article: SampleArticle) -> str:
         return self.date_source
@@ -464,7 +470,9 @@ class LegacyTable(Layout):
         return "/news/index.php" if page == 1 else f"/news/index.php?page={page}"
 
     def date_style(self, article):
-        return article.date_display or ("long" if article.published.year < 2023 else "numeric")
+        if article.date_display in DATE_STYLES:
+            return article.date_display
+        return "long" if article.published.year < 2023 else "numeric"
 
     def charset_in_header(self, article: SampleArticle | None) -> bool:
         return article is None or article.id % 2 == 0
@@ -543,6 +551,7 @@ def _template_env() -> jinja2.Environment:
     )
     env.filters["rfc822"] = lambda when: format_datetime(when)
     env.filters["iso"] = lambda when: when.isoformat()
+    env.filters["jsonld"] = lambda data: markupsafe.Markup(json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
     return env
 
 
@@ -562,7 +571,7 @@ class _Site:
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.layout = LAYOUTS[config.cms](config, self.base_url, now, env)
         self.pages = self.layout.build(self.articles)
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"sample-{config.id}", daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), name=f"sample-{config.id}", daemon=True)
 
     def add(self, article: SampleArticle) -> None:
         with self.lock:
@@ -619,7 +628,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(page.body)))
         if page.last_modified is not None:
             self.send_header("ETag", page.etag)
-            self.send_header("Last-Modified", format_datetime(page.last_modified.astimezone(ZoneInfo("UTC")), usegmt=True))
+            self.send_header("Last-Modified", format_datetime(page.last_modified.astimezone(timezone.utc), usegmt=True))
         self.end_headers()
         if send_body:
             self.wfile.write(page.body)

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "crawler.cli.sources",
     "crawler.cli.crawl",
     "crawler.cli.extract",
+    "crawler.cli.places",
 ]
 
 

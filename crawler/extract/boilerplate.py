@@ -1,21 +1,104 @@
-"""Boilerplate stripping driven by the rules in data/boilerplate.toml (first simple version)."""
+"""Line-level boilerplate stripping driven by the [[rule]] entries of data/boilerplate.toml."""
 
 from __future__ import annotations
 
+import re
 import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "boilerplate.toml"
+_WORD = re.compile(r"\w", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'"})
 
 
-@lru_cache(maxsize=1)
-def _phrases() -> tuple[str, ...]:
-    rules = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
-    return tuple(rule["phrase"].lower() for rule in rules.get("rule", []) if "phrase" in rule)
+class RuleError(ValueError):
+    """A boilerplate rule is malformed."""
 
 
-def strip_boilerplate(text: str, extra_phrases=()) -> str:
-    phrases = _phrases() + tuple(p.lower() for p in extra_phrases)
-    kept = [para for para in text.split("\n\n") if not any(p in para.lower() for p in phrases)]
-    return "\n\n".join(kept)
+@dataclass(frozen=True)
+class LineRule:
+    name: str
+    phrases: tuple[str, ...] = ()
+    pattern: re.Pattern | None = None
+    cut_rest: bool = False
+
+
+def normalize_line(line: str) -> str:
+    return _SPACES.sub(" ", line.translate(_APOSTROPHES).lower()).strip()
+
+
+def parse_rules(document: dict) -> tuple[LineRule, ...]:
+    rules = []
+    for index, entry in enumerate(document.get("rule", [])):
+        name = entry.get("name") or f"#{index + 1}"
+        phrases = entry.get("phrase", [])
+        phrases = [phrases] if isinstance(phrases, str) else phrases
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise RuleError(f"boilerplate rule {name!r}: phrase must be a string or a list of strings")
+        pattern = entry.get("pattern")
+        if not phrases and not pattern:
+            raise RuleError(f"boilerplate rule {name!r}: needs a phrase or a pattern")
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE) if pattern else None
+        except re.error as error:
+            raise RuleError(f"boilerplate rule {name!r}: bad pattern: {error}") from None
+        rules.append(LineRule(name, tuple(normalize_line(p) for p in phrases), compiled, bool(entry.get("cut_rest"))))
+    return tuple(rules)
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_FILE) -> tuple[LineRule, ...]:
+    return parse_rules(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+def matching_rule(line: str, rules: tuple[LineRule, ...], extra_phrases: tuple[str, ...] = ()) -> LineRule | None:
+    """The rule that makes ``line`` boilerplate, or None when the line is (also) real text."""
+    normalized = normalize_line(line)
+    if not normalized:
+        return None
+    for rule in rules:
+        if rule.pattern is not None and rule.pattern.fullmatch(normalized):
+            return rule
+    remainder, found = normalized, None
+    for rule, phrase in _phrases_longest_first(rules, extra_phrases):
+        if phrase in remainder:
+            remainder = remainder.replace(phrase, " ")
+            found = found if found is not None and found.cut_rest else rule
+    return found if found is not None and not _WORD.search(remainder) else None
+
+
+@lru_cache(maxsize=64)
+def _phrases_longest_first(rules: tuple[LineRule, ...], extra_phrases: tuple[str, ...]) -> tuple:
+    phrases = [(rule, phrase) for rule in rules for phrase in rule.phrases]
+    phrases += [(LineRule("source"), normalize_line(phrase)) for phrase in extra_phrases if phrase.strip()]
+    return tuple(sorted(phrases, key=lambda item: -len(item[1])))
+
+
+def strip_boilerplate(text: str, extra_phrases=(), rules: tuple[LineRule, ...] | None = None) -> str:
+    """Drop the lines that are boilerplate; paragraphs stay separated by a blank line.
+
+    ``extra_phrases`` are a source's own phrases (registry ``extraction.boilerplate``).
+    """
+    rules = load_rules() if rules is None else rules
+    extra = tuple(extra_phrases)
+    kept_paragraphs = []
+    for paragraph in text.split("\n\n"):
+        kept_lines = []
+        for line in paragraph.split("\n"):
+            rule = matching_rule(line, rules, extra)
+            if rule is None:
+                kept_lines.append(line)
+            elif rule.cut_rest:
+                return _join(kept_paragraphs, kept_lines)
+        if kept_lines:
+            kept_paragraphs.append("\n".join(kept_lines))
+    return _join(kept_paragraphs, [])
+
+
+def _join(paragraphs: list[str], last_lines: list[str]) -> str:
+    if last_lines:
+        paragraphs = [*paragraphs, "\n".join(last_lines)]
+    return "\n\n".join(paragraph.strip() for paragraph in paragraphs if paragraph.strip())

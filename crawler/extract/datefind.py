@@ -31,7 +31,7 @@ _PAGE_TYPES = {"webpage", "itempage", "aboutpage", "collectionpage", "medicalweb
 _LD_PUBLISHED_KEYS = ("datePublished", "dateCreated", "uploadDate", "startDate")
 _LD_MODIFIED_KEYS = ("dateModified",)
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "button", "select", "option"}
-_ALWAYS_EXCLUDED_TAGS = {"aside", "nav", "footer"}
+_ALWAYS_EXCLUDED_TAGS = {"aside", "nav"}
 _SCOPE_TAGS = {"article", "main"}
 _MAX_VISIBLE_CHARS = 100
 _HEADLINE_CLIMB = 5
@@ -41,7 +41,8 @@ _URL_PATH_DATE = re.compile(
     r"|(?<![\d])(?P<compact>(?:19|20)\d\d[01]\d[0-3]\d)(?=[/_.-]|$)"
 )
 _URL_UNIX_ID = re.compile(r"/news/(?P<seconds>1[2-9]\d{8})(?=[/?#.]|$)")
-_CLASS_SPLIT = re.compile(r"[\s_]+")
+_CLASS_SPLIT = re.compile(r"\s+")
+_CLASS_PART_SPLIT = re.compile(r"[-_]+")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class _FinderRules:
     modified_classes: tuple[str, ...]
     excluded_fragments: tuple[str, ...]
     excluded_headings: tuple[str, ...]
+    published_labels: tuple[str, ...]
+    meta_published_fragments: tuple[str, ...]
+    meta_modified_fragments: tuple[str, ...]
+    script_published_keys: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
@@ -64,6 +69,10 @@ def _rules() -> _FinderRules:
         modified_classes=tuple(document["date_classes"]["modified"]),
         excluded_fragments=tuple(document["excluded_regions"]["fragments"]),
         excluded_headings=tuple(document["excluded_regions"]["headings"]),
+        published_labels=tuple(document["labels"]["published"]),
+        meta_published_fragments=tuple(document["labels"]["meta_published_fragments"]),
+        meta_modified_fragments=tuple(document["labels"]["meta_modified_fragments"]),
+        script_published_keys=tuple(document["labels"]["script_published_keys"]),
     )
 
 
@@ -103,8 +112,11 @@ class _Page:
         page.scope = _article_scope(tree, page.headline, body)
         return page
 
-    def is_excluded(self, element) -> bool:
-        """True when the element sits in a sidebar, related list, comments, page header or footer."""
+    def is_excluded(self, element, *, by_class: bool = True) -> bool:
+        """True when the element sits in a sidebar, related list, comments, page header or footer.
+
+        Regions that contain the headline are the article's own, whatever their class says.
+        """
         for node in _self_and_ancestors(element):
             if node in self.excluded:
                 return True
@@ -113,7 +125,7 @@ class _Page:
                 return False
             if self.headline is not None and _contains(node, self.headline):
                 continue
-            if tag in _ALWAYS_EXCLUDED_TAGS or _is_page_header(node) or _has_excluded_class(node):
+            if tag in _ALWAYS_EXCLUDED_TAGS or _is_page_furniture(node) or (by_class and _has_excluded_class(node)):
                 return True
         return False
 
@@ -121,9 +133,9 @@ class _Page:
         return any(_contains(root, element) for root in self.scope)
 
 
-def _is_page_header(element) -> bool:
-    """A <header> of the page, not of the article (those sit inside <article> or <main>)."""
-    return element.tag == "header" and _closest(element.getparent(), _SCOPE_TAGS) is None
+def _is_page_furniture(element) -> bool:
+    """A <header> or <footer> of the page, not of the article (those sit inside <article> or <main>)."""
+    return element.tag in ("header", "footer") and _closest(element.getparent(), _SCOPE_TAGS) is None
 
 
 def _self_and_ancestors(element):
@@ -143,7 +155,15 @@ def _class_tokens(element) -> list[str]:
 
 
 def _has_excluded_class(element) -> bool:
-    return any(fragment in token for token in _class_tokens(element) for fragment in _rules().excluded_fragments)
+    """A class or id naming an excluded region: "sidebar", "related-posts", "comments-area"…"""
+    fragments = _rules().excluded_fragments
+    for token in _class_tokens(element):
+        parts = _CLASS_PART_SPLIT.split(token)
+        if any(part in (fragment, fragment + "s") for part in parts for fragment in fragments if "-" not in fragment):
+            return True
+        if any(fragment in token for fragment in fragments if "-" in fragment):
+            return True
+    return False
 
 
 def _has_class_fragment(element, fragments) -> bool:
@@ -179,14 +199,15 @@ def _normalized_text(element, limit: int) -> str | None:
 
 def _find_headline(tree, page: _Page):
     """The article's h1: the one that matches og:title, else the first outside excluded regions."""
-    headings = [h1 for h1 in tree.iter("h1") if not page.is_excluded(h1) and h1.text_content().strip()]
+    headings = [h1 for h1 in tree.iter("h1") if h1.text_content().strip()]
     og_title = " ".join(tree.xpath("string(//meta[@property='og:title']/@content)").split()).lower()
     if og_title:
         for h1 in headings:
             text = " ".join(h1.text_content().split()).lower()
-            if text and (text in og_title or og_title in text):
+            if text in og_title or og_title in text:
                 return h1
-    return headings[0] if headings else None
+    outside = [h1 for h1 in headings if not page.is_excluded(h1, by_class=False)]
+    return (outside or headings or [None])[0]
 
 
 def _article_scope(tree, headline, body) -> list:
@@ -288,21 +309,59 @@ def _jsonld_type_rank(item: dict) -> int:
 
 
 def _meta_candidates(tree, page: _Page) -> list[DateCandidate]:
-    rules = _rules()
+    """<meta> tags and microdata: the known names by rank, then any name that says "published"."""
     ranked = []
-    for element in tree.xpath("//meta[@content]|//*[@itemprop and (@content or @datetime)]"):
-        name = (element.get("property") or element.get("name") or element.get("itemprop") or element.get("http-equiv") or "").lower().strip()
-        value = (element.get("content") or element.get("datetime") or "").strip()
+    for element in tree.xpath("//meta[@content]|//*[@itemprop]"):
+        name = (element.get("property") or element.get("name") or element.get("itemprop") or element.get("http-equiv") or "")
+        value = _meta_value(element)
         if not name or not value:
             continue
-        if element.tag != "meta" or element.get("itemprop"):
-            if page.is_excluded(element):
-                continue
-        for kind, names in ((PUBLISHED, rules.meta_published), (MODIFIED, rules.meta_modified)):
-            if name in names:
-                ranked.append((kind, names.index(name), DateCandidate(value, "meta", kind)))
+        if (element.tag != "meta" or element.get("itemprop")) and page.is_excluded(element):
+            continue
+        ranked.extend((kind, rank, DateCandidate(value, "meta", kind)) for kind, rank in _meta_ranks(name.lower().strip(), value))
     ranked.sort(key=lambda entry: entry[:2])
-    return [candidate for _kind, _rank, candidate in ranked]
+    return [candidate for _kind, _rank, candidate in ranked] + _script_candidates(tree)
+
+
+def _meta_value(element) -> str:
+    value = element.get("content") or element.get("datetime") or element.get("title")
+    if value is None and element.tag != "meta" and len(element) == 0:
+        value = element.text_content()
+    return " ".join((value or "").split())[:_MAX_VISIBLE_CHARS]
+
+
+def _meta_ranks(name: str, value: str):
+    """(kind, rank) of a meta name: its place in the known lists, or after them if the name only mentions one."""
+    rules = _rules()
+    for kind, names, fragments in (
+        (PUBLISHED, rules.meta_published, rules.meta_published_fragments),
+        (MODIFIED, rules.meta_modified, rules.meta_modified_fragments),
+    ):
+        if name in names:
+            yield kind, names.index(name)
+        elif any(fragment in name for fragment in fragments) and find_date_strings(value):
+            yield kind, len(names)
+
+
+def _script_candidates(tree) -> list[DateCandidate]:
+    """The publication date a page's own JSON state states (Next.js data, CMS blobs): the first, by key rank."""
+    keys = _rules().script_published_keys
+    pattern = _script_key_pattern(keys)
+    found = {}
+    for script in tree.xpath("//script[not(contains(@type,'ld+json'))]/text()"):
+        for match in pattern.finditer(script):
+            found.setdefault(match["key"], match["value"])
+    for key in keys:
+        if key in found:
+            return [DateCandidate(found[key], "meta")]
+    return []
+
+
+@lru_cache(maxsize=1)
+def _script_key_pattern(keys: tuple[str, ...]) -> re.Pattern:
+    quote = r'(?:\\?"|&quot;)'
+    alternatives = "|".join(re.escape(key) for key in keys)
+    return re.compile(rf"{quote}(?P<key>{alternatives}){quote}\s*:\s*{quote}(?P<value>[0-9A-Za-z][^\"&<]{{5,40}}?){quote}")
 
 
 # ---------------------------------------------------------------- <time>
@@ -331,12 +390,61 @@ def _kind_of(element) -> str:
 
 
 def _visible_candidates(page: _Page) -> list[DateCandidate]:
-    """Short dated elements in the smallest region around the headline that has any."""
+    """Short dated elements in the smallest region around the headline that has any;
+    failing that, dated elements anywhere outside excluded regions that say they are dates."""
     for region in _regions_near_headline(page):
         found = _dated_elements(region, page)
         if found:
             return found
-    return []
+    return _labelled_dates_anywhere(page)
+
+
+def _labelled_dates_anywhere(page: _Page) -> list[DateCandidate]:
+    """<time>, date-classed and "Published …" elements of the whole page, nearest the headline first."""
+    found = []
+    skip_inside = None
+    for position, element in enumerate(page.tree.iter()):
+        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
+            continue
+        if skip_inside is not None and _contains(skip_inside, element):
+            continue
+        if not (element.tag == "time" or _is_date_classed(element) or _starts_with_label(element)):
+            continue
+        text = _dated_text(element, page)
+        if text is None:
+            continue
+        skip_inside = element
+        value = element.get("datetime") if element.tag == "time" and element.get("datetime") else text
+        found.append((position, DateCandidate(value, "visible", _kind_of(element))))
+    anchor = _position_of(page.tree, page.headline)
+    found.sort(key=lambda entry: abs(entry[0] - anchor))
+    return [candidate for _position, candidate in found]
+
+
+def _position_of(tree, element) -> int:
+    if element is None:
+        return 0
+    return next((position for position, node in enumerate(tree.iter()) if node is element), 0)
+
+
+def _is_date_classed(element) -> bool:
+    rules = _rules()
+    return _has_class_fragment(element, rules.date_classes + rules.modified_classes)
+
+
+def _starts_with_label(element) -> bool:
+    text = (element.text or "").strip().lower()
+    return bool(text) and text.startswith(_rules().published_labels)
+
+
+def _dated_text(element, page: _Page) -> str | None:
+    """The element's text when it is short, holds a date and sits outside excluded regions."""
+    text = " ".join(element.text_content().split())
+    if not text or len(text) > _MAX_VISIBLE_CHARS:
+        return None
+    if not find_date_strings(text, yearless_numeric=True) or page.is_excluded(element):
+        return None
+    return text
 
 
 def _regions_near_headline(page: _Page):
@@ -353,26 +461,34 @@ def _regions_near_headline(page: _Page):
 
 
 def _dated_elements(region, page: _Page) -> list[DateCandidate]:
-    classed, plain = [], []
-    skip_inside = None
+    """Dated elements of a region: date-classed ones first, then the rest, each in page order."""
+    found = []
     for element in region.iter():
         if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
             continue
-        if skip_inside is not None and _contains(skip_inside, element):
-            continue
         if page.headline is not None and _contains(element, page.headline):
             continue
-        text = " ".join(element.text_content().split())
-        if not text or len(text) > _MAX_VISIBLE_CHARS:
-            continue
-        strings = find_date_strings(text, yearless_numeric=True)
-        if not strings or page.is_excluded(element):
-            continue
-        skip_inside = element
-        is_classed = any(_has_class_fragment(node, _rules().date_classes + _rules().modified_classes)
-                         for node in list(_self_and_ancestors(element))[:3])
-        (classed if is_classed else plain).append(DateCandidate(text, "visible", _kind_of(element)))
-    return classed + plain
+        text = _dated_text(element, page)
+        if text is not None:
+            found.append((element, text))
+    found = _innermost(found)
+    classed = [entry for entry in found if any(_is_date_classed(node) for node in list(_self_and_ancestors(entry[0]))[:3])]
+    plain = [entry for entry in found if entry not in classed]
+    return [DateCandidate(text, "visible", _kind_of(element)) for element, text in classed + plain]
+
+
+def _innermost(found: list) -> list:
+    """Drop an element when one inside it holds the same dates ("103 · 23.01.2025 16:44" -> "23.01.2025 16:44")."""
+    dates = {id(element): find_date_strings(text, yearless_numeric=True) for element, text in found}
+    kept = []
+    for element, text in found:
+        inner = (
+            other for other, _ in found
+            if other is not element and _contains(element, other) and dates[id(other)] == dates[id(element)]
+        )
+        if next(inner, None) is None:
+            kept.append((element, text))
+    return kept
 
 
 # ---------------------------------------------------------------- URL

@@ -1,0 +1,254 @@
+"""Find the article body in a page and render it as paragraphs, without changing the tree.
+
+Furniture (see :mod:`crawler.extract.domrules`) is marked, not removed, so the date
+finder still reads the whole document. Paragraph-like elements score their ancestors
+(the Readability idea); the best-scored container, plus sibling blocks that score
+close to it, is the body. Rendering walks those elements, skips furniture and the
+headline, and drops link-dense blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from crawler.extract.domrules import DomRules, class_id_tokens
+
+_SPACES = re.compile(r"\s+")
+PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "td", "dd", "li"})
+TEXT_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
+BLOCK_TAGS = frozenset({
+    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt",
+    "dd", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "figcaption", "address",
+    "center", "hr", "details", "summary", "caption", "header",
+})
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_POSITIVE = re.compile(r"article|body|content|entry|main|page|post|text|blog|story|material|news")
+_NEGATIVE = re.compile(r"comment|meta|footer|footnote|sidebar|widget|related|share|social|promo|menu|nav|hidden")
+_TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquote": 3, "section": 2,
+               "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3, "address": -3,
+               "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
+_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+_MIN_PARAGRAPH_CHARS = 25
+_ANCESTOR_LEVELS = 5
+_PROTECTED_SHARE = 0.6
+_SIBLING_SHARE = 0.2
+_MAX_LINK_DENSITY = 0.5
+
+
+def clean_text(value: str | None) -> str:
+    return _SPACES.sub(" ", value or "").strip()
+
+
+@dataclass
+class Page:
+    """The furniture found in one document and what is protected from it."""
+
+    root: object
+    rules: DomRules
+    headline: object | None
+    furniture: set = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._total_chars = visible_chars(self.root) or 1
+        self._headline_ancestors = set(self.headline.iterancestors()) if self.headline is not None else set()
+        self.elements = self._walk_visible()
+
+    def _walk_visible(self) -> list:
+        """Every element outside furniture, in document order; marks furniture on the way."""
+        found, stack = [], [self.root]
+        while stack:
+            element = stack.pop()
+            found.append(element)
+            children = [child for child in element if isinstance(child.tag, str) and not self._is_furniture(child)]
+            stack.extend(reversed(children))
+        return found
+
+    def _is_furniture(self, element) -> bool:
+        if element in self.furniture:
+            return True
+        reason = self.rules.furniture_reason(element)
+        if reason is None or self._spared(element, reason):
+            return False
+        self.furniture.add(element)
+        return True
+
+    def _spared(self, element, reason: str) -> bool:
+        """Class rules and wrapper tags never remove the headline's ancestors or most of the page's text."""
+        if reason == "hidden" or (reason == "tag" and element.tag not in ("form", "header")):
+            return False
+        if element in self._headline_ancestors:
+            return True
+        limit = self._total_chars * _PROTECTED_SHARE
+        return len(element.text_content()) >= limit and visible_chars(element) >= limit
+
+
+def char_count(text: str) -> int:
+    """Characters that are not whitespace."""
+    return sum(map(len, text.split()))
+
+
+def visible_chars(element) -> int:
+    """Characters of text outside scripts and styles, whitespace excluded."""
+    return sum(len(text.strip()) for text in _VISIBLE_TEXT(element))
+
+
+def find_body_elements(page: Page, body_css: str | None = None) -> list:
+    """The elements whose rendered text is the article: a hinted one, else the best-scored container with its siblings."""
+    if body_css:
+        found = page.root.cssselect(body_css)
+        if found:
+            return found
+    scores = score_candidates(page)
+    if not scores:
+        return [page.root]
+    best = max(scores, key=scores.get)
+    return with_related_siblings(page, best, scores)
+
+
+def score_candidates(page: Page) -> dict:
+    """Readability scoring: each paragraph lends its score to its nearest ancestors, damped by distance."""
+    raw: dict = {}
+    for element in page.elements:
+        text = _paragraph_text(element)
+        if len(text) < _MIN_PARAGRAPH_CHARS:
+            continue
+        score = 1 + text.count(",") + min(len(text) / 100, 3)
+        for level, ancestor in enumerate(element.iterancestors()):
+            if level >= _ANCESTOR_LEVELS:
+                break
+            if ancestor not in raw:
+                raw[ancestor] = _initial_score(ancestor)
+            raw[ancestor] += score / (1 if level == 0 else 2 if level == 1 else level * 3)
+    top = sorted(raw, key=raw.get, reverse=True)[:12]
+    return {element: raw[element] * (1 - link_density(element)) for element in top}
+
+
+def _paragraph_text(element) -> str:
+    if element.tag in PARAGRAPH_TAGS:
+        return clean_text(element.text_content())
+    if element.tag in TEXT_CONTAINER_TAGS:
+        return direct_text(element)
+    return ""
+
+
+def direct_text(element) -> str:
+    """The text directly inside an element: its own and that of inline children, not of nested blocks."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in BLOCK_TAGS:
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return clean_text(" ".join(parts))
+
+
+def _initial_score(element) -> float:
+    score = _TAG_WEIGHT.get(element.tag, 0)
+    tokens = " ".join(class_id_tokens(element))
+    if tokens:
+        if _NEGATIVE.search(tokens):
+            score -= 25
+        if _POSITIVE.search(tokens):
+            score += 25
+    if element.get("itemprop") == "articleBody":
+        score += 50
+    return score
+
+
+def link_density(element) -> float:
+    text_chars = char_count(element.text_content())
+    if not text_chars:
+        return 0.0
+    link_chars = sum(char_count(link.text_content()) for link in element.iter("a"))
+    return min(link_chars / text_chars, 1.0)
+
+
+def with_related_siblings(page: Page, best, scores: dict) -> list:
+    """The best container plus its siblings that score close to it or read like paragraphs."""
+    parent = best.getparent()
+    if parent is None:
+        return [best]
+    threshold = max(10.0, scores[best] * _SIBLING_SHARE)
+    best_class = best.get("class")
+    chosen = []
+    for sibling in parent:
+        if not isinstance(sibling.tag, str) or sibling in page.furniture:
+            continue
+        if sibling is best:
+            chosen.append(sibling)
+            continue
+        bonus = scores[best] * 0.2 if best_class and sibling.get("class") == best_class else 0
+        if sibling in scores and scores[sibling] + bonus >= threshold:
+            chosen.append(sibling)
+        elif sibling.tag == "p" and _reads_like_paragraph(sibling):
+            chosen.append(sibling)
+    return chosen
+
+
+def _reads_like_paragraph(element) -> bool:
+    text = clean_text(element.text_content())
+    density = link_density(element)
+    return (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and re.search(r"\.( |$)", text))
+
+
+class Renderer:
+    """Turns body elements into paragraphs separated by blank lines."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.paragraphs: list[str] = []
+        self._parts: list[str] = []
+        self._link_chars = 0
+        self._in_link = 0
+
+    def render(self, elements) -> str:
+        for element in elements:
+            self._walk(element)
+            self._flush()
+        return "\n\n".join(self.paragraphs)
+
+    def _walk(self, element) -> None:
+        tag = element.tag
+        if not isinstance(tag, str):
+            self._add_text(element.tail)
+            return
+        if element in self.page.furniture or element is self.page.headline:
+            self._add_text(element.tail)
+            return
+        if tag == "br":
+            self._parts.append("\n")
+            self._add_text(element.tail)
+            return
+        block = tag in BLOCK_TAGS
+        if block:
+            self._flush()
+        if tag == "a":
+            self._in_link += 1
+        self._add_text(element.text)
+        for child in element:
+            self._walk(child)
+        if tag == "a":
+            self._in_link -= 1
+        if block:
+            self._flush()
+        self._add_text(element.tail)
+
+    def _add_text(self, text: str | None) -> None:
+        if text:
+            self._parts.append(text)
+            if self._in_link:
+                self._link_chars += len(text.strip())
+
+    def _flush(self) -> None:
+        if not self._parts:
+            return
+        lines = [clean_text(line) for line in "".join(self._parts).split("\n")]
+        text = "\n".join(line for line in lines if line)
+        link_chars, self._parts, self._link_chars = self._link_chars, [], 0
+        if not text:
+            return
+        if link_chars / len(text) > _MAX_LINK_DENSITY:
+            return
+        self.paragraphs.append(text)

@@ -1,0 +1,63 @@
+"""DOM-level boilerplate rules from data/boilerplate.toml: which elements are site furniture."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "boilerplate.toml"
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_TOKEN_SPLIT = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class DomRules:
+    drop_tags: frozenset[str]
+    content: re.Pattern
+    strong: re.Pattern | None
+    weak: re.Pattern | None
+
+    def furniture_reason(self, element) -> str | None:
+        """Why ``element`` looks like furniture ('tag', 'hidden', 'strong', 'weak'), or None."""
+        tag = element.tag
+        if tag in self.drop_tags:
+            return "tag"
+        if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+            return "hidden"
+        style = element.get("style")
+        if style and _HIDDEN_STYLE.search(style):
+            return "hidden"
+        tokens = "\n".join(class_id_tokens(element))
+        if not tokens:
+            return None
+        if self.strong is not None and self.strong.search(tokens):
+            return "strong"
+        if self.weak is not None and self.weak.search(tokens) and not self.content.search(tokens):
+            return "weak"
+        return None
+
+
+def class_id_tokens(element) -> list[str]:
+    value = f"{element.get('class') or ''} {element.get('id') or ''}".strip().lower()
+    return _TOKEN_SPLIT.split(value) if value else []
+
+
+@lru_cache(maxsize=4)
+def load_dom_rules(path: Path = RULES_FILE) -> DomRules:
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    settings = document.get("dom", {})
+    rules = document.get("dom_rule", [])
+    return DomRules(
+        drop_tags=frozenset(settings.get("drop_tags", ())),
+        content=re.compile(settings.get("content_pattern", "$^"), re.MULTILINE),
+        strong=_union([rule["pattern"] for rule in rules if rule.get("strong")]),
+        weak=_union([rule["pattern"] for rule in rules if not rule.get("strong")]),
+    )
+
+
+def _union(patterns: list[str]) -> re.Pattern | None:
+    """One regex for many; tokens are searched joined by newlines, so ^ and $ mark token edges."""
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns), re.MULTILINE) if patterns else None

@@ -1,0 +1,195 @@
+"""Page metadata: headline, author, language, canonical URL and page type."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urljoin
+
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/~]|::)\s+")
+_SPACES = re.compile(r"\s+")
+_UK_LETTERS = re.compile(r"[іїєґ]")
+_RU_LETTERS = re.compile(r"[ыэъё]")
+_CYRILLIC = re.compile(r"[а-яё]")
+_LATIN = re.compile(r"[a-z]")
+_HEADLINE_TAGS = ("h1", "h2")
+
+
+def clean_text(value: str | None) -> str:
+    return _SPACES.sub(" ", value or "").strip()
+
+
+def meta_content(tree, *names: str) -> str | None:
+    """The first non-empty <meta> content among ``names`` (matched on property or name)."""
+    for name in names:
+        for value in tree.xpath(f"//meta[@property='{name}' or @name='{name}']/@content"):
+            value = clean_text(value)
+            if value:
+                return value
+    return None
+
+
+def jsonld_items(tree) -> list[dict]:
+    """Every JSON-LD object on the page, @graph members included; broken JSON is skipped."""
+    items: list[dict] = []
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        _collect_items(data, items, depth=0)
+    return items
+
+
+def _collect_items(data, items: list[dict], depth: int) -> None:
+    if depth > 4:
+        return
+    if isinstance(data, list):
+        for entry in data:
+            _collect_items(entry, items, depth + 1)
+    elif isinstance(data, dict):
+        items.append(data)
+        if "@graph" in data:
+            _collect_items(data["@graph"], items, depth + 1)
+
+
+def find_headline_element(tree, title_css: str | None = None):
+    """The element holding the article headline: the hinted one, else the h1 that best matches the page title."""
+    if title_css:
+        found = tree.cssselect(title_css)
+        if found:
+            return found[0]
+    declared = [_key(text) for text in _declared_titles(tree)]
+    headings = [node for node in tree.iter("h1") if clean_text(node.text_content())]
+    for heading in headings:
+        key = _key(heading.text_content())
+        if key and any(key in title for title in declared):
+            return heading
+    return headings[0] if len(headings) == 1 else None
+
+
+def find_title(tree, headline) -> str | None:
+    """The article headline without the site name that <title> and og:title append."""
+    if headline is not None:
+        text = clean_text(headline.text_content())
+        if text:
+            return text
+    site_name = meta_content(tree, "og:site_name", "application-name")
+    for declared in _declared_titles(tree):
+        stripped = strip_site_name(declared, site_name)
+        if stripped:
+            return stripped
+    return None
+
+
+def _declared_titles(tree) -> list[str]:
+    titles = []
+    for item in jsonld_items(tree):
+        headline = item.get("headline")
+        if isinstance(headline, str) and clean_text(headline):
+            titles.append(clean_text(headline))
+    for value in (meta_content(tree, "og:title", "twitter:title"), _title_tag(tree)):
+        if value:
+            titles.append(value)
+    return titles
+
+
+def _title_tag(tree) -> str | None:
+    for node in tree.iter("title"):
+        text = clean_text(node.text_content())
+        if text:
+            return text
+    return None
+
+
+def strip_site_name(title: str, site_name: str | None) -> str:
+    """Drop the site-name part of 'Headline | Site' or 'Site - Headline'."""
+    parts = [part for part in _TITLE_SEPARATORS.split(title) if part.strip()]
+    if len(parts) < 2:
+        return title
+    if site_name:
+        site = _key(site_name)
+        kept = [part for part in parts if _key(part) != site and _key(part) not in site]
+        if kept and len(kept) < len(parts):
+            return _rejoin(title, kept)
+    return max(parts, key=len)
+
+
+def _rejoin(title: str, kept: list[str]) -> str:
+    first, last = title.find(kept[0]), title.rfind(kept[-1])
+    return title[first:last + len(kept[-1])].strip() if first >= 0 and last >= first else " ".join(kept)
+
+
+def _key(text: str | None) -> str:
+    return " ".join(re.findall(r"\w+", (text or "").lower()))
+
+
+def find_author(tree) -> str | None:
+    for item in jsonld_items(tree):
+        name = _author_name(item.get("author"))
+        if name:
+            return name
+    value = meta_content(tree, "author", "article:author", "parsely-author", "sailthru.author")
+    if value and not value.startswith("http"):
+        return value
+    for node in tree.xpath("//*[@rel='author' or @itemprop='author']"):
+        text = clean_text(node.text_content())
+        if 0 < len(text) < 100:
+            return text
+    return None
+
+
+def _author_name(author) -> str | None:
+    if isinstance(author, list):
+        names = [name for name in (_author_name(entry) for entry in author) if name]
+        return ", ".join(names) or None
+    if isinstance(author, dict):
+        author = author.get("name")
+    if isinstance(author, str) and clean_text(author):
+        return clean_text(author)
+    return None
+
+
+def find_language(tree, text: str) -> str | None:
+    """html lang, else og:locale, else a guess from the letters of the text."""
+    declared = tree.get("lang") or tree.get("xml:lang") or meta_content(tree, "og:locale")
+    if declared:
+        code = re.split(r"[-_]", declared.strip().lower())[0]
+        if re.fullmatch(r"[a-z]{2,3}", code):
+            return code
+    return guess_language(text)
+
+
+def guess_language(text: str) -> str | None:
+    """uk vs ru from letters only one of them has; en for Latin text; None when unsure."""
+    sample = text[:5000].lower()
+    uk, ru = len(_UK_LETTERS.findall(sample)), len(_RU_LETTERS.findall(sample))
+    if uk or ru:
+        return "uk" if uk >= ru else "ru"
+    cyrillic, latin = len(_CYRILLIC.findall(sample)), len(_LATIN.findall(sample))
+    if latin > 3 * cyrillic and latin > 50:
+        return "en"
+    return None
+
+
+def find_canonical_url(tree, url: str | None) -> str | None:
+    for href in tree.xpath("//link[@rel='canonical']/@href") + [meta_content(tree, "og:url")]:
+        href = (href or "").strip()
+        if href:
+            absolute = urljoin(url or "", href)
+            if absolute.startswith(("http://", "https://")):
+                return absolute
+    return url
+
+
+def find_page_type(tree) -> str | None:
+    og_type = meta_content(tree, "og:type")
+    if og_type:
+        return og_type
+    for item in jsonld_items(tree):
+        kind = item.get("@type")
+        if isinstance(kind, list):
+            kind = kind[0] if kind else None
+        if isinstance(kind, str) and kind:
+            return kind
+    return None

@@ -1,0 +1,247 @@
+"""Stories: one press release reposted across sites, found with MinHash/LSH.
+
+An article's text (never its title, which reposts often change) becomes a
+set of word shingles: lowercase ``\\w+`` words, :data:`SHINGLE_WORDS` at a
+time. A MinHash signature of :data:`NUM_PERM` values (rensa's RMinHash: the
+same estimate as datasketch's MinHash, about 20 times faster here, see
+benchmarks/cluster_speed.py) estimates
+the Jaccard similarity of two such sets; LSH cuts the signature into
+:data:`BANDS` bands, and articles sharing a band's values become
+candidates. A candidate joins a story when the estimated similarity
+reaches :data:`THRESHOLD` — a repost with a new first line, a trimmed
+ending or a different title stays far above it; two different articles on
+the same topic share few 4-word runs and stay far below.
+
+Articles are taken in publication order (then fetch time, then id); each
+joins the story of its most similar earlier article, or starts its own
+story whose id is its article id. The story's earliest published copy is
+its original. :func:`rebuild` does this over a whole archive in memory;
+:func:`assign_story` does it for one new article against the signatures
+and LSH buckets stored in SQLite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+from rensa import RMinHash
+
+NUM_PERM = 128
+BANDS = 32
+ROWS = NUM_PERM // BANDS
+SHINGLE_WORDS = 4
+THRESHOLD = 0.5
+MIN_SHINGLES = 5  # shorter texts are too small to call reposts; each stays its own story
+SEED = 1
+
+WORDS = re.compile(r"\w+")
+_LATEST = datetime.max.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class StoryArticle:
+    """What clustering needs to know about an article."""
+
+    id: int
+    text: str
+    published_at: str | None = None
+    fetched_at: str | None = None
+
+    @property
+    def order(self) -> tuple:
+        return (_parse_time(self.published_at), _parse_time(self.fetched_at), self.id)
+
+
+def shingles(text: str) -> list[str]:
+    """Every run of SHINGLE_WORDS consecutive words (repeats kept: MinHash ignores them)."""
+    words = WORDS.findall((text or "").lower())
+    return [" ".join(run) for run in zip(*(words[i:] for i in range(SHINGLE_WORDS)))]
+
+
+def signature(text: str) -> np.ndarray | None:
+    """The MinHash values of a text, or None when it is too short to compare."""
+    pieces = shingles(text)
+    if len(pieces) < MIN_SHINGLES:
+        return None
+    minhash = RMinHash(num_perm=NUM_PERM, seed=SEED)
+    minhash.update(pieces)
+    return np.array(minhash.digest(), dtype=np.uint32)
+
+
+def bucket_keys(values: np.ndarray) -> list[bytes]:
+    """One LSH key per band: the band number and its values, as bytes."""
+    raw = to_blob(values)
+    width = ROWS * 4
+    return [bytes([band]) + raw[band * width:(band + 1) * width] for band in range(BANDS)]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+def to_blob(values: np.ndarray) -> bytes:
+    return values.astype("<u4").tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+
+
+class StoryIndex:
+    """In-memory LSH over signatures: add articles in publication order, get their story."""
+
+    def __init__(self):
+        self.buckets: dict[bytes, list[int]] = {}
+        self.signatures: dict[int, np.ndarray] = {}
+        self.story_of: dict[int, int] = {}
+
+    def add(self, article_id: int, values: np.ndarray | None) -> int:
+        """Index one article and return its story id."""
+        if values is None:
+            self.story_of[article_id] = article_id
+            return article_id
+        keys = bucket_keys(values)
+        best = best_match(values, {c for key in keys for c in self.buckets.get(key, ())}, self.signatures)
+        story = self.story_of[best] if best is not None else article_id
+        self.story_of[article_id] = story
+        self.signatures[article_id] = values
+        for key in keys:
+            self.buckets.setdefault(key, []).append(article_id)
+        return story
+
+
+def best_match(values: np.ndarray, candidates, signatures: dict[int, np.ndarray]) -> int | None:
+    """The candidate most similar to ``values`` at or above THRESHOLD (lowest id on a tie)."""
+    best, best_score = None, THRESHOLD
+    for candidate in sorted(candidates):
+        score = similarity(values, signatures[candidate])
+        if score > best_score or (score == best_score and best is None):
+            best, best_score = candidate, score
+    return best
+
+
+def cluster(articles: list[StoryArticle]) -> tuple[dict[int, int], dict[int, np.ndarray]]:
+    """Story id of every article, and the signatures computed on the way."""
+    index = StoryIndex()
+    for article in sorted(articles, key=lambda a: a.order):
+        index.add(article.id, signature(article.text))
+    return index.story_of, index.signatures
+
+
+def originals(articles: list[StoryArticle], story_of: dict[int, int]) -> set[int]:
+    """The earliest published (then earliest fetched) article of every story."""
+    first: dict[int, StoryArticle] = {}
+    for article in articles:
+        story = story_of[article.id]
+        if story not in first or article.order < first[story].order:
+            first[story] = article
+    return {article.id for article in first.values()}
+
+
+# -- the archive ---------------------------------------------------------
+def _story_articles(db, where: str = "", params=()) -> list[StoryArticle]:
+    sql = f"select id, text, published_at, fetched_at from articles {where}"
+    return [StoryArticle(*row) for row in db.execute(sql, list(params)).fetchall()]
+
+
+def rebuild(db) -> dict:
+    """Recompute every story of an archive (a sqlite_utils Database). Returns counts."""
+    articles = _story_articles(db)
+    story_of, signatures = cluster(articles)
+    first = originals(articles, story_of)
+    with db.conn:
+        db.execute("delete from story_buckets")
+        db.execute("delete from article_minhash")
+        db.conn.executemany("update articles set story_id = ?, is_original = ? where id = ?",
+                            [(story_of[a.id], int(a.id in first), a.id) for a in articles])
+        db.conn.executemany("insert into article_minhash (article_id, signature) values (?, ?)",
+                            [(article_id, to_blob(values)) for article_id, values in signatures.items()])
+        db.conn.executemany("insert into story_buckets (bucket, article_id) values (?, ?)",
+                            [(key, article_id) for article_id, values in signatures.items()
+                             for key in bucket_keys(values)])
+    sizes: dict[int, int] = {}
+    for story in story_of.values():
+        sizes[story] = sizes.get(story, 0) + 1
+    return {"articles": len(articles), "stories": len(sizes),
+            "reposted_stories": sum(1 for size in sizes.values() if size > 1),
+            "reposts": sum(size - 1 for size in sizes.values())}
+
+
+def assign_story(db, article_id: int) -> int:
+    """Put one saved article into a story against the stored LSH; returns its story id."""
+    rows = _story_articles(db, "where id = ?", [article_id])
+    if not rows:
+        raise KeyError(f"no article with id {article_id}")
+    article = rows[0]
+    values = signature(article.text)
+    with db.conn:
+        db.execute("delete from story_buckets where article_id = ?", [article_id])
+        db.execute("delete from article_minhash where article_id = ?", [article_id])
+        story = article_id
+        if values is not None:
+            story = _story_from_buckets(db, article_id, values)
+            db.execute("insert into article_minhash (article_id, signature) values (?, ?)",
+                       [article_id, to_blob(values)])
+            db.conn.executemany("insert into story_buckets (bucket, article_id) values (?, ?)",
+                                [(key, article_id) for key in bucket_keys(values)])
+        db.execute("update articles set story_id = ? where id = ?", [story, article_id])
+        _mark_original(db, story)
+    return story
+
+
+def _story_from_buckets(db, article_id: int, values: np.ndarray) -> int:
+    keys = bucket_keys(values)
+    placeholders = ", ".join("?" for _ in keys)
+    rows = db.execute(
+        f"""select m.article_id, m.signature, a.story_id from article_minhash m join articles a on a.id = m.article_id
+            where m.article_id in (select article_id from story_buckets where bucket in ({placeholders}))
+              and m.article_id != ?""",
+        [*keys, article_id],
+    ).fetchall()
+    signatures = {row[0]: from_blob(row[1]) for row in rows}
+    story_of = {row[0]: row[2] if row[2] is not None else row[0] for row in rows}
+    best = best_match(values, signatures, signatures)
+    return story_of[best] if best is not None else article_id
+
+
+def _mark_original(db, story: int) -> None:
+    members = _story_articles(db, "where story_id = ?", [story])
+    first = min(members, key=lambda a: a.order)
+    db.execute("update articles set is_original = (id = ?) where story_id = ?", [first.id, story])
+
+
+def largest_stories(db, limit: int = 20) -> list[dict]:
+    """The stories with the most copies: each copy's site, date, title and whether it is the original."""
+    heads = db.execute(
+        """select story_id, count(*) as copies, count(distinct source_id) as sites from articles
+           where story_id is not null group by story_id having copies > 1
+           order by copies desc, story_id limit ?""",
+        [limit],
+    ).fetchall()
+    stories = []
+    for story_id, copies, sites in heads:
+        members = db.execute(
+            """select id, source_id, url, title, published_at, fetched_at, is_original from articles
+               where story_id = ? order by is_original desc, published_at, fetched_at, id""",
+            [story_id],
+        ).fetchall()
+        stories.append({
+            "story_id": story_id, "copies": copies, "sites": sites,
+            "articles": [{"id": m[0], "source_id": m[1], "url": m[2], "title": m[3], "published_at": m[4],
+                          "fetched_at": m[5], "is_original": bool(m[6])} for m in members],
+        })
+    return stories
+
+
+def _parse_time(value: str | None) -> datetime:
+    """A sortable aware datetime; unknown or malformed times sort last."""
+    if not value:
+        return _LATEST
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return _LATEST
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

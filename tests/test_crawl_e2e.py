@@ -1,0 +1,91 @@
+"""End to end: crawl every sample site over loopback HTTP into a temporary archive."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlite_utils
+
+from crawler.samples import BOILERPLATE_PHRASES
+from tests.conftest import scrapy_crawl
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def crawled(sample_sites, tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("e2e") / "archive.db"
+    result = scrapy_crawl(db_path, sample_sites)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return db_path, sample_sites.expected_articles(), result
+
+
+def articles_by_url(db_path):
+    return {row["url"]: row for row in sqlite_utils.Database(db_path).query("select * from articles")}
+
+
+def test_every_sample_article_archived_exactly_once(crawled):
+    db_path, expected, result = crawled
+    archived = articles_by_url(db_path)
+    missing = sorted({e.url for e in expected} - set(archived))
+    extra = sorted(set(archived) - {e.url for e in expected})
+    assert not missing, f"not archived: {missing}\n{result.stderr[-2000:]}"
+    assert not extra, f"archived but not articles: {extra}"
+    assert len(archived) == len(expected)
+
+
+def test_titles_match(crawled):
+    db_path, expected, _ = crawled
+    archived = articles_by_url(db_path)
+    wrong = [(e.url, e.title, archived[e.url]["title"]) for e in expected
+             if e.url in archived and archived[e.url]["title"] != e.title]
+    assert not wrong
+
+
+def test_dates_normalized_with_source_and_offset(crawled):
+    db_path, expected, _ = crawled
+    archived = articles_by_url(db_path)
+    wrong = [(e.url, e.published_at, e.date_source, archived[e.url]["published_at"], archived[e.url]["date_source"])
+             for e in expected if e.url in archived
+             and (archived[e.url]["published_at"], archived[e.url]["date_source"]) != (e.published_at, e.date_source)]
+    assert not wrong
+
+
+def test_article_text_kept_and_boilerplate_gone(crawled):
+    db_path, expected, _ = crawled
+    archived = articles_by_url(db_path)
+    lost = [(e.url, s) for e in expected if e.url in archived for s in e.sentences if s not in archived[e.url]["text"]]
+    assert not lost
+    leftovers = [(url, phrase) for url, row in archived.items() for phrase in BOILERPLATE_PHRASES
+                 if phrase.lower() in (row["text"] or "").lower() or phrase.lower() in (row["title"] or "").lower()]
+    assert not leftovers
+
+
+def test_raw_pages_stored_for_reextraction(crawled):
+    db_path, expected, _ = crawled
+    db = sqlite_utils.Database(db_path)
+    assert db["raw_pages"].count == len(expected)
+
+
+def test_run_recorded_with_per_source_counts(crawled, sample_sites):
+    db_path, expected, _ = crawled
+    db = sqlite_utils.Database(db_path)
+    run = list(db.query("select * from runs"))[-1]
+    assert run["status"] == "finished" and run["finished_at"]
+    per_source = {row["source_id"]: row for row in db.query("select * from run_sources where run_id = ?", [run["id"]])}
+    assert set(per_source) == set(sample_sites.base_urls)
+    for source_id, row in per_source.items():
+        assert row["articles_new"] == sum(1 for e in expected if e.source_id == source_id)
+        assert row["pages"] > 0
+
+
+def test_second_crawl_leaves_the_same_rows(crawled, sample_sites, tmp_path):
+    db_path, _, _ = crawled
+    before = list(sqlite_utils.Database(db_path).query("select url, title, text, published_at, content_hash from articles order by url"))
+    result = scrapy_crawl(db_path, sample_sites)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = list(sqlite_utils.Database(db_path).query("select url, title, text, published_at, content_hash from articles order by url"))
+    assert after == before
+    last_run = list(sqlite_utils.Database(db_path).query("select * from run_sources order by run_id desc"))
+    assert sum(row["articles_new"] for row in last_run if row["run_id"] == last_run[0]["run_id"]) == 0
