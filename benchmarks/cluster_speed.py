@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from crawler import stories  # noqa: E402
 
 VOCABULARY = 20_000
+BATCH = 1000
 WORDS_PER_ARTICLE = (120, 400)
 
 
@@ -64,7 +65,7 @@ def _edit(body: np.ndarray, rng) -> np.ndarray:
 
 def datasketch_signature(text: str):
     """The same signature with datasketch, for the side-by-side figure."""
-    pieces = stories.shingles(text)
+    pieces = stories.shingles(text)  # the same shingles, as text, hashed by datasketch
     minhash = MinHash(num_perm=stories.NUM_PERM, seed=stories.SEED)
     minhash.update_batch([piece.encode("utf-8") for piece in pieces])
     return minhash.hashvalues
@@ -88,8 +89,10 @@ def main() -> int:
     articles, copies_of = make_articles(args.articles, args.repost_share, args.seed)
     generated = time.perf_counter() - started
 
-    started = time.perf_counter()
-    signatures = [stories.signature(a.text) for a in articles]
+    started, cpu_started = time.perf_counter(), time.process_time()
+    signatures = []
+    for start in range(0, len(articles), BATCH):
+        signatures.extend(stories.signatures([a.text for a in articles[start:start + BATCH]]))
     signed = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -97,6 +100,7 @@ def main() -> int:
     for article, values in sorted(zip(articles, signatures), key=lambda pair: pair[0].order):
         index.add(article.id, values)
     clustered = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
 
     sample = articles[: args.compare]
     started = time.perf_counter()
@@ -104,8 +108,7 @@ def main() -> int:
         datasketch_signature(article.text)
     datasketch_time = time.perf_counter() - started
     started = time.perf_counter()
-    for article in sample:
-        stories.signature(article.text)
+    stories.signatures([article.text for article in sample])
     rensa_time = time.perf_counter() - started
 
     truth = {a.id: root(a.id, copies_of) for a in articles}
@@ -115,10 +118,11 @@ def main() -> int:
     print(f"{len(articles):,} synthetic articles ({len(copies_of):,} reposts), generated in {generated:.1f} s")
     print(f"MinHash signatures (rensa, {stories.NUM_PERM} perm, {stories.SHINGLE_WORDS}-word shingles): {signed:.1f} s")
     print(f"LSH clustering ({stories.BANDS} bands x {stories.ROWS} rows, threshold {stories.THRESHOLD}): {clustered:.1f} s")
-    print(f"total clustering time: {total:.1f} s (target < 120 s: {'met' if total < 120 else 'MISSED'})")
+    print(f"total clustering time: {total:.1f} s wall, {cpu:.1f} s CPU "
+          f"(target < 120 s: {'met' if total < 120 else 'MISSED'}; CPU time is what a busy machine cannot inflate)")
     print(f"reposts grouped with their original: {found:,}/{len(copies_of):,}; "
           f"unrelated articles wrongly grouped: {merged_wrongly:,}")
-    print(f"signatures of {len(sample):,} articles side by side: rensa {rensa_time:.2f} s, "
+    print(f"signatures of {len(sample):,} articles side by side: rensa (batch) {rensa_time:.2f} s, "
           f"datasketch (update_batch) {datasketch_time:.2f} s")
     return 0 if total < 120 else 1
 

@@ -96,7 +96,20 @@ def _migration_3_places_stories(db: sqlite_utils.Database) -> None:
     db["story_buckets"].create_index(["article_id"])
 
 
-MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories]
+def _migration_4_incremental(db: sqlite_utils.Database) -> None:
+    """Incremental crawls (crawler/spider_base.py, crawler/runlog.py): HTTP validators of discovery pages,
+    fetched pages that need no refetch, and more per-run counts."""
+    db["url_validators"].create(
+        {"url": str, "source_id": str, "etag": str, "last_modified": str, "checked_at": str}, pk="url")
+    db["crawl_urls"].create({"url": str, "source_id": str, "outcome": str, "seen_at": str}, pk="url")
+    db["run_sources"].add_column("pages_unchanged", int)
+    db["run_sources"].add_column("articles_skipped", int)
+    db["run_sources"].add_column("article_pages", int)
+    db["run_sources"].add_column("links_found", int)
+    db["raw_pages"].create_index(["fetched_url"])
+
+
+MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

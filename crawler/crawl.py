@@ -11,6 +11,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from crawler.archive import Archive
+from crawler.lock import CrawlLock
 
 # For loopback sample sites: no politeness delays, more parallelism, short timeouts.
 LOCAL_SETTINGS = {
@@ -31,6 +32,10 @@ class CrawlOptions:
     now: datetime | None = None
     local: bool = False
     log_level: str = "WARNING"
+    since: datetime | None = None      # None: HROMADA_SINCE_DAYS back from now
+    backfill: bool = False
+    refresh: bool = False
+    progress: str = "auto"             # auto | live | log | off (crawler/progress.py)
     overrides: dict | None = None
 
 
@@ -42,17 +47,25 @@ def build_settings(options: CrawlOptions):
     settings.set("HROMADA_BASE_URLS", options.base_urls or {}, priority="cmdline")
     settings.set("HROMADA_NOW", options.now.isoformat() if options.now else None, priority="cmdline")
     settings.set("LOG_LEVEL", options.log_level, priority="cmdline")
+    settings.set("HROMADA_SINCE", options.since.isoformat() if options.since else None, priority="cmdline")
+    settings.set("HROMADA_BACKFILL", options.backfill, priority="cmdline")
+    settings.set("HROMADA_REFRESH", options.refresh, priority="cmdline")
+    settings.set("HROMADA_PROGRESS", options.progress, priority="cmdline")
     for key, value in {**(LOCAL_SETTINGS if options.local else {}), **(options.overrides or {})}.items():
         settings.set(key, value, priority="cmdline")
     return settings
 
 
 def run_crawl(options: CrawlOptions) -> int:
-    """Crawl in this process (once per process: Twisted's reactor cannot restart). Returns the run id."""
-    process = CrawlerProcess(build_settings(options), install_root_handler=True)
+    """Crawl in this process (once per process: Twisted's reactor cannot restart). Returns the run id.
+
+    Raises :class:`crawler.lock.LockHeld` when another crawl is running on the archive.
+    """
+    process = CrawlerProcess(build_settings(options))
     crawler = process.create_crawler("news")
-    process.crawl(crawler, source=",".join(options.source_ids))
-    process.start()
+    with CrawlLock(options.archive_path):
+        process.crawl(crawler, source=",".join(options.source_ids))
+        process.start()
     run_id = crawler.stats.get_value("hromada/run_id")
     if run_id is None:
         raise RuntimeError("the crawl ended before it recorded a run; see the log above")

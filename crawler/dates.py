@@ -140,10 +140,13 @@ def find_date_strings(text: str, *, yearless_numeric: bool = False) -> list[str]
     ``yearless_numeric`` admits it where a date is expected.
     """
     patterns = _patterns()
-    shapes = [patterns.iso, patterns.numeric, patterns.year_month_name, patterns.day_month_name,
-              patterns.month_name_day, patterns.ago, patterns.just_now]
-    if yearless_numeric:
-        shapes.append(patterns.yearless_numeric)
+    if not _DIGIT.search(text):  # only "годину тому" and "щойно" are dates without digits
+        shapes = [patterns.ago, patterns.just_now]
+    else:
+        shapes = [patterns.iso, patterns.numeric, patterns.year_month_name, patterns.day_month_name,
+                  patterns.month_name_day, patterns.ago, patterns.just_now]
+        if yearless_numeric:
+            shapes.append(patterns.yearless_numeric)
     spans = [match.span() for pattern in shapes for match in pattern.finditer(text)]
     # a bare "сьогодні"/"today" is a word, not a date; with a time of day it is one
     spans.extend(
@@ -164,6 +167,7 @@ def find_date_strings(text: str, *, yearless_numeric: bool = False) -> list[str]
     return found
 
 
+_DIGIT = re.compile(r"\d")
 _TRAILING_CLOCK = re.compile(
     r"(?:[\s,.|–—-]|р\.|року|г\.|года|о(?=\s)|в(?=\s)|at(?=\s)){0,8}?"
     r"[0-2]?\d:[0-5]\d(?::[0-5]\d)?(?!\d)(?:\s*[ap]\.?m\.?)?",
@@ -351,18 +355,34 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
     """Pick the most reliable parseable candidate for the published and the modified date.
 
     Candidates are ranked by source (``DATE_SOURCES``) and, within a source,
-    kept in the order they were found.
+    kept in the order they were found. A UTC timestamp does not say which
+    calendar day the publisher saw; when a date in the URL
+    falls on the neighbouring day, the URL date is the one kept.
     """
     result = {}
     for kind in ("published", "modified"):
-        result[kind] = result[f"{kind}_raw"] = result[f"{kind}_source"] = None
         ranked = sorted((c for c in candidates if c.kind == kind), key=lambda c: _source_rank(c.source))
-        for candidate in ranked:
-            parsed = parse_date(candidate.raw, now)
-            if parsed is not None:
-                result[kind], result[f"{kind}_raw"], result[f"{kind}_source"] = parsed, candidate.raw, candidate.source
-                break
+        parsed = ((candidate, parse_date(candidate.raw, now)) for candidate in ranked)
+        chosen, moment = _first_trustworthy([(c, m) for c, m in parsed if m is not None])
+        result[kind] = moment
+        result[f"{kind}_raw"] = chosen.raw if chosen else None
+        result[f"{kind}_source"] = chosen.source if chosen else None
     return result
+
+
+def _first_trustworthy(parsed: list) -> tuple:
+    if not parsed:
+        return None, None
+    chosen, moment = parsed[0]
+    if moment.utcoffset() != timedelta(0):
+        return chosen, moment
+    for candidate, local in parsed[1:]:
+        if candidate.source in _LOCAL_DAY_SOURCES and abs((local.date() - moment.date()).days) == 1:
+            return candidate, local
+    return chosen, moment
+
+
+_LOCAL_DAY_SOURCES = ("url",)
 
 
 def _source_rank(source: str) -> int:

@@ -1,4 +1,9 @@
-"""Recording crawl runs: per-source counts from the Scrapy stats into the archive's runs tables."""
+"""Recording crawl runs: per-source counts from the Scrapy stats into the archive's runs tables.
+
+The recorder also holds the archive's crawl lock (crawler/lock.py) from the
+start of the crawl until the engine stops, and marks runs left "running" by a
+killed crawl as "killed" (only the lock holder can see such leftovers).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,18 @@ from scrapy import signals
 from scrapy.logformatter import LogFormatter
 
 from crawler.archive import DEFAULT_ARCHIVE, Archive
+from crawler.health import run_verdict
+from crawler.lock import CrawlLock
 
 RUN_STATUS_BY_CLOSE_REASON = {"finished": "finished", "shutdown": "interrupted"}
+#: Spider stats folded into the ``dropped`` reasons of a source.
+SKIP_REASONS = {"skipped_old": "older_than_since"}
 
 
 def per_source_counts(stats: dict, source_ids: list[str]) -> dict[str, dict]:
     """Fold ``hromada/<source>/<key>[/<sub>]`` stats into one dict per source."""
-    counts = {source_id: {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "undated": 0,
+    counts = {source_id: {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "undated": 0, "pages_unchanged": 0,
+                          "skipped_known": 0, "article_pages": 0, "links_found": 0,
                           "dropped": defaultdict(int), "errors": defaultdict(int)} for source_id in source_ids}
     for key, value in stats.items():
         parts = key.split("/")
@@ -24,22 +34,14 @@ def per_source_counts(stats: dict, source_ids: list[str]) -> dict[str, dict]:
         entry = counts[parts[1]]
         if len(parts) == 4 and parts[2] in ("dropped", "errors"):
             entry[parts[2]][parts[3]] += value
+        elif parts[2] in SKIP_REASONS:
+            entry["dropped"][SKIP_REASONS[parts[2]]] += value
         else:
             entry[parts[2]] = entry.get(parts[2], 0) + value
     for entry in counts.values():
         entry["dropped"], entry["errors"] = dict(entry["dropped"]), dict(entry["errors"])
-        entry["status"] = source_status(entry)
+        entry["status"] = run_verdict(entry)
     return counts
-
-
-def source_status(entry: dict) -> str:
-    """``failed`` when a source yielded nothing but errors, ``ok`` otherwise."""
-    archived = entry["new"] + entry["updated"] + entry["unchanged"]
-    if entry["errors"] and entry["pages"] == 0:
-        return "failed"
-    if entry["pages"] and not archived and sum(entry["dropped"].values()):
-        return "failed"
-    return "ok"
 
 
 class RunRecorder:
@@ -47,28 +49,50 @@ class RunRecorder:
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.archive_path = crawler.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE
+        self.lock = CrawlLock(self.archive_path).acquire()  # raises LockHeld: the crawl does not start
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     def spider_opened(self, spider):
-        self.archive = Archive(self.crawler.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
+        self.archive = Archive(self.archive_path)
+        self.mark_killed_runs()
         self.source_ids = [source.id for source in spider.sources]
         self.run_id = self.archive.start_run(self.source_ids, {"spider": spider.name}, started_at=spider.now())
         spider.run_id = self.run_id
 
     def spider_closed(self, spider, reason):
         counts = per_source_counts(self.crawler.stats.get_stats(), self.source_ids)
-        elapsed = self.crawler.stats.get_value("elapsed_time_seconds") or 0.0
-        for entry in counts.values():
-            entry["duration_s"] = round(elapsed, 2)
+        for source_id, entry in counts.items():
+            entry["duration_s"] = round(spider.source_duration(source_id), 2)
         status = RUN_STATUS_BY_CLOSE_REASON.get(reason, reason)
-        self.archive.finish_run(self.run_id, status, counts)
+        self.archive.finish_run(self.run_id, status, counts, finished_at=spider.now())
+        self.record_incremental_counts(counts)
         self.archive.close()
         self.crawler.stats.set_value("hromada/run_id", self.run_id)
+        self.crawler.stats.set_value("hromada/run_status", status)
+
+    def engine_stopped(self):
+        self.lock.release()
+
+    def mark_killed_runs(self) -> None:
+        """Runs still "running" belong to crawls that died without closing (we hold the lock)."""
+        with self.archive.db.conn:
+            self.archive.db.execute("update runs set status = 'killed' where status = 'running'")
+
+    def record_incremental_counts(self, counts: dict[str, dict]) -> None:
+        with self.archive.db.conn:
+            for source_id, entry in counts.items():
+                self.archive.db.execute(
+                    """update run_sources set pages_unchanged = ?, articles_skipped = ?, article_pages = ?,
+                       links_found = ? where run_id = ? and source_id = ?""",
+                    [entry["pages_unchanged"], entry["skipped_known"], entry["article_pages"], entry["links_found"],
+                     self.run_id, source_id])
 
 
 class QuietLogFormatter(LogFormatter):

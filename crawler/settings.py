@@ -24,6 +24,7 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port listening during crawls
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
@@ -40,6 +41,11 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "crawler.runlog.RunRecorder": 500,
+    "crawler.progress.CrawlProgress": 510,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ConditionalRequestMiddleware": 560,
 }
 
 # hromada-news settings (one place each):
@@ -49,3 +55,10 @@ HROMADA_BASE_URLS = {}           # {source_id: base URL} filling {base} in a reg
 HROMADA_NOW = None               # ISO datetime: freeze the crawl clock (tests, demo); None = real time
 HROMADA_MAX_LISTING_PAGES = 5    # listing pages walked per listing per run
 HROMADA_MIN_TEXT_CHARS = 200     # shorter extracted text is dropped as "too_short"
+HROMADA_SINCE = None             # ISO date: discovery skips entries published before it; None = HROMADA_SINCE_DAYS back
+HROMADA_SINCE_DAYS = 30          # how far back a crawl (the first one of a source included) reaches by default
+HROMADA_BACKFILL = False         # True: no since bound, listings walked up to HROMADA_BACKFILL_LISTING_PAGES
+HROMADA_BACKFILL_LISTING_PAGES = 500
+HROMADA_REFRESH = False          # True: fetch article pages again even when already archived
+HROMADA_PROGRESS = "auto"        # live (rich display) | log (plain lines) | off | auto = live on a terminal, else log
+HROMADA_PROGRESS_INTERVAL = 30.0 # seconds between progress lines in "log" mode

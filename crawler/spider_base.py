@@ -4,37 +4,110 @@ Per source it discovers article URLs from feeds (hinted, autodiscovered or at
 the usual paths), sitemaps (hinted or from robots.txt, indexes followed) and
 listing pages (homepage and hinted listings, with pagination), then yields one
 :class:`~crawler.items.ArticleItem` per article page for the pipelines.
+
+Incremental: discovery pages are revisited every run (conditionally, see
+crawler/middlewares.py; a 304 counts as ``pages_unchanged``), article pages
+already archived are skipped unless ``HROMADA_REFRESH``, and discovery is
+bounded by a "since" date (``HROMADA_SINCE`` or ``HROMADA_SINCE_DAYS`` back)
+unless ``HROMADA_BACKFILL``, which also walks listings further.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                               DownloadTimeoutError, IgnoreRequest)
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (ConnectError, ConnectionRefusedError, DNSLookupError, TCPTimedOutError,
                                     TimeoutError as TwistedTimeoutError)
 from twisted.internet.defer import CancelledError
 
 from crawler import discovery
+from crawler.archive import DEFAULT_ARCHIVE, Archive
+from crawler.dates import find_date_strings, parse_date
 from crawler.items import ArticleItem
 from crawler.registry import DEFAULT_REGISTRY, Source, load_registry, select_sources
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: Outcomes after which a fetched page need not be fetched again (a refresh still refetches it).
+SETTLED_OUTCOMES = ("new", "updated", "unchanged", "duplicate_url", "duplicate_content", "not_article", "not_html",
+                    "gone")
+GONE_KINDS = ("http_404", "http_410")
+
+
+def crawl_since(settings, now: datetime) -> datetime | None:
+    """The oldest publication date discovery follows: None for a backfill (whole history)."""
+    if settings.getbool("HROMADA_BACKFILL"):
+        return None
+    since = settings.get("HROMADA_SINCE")
+    if since:
+        moment = datetime.fromisoformat(since)
+        return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo or timezone.utc)
+    return now - timedelta(days=settings.getfloat("HROMADA_SINCE_DAYS"))
+
+
+def parse_entry_date(raw: str | None) -> datetime | None:
+    """A feed or sitemap entry date (RFC 822 or ISO 8601); None when absent or unreadable."""
+    if not raw:
+        return None
+    try:
+        moment = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        try:
+            moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def source_delays(sources: list[Source]) -> dict[str, dict]:
+    """DOWNLOAD_SLOTS entries for sources with their own delay (the largest one where a domain is shared)."""
+    slots: dict[str, dict] = {}
+    for source in sources:
+        if source.delay is not None:
+            delay = max(source.delay, slots.get(source.domain, {}).get("delay", 0.0))
+            slots[source.domain] = {"delay": delay}
+    return slots
+
+
+class PageMemory:
+    """What earlier runs settled: archived URLs and pages not worth fetching again (``crawl_urls``)."""
+
+    def __init__(self, archive: Archive):
+        self.archive = archive
+
+    def is_settled(self, url: str) -> bool:
+        placeholders = ",".join("?" for _ in SETTLED_OUTCOMES)
+        row = self.archive.db.execute(
+            f"""select 1 from articles where url = ?
+                union all select 1 from crawl_urls where url = ? and outcome in ({placeholders}) limit 1""",
+            [url, url, *SETTLED_OUTCOMES]).fetchone()
+        return row is not None
+
+    def remember(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> None:
+        with self.archive.db.conn:
+            self.archive.db.execute(
+                "insert or replace into crawl_urls (url, source_id, outcome, seen_at) values (?, ?, ?, ?)",
+                [url, source_id, outcome, seen_at.isoformat(timespec="seconds")])
 
 
 def classify_failure(failure) -> str:
     """A short error kind for a failed request: dns, timeout, refused, http_NNN, too_large, other."""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
-    if failure.check(DNSLookupError):
+    if failure.check(DNSLookupError, CannotResolveHostError):
         return "dns"
-    if failure.check(TwistedTimeoutError, TCPTimedOutError):
+    if failure.check(TwistedTimeoutError, TCPTimedOutError, DownloadTimeoutError):
         return "timeout"
-    if failure.check(ConnectionRefusedError, ConnectError):
+    if failure.check(ConnectionRefusedError, ConnectError, DownloadConnectionRefusedError):
         return "refused"
-    if failure.check(CancelledError):
+    if failure.check(CancelledError, DownloadCancelledError):
         return "too_large"
     return type(failure.value).__name__.lower()
 
@@ -57,10 +130,30 @@ class RegistryNewsSpider(scrapy.Spider):
                                  base_urls=settings.getdict("HROMADA_BASE_URLS"))
         spider.sources = spider._given_sources or select_sources(registry, spider.source_ids)
         spider.sources_by_id = {s.id: s for s in spider.sources}
-        spider.max_listing_pages = settings.getint("HROMADA_MAX_LISTING_PAGES")
+        spider.backfill = settings.getbool("HROMADA_BACKFILL")
+        spider.refresh = settings.getbool("HROMADA_REFRESH")
+        spider.max_listing_pages = settings.getint(
+            "HROMADA_BACKFILL_LISTING_PAGES" if spider.backfill else "HROMADA_MAX_LISTING_PAGES")
         frozen_now = settings.get("HROMADA_NOW")
         spider.frozen_now = datetime.fromisoformat(frozen_now) if frozen_now else None
+        spider.since = crawl_since(settings, spider.now())
+        spider.memory = PageMemory(Archive(settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE))
+        spider.first_activity, spider.last_activity = {}, {}
+        crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
         return spider
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        super().update_settings(settings)
+        registry = load_registry(settings.get("HROMADA_REGISTRY") or DEFAULT_REGISTRY,
+                                 base_urls=settings.getdict("HROMADA_BASE_URLS"))
+        slots = {**source_delays(registry), **settings.getdict("DOWNLOAD_SLOTS")}
+        settings.set("DOWNLOAD_SLOTS", slots, priority=settings.getpriority("DOWNLOAD_SLOTS") or "default")
+
+    def spider_closed(self, spider, reason):
+        self.memory.archive.close()
 
     def now(self) -> datetime:
         """The crawl clock: frozen in tests and the demo, real time otherwise."""
@@ -69,13 +162,39 @@ class RegistryNewsSpider(scrapy.Spider):
     def count(self, source_id: str, key: str, amount: int = 1) -> None:
         self.crawler.stats.inc_value(f"hromada/{source_id}/{key}", amount)
 
+    def touch(self, source_id: str) -> None:
+        """Note activity for the source's duration (first request to last response)."""
+        moment = time.monotonic()
+        self.first_activity.setdefault(source_id, moment)
+        self.last_activity[source_id] = moment
+
+    def source_duration(self, source_id: str) -> float:
+        return self.last_activity.get(source_id, 0.0) - self.first_activity.get(source_id, 0.0)
+
+    # -- what earlier runs settled ------------------------------------------
+    def item_scraped(self, item, response, spider):
+        self.memory.remember(item["url"], item["source_id"], item.get("outcome") or "new", item["fetched_at"])
+
+    def item_dropped(self, item, response, exception, spider):
+        reason = _drop_reason(exception)
+        if reason in SETTLED_OUTCOMES:
+            self.memory.remember(item["url"], item["source_id"], reason, item["fetched_at"])
+
     # -- requests ---------------------------------------------------------
     def request(self, url: str, callback, source: Source, *, probe: bool = False, **meta) -> scrapy.Request | None:
         url = discovery.clean_url(url)
         if url is None:
             return None
         meta.update(source_id=source.id, probe=probe)
+        if source.delay is not None:
+            meta["autothrottle_dont_adjust_delay"] = True  # AutoThrottle must not go below the source's delay
         return scrapy.Request(url, callback=callback, errback=self.on_error, meta=meta)
+
+    def discovery_request(self, url: str, callback, source: Source, **meta) -> scrapy.Request | None:
+        """A feed, sitemap or listing page: revisited every run, conditionally unless backfilling."""
+        if not self.backfill:
+            meta.update(conditional=True, handle_httpstatus_list=[304])
+        return self.request(url, callback, source, **meta)
 
     async def start(self):
         for source in self.sources:
@@ -85,50 +204,70 @@ class RegistryNewsSpider(scrapy.Spider):
 
     def start_requests_for(self, source: Source):
         hints = source.discovery
+        self.touch(source.id)
         yield self.request(source.homepage, self.parse_listing, source, listing_page=1, is_home=True)
         yield self.request(urljoin(source.homepage, "/robots.txt"), self.parse_robots, source, probe=True)
         for url in hints.feeds:
-            yield self.request(url, self.parse_feed, source)
+            yield self.discovery_request(url, self.parse_feed, source)
         for url in hints.sitemaps:
-            yield self.request(url, self.parse_sitemap, source)
+            yield self.discovery_request(url, self.parse_sitemap, source)
         for url in hints.listings:
-            yield self.request(url, self.parse_listing, source, listing_page=1, listing_root=url)
+            yield self.discovery_request(url, self.parse_listing, source, listing_page=1, listing_root=url)
 
     def on_error(self, failure):
         meta = failure.request.meta
+        self.touch(meta["source_id"])
         if meta.get("probe"):
+            return
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            self.count(meta["source_id"], "dropped/robots_txt" if "robots.txt" in str(failure.value) else "dropped/ignored")
             return
         kind = classify_failure(failure)
         self.count(meta["source_id"], f"errors/{kind}")
+        if meta.get("via") and kind in GONE_KINDS:
+            self.memory.remember(failure.request.url, meta["source_id"], "gone", self.now())
         self.logger.warning("%s: %s fetching %s", meta["source_id"], kind, failure.request.url)
 
     # -- discovery callbacks ---------------------------------------------
     def parse_robots(self, response):
         source = self.source_of(response)
+        self.touch(source.id)
         for url in discovery.robots_sitemaps(response.text, response.url):
-            yield self.request(url, self.parse_sitemap, source)
+            yield self.discovery_request(url, self.parse_sitemap, source)
+
+    def not_modified(self, response, source: Source) -> bool:
+        """Count a 304 (the page is as it was at the last finished run) and say so."""
+        self.touch(source.id)
+        if response.status != 304:
+            return False
+        self.count(source.id, "pages_unchanged")
+        return True
 
     def parse_feed(self, response):
         source = self.source_of(response)
-        if not discovery.is_feed(response.body):
+        if self.not_modified(response, source) or not discovery.is_feed(response.body):
             return
         self.count(source.id, "pages")
         for link in discovery.feed_links(response.body, response.url):
-            yield self.article_request(link.url, source, "feed")
+            yield self.dated_article_request(link, source, "feed")
 
     def parse_sitemap(self, response):
         source = self.source_of(response)
+        if self.not_modified(response, source):
+            return
         pages, children = discovery.sitemap_links(response.body, response.url)
         if not pages and not children:
             return
         self.count(source.id, "pages")
         for url in children:
-            yield self.request(url, self.parse_sitemap, source)
+            yield self.discovery_request(url, self.parse_sitemap, source)
         for link in pages:
-            yield self.article_request(link.url, source, "sitemap")
+            yield self.dated_article_request(link, source, "sitemap")
 
     def parse_listing(self, response):
         source = self.source_of(response)
+        if self.not_modified(response, source):
+            return
         self.count(source.id, "pages")
         if not self.is_html(response):
             return
@@ -154,11 +293,11 @@ class RegistryNewsSpider(scrapy.Spider):
         candidates = advertised or [urljoin(source.homepage, path) for path in discovery.USUAL_FEED_PATHS]
         for url in candidates:
             if discovery.same_site(url, source.homepage):
-                yield self.request(url, self.parse_feed, source, probe=not advertised)
+                yield self.discovery_request(url, self.parse_feed, source, probe=not advertised)
 
     def pagination_requests(self, response, source: Source, anchors):
         page = response.meta.get("listing_page", 1)
-        if page >= self.max_listing_pages:
+        if page >= self.max_listing_pages or self.listing_older_than_since(response):
             return
         root = response.meta.get("listing_root")
         if root and source.discovery.pagination:
@@ -167,7 +306,24 @@ class RegistryNewsSpider(scrapy.Spider):
             next_urls = discovery.next_page_links(anchors) or discovery.numbered_page_links(anchors, response.url)[:1]
         for url in next_urls:
             if discovery.same_site(url, source.homepage):
-                yield self.request(url, self.parse_listing, source, listing_page=page + 1, listing_root=root)
+                yield self.discovery_request(url, self.parse_listing, source, listing_page=page + 1, listing_root=root)
+
+    def listing_older_than_since(self, response) -> bool:
+        """True when every date printed on the listing page is older than ``since`` (undated pages go on)."""
+        if self.since is None:
+            return False
+        texts = response.xpath("//time/@datetime").getall()
+        texts += find_date_strings(" ".join(response.xpath("//body//text()[normalize-space()]").getall()))
+        fetched_at = self.now()
+        dates = [moment for text in texts if (moment := parse_date(text, now=fetched_at)) is not None]
+        return bool(dates) and max(dates) < self.since
+
+    def dated_article_request(self, link: discovery.FoundLink, source: Source, via: str):
+        published = parse_entry_date(link.published_raw)
+        if self.since is not None and published is not None and published < self.since:
+            self.count(source.id, "skipped_old")
+            return None
+        return self.article_request(link.url, source, via)
 
     def article_request(self, url: str, source: Source, via: str):
         if not discovery.same_site(url, source.homepage) or discovery.NON_HTML_EXTENSIONS.search(url.split("?")[0]):
@@ -175,14 +331,24 @@ class RegistryNewsSpider(scrapy.Spider):
         pattern = source.discovery.article_pattern
         if pattern and not discovery.looks_like_article_url(url, source.homepage, pattern):
             return None
+        url = discovery.clean_url(url)
+        if url is None:
+            return None
+        self.count(source.id, "links_found")
+        if not self.refresh and self.memory.is_settled(url):
+            self.count(source.id, "skipped_known")
+            return None
         return self.request(url, self.parse_article, source, via=via)
 
     # -- article pages ----------------------------------------------------
     def parse_article(self, response):
         source = self.source_of(response)
+        self.touch(source.id)
         self.count(source.id, "pages")
+        self.count(source.id, "article_pages")
         if not self.is_html(response):
             self.count(source.id, "dropped/not_html")
+            self.memory.remember(response.url, source.id, "not_html", self.now())
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         charset = content_type.split("charset=")[-1].strip() if "charset=" in content_type else None
@@ -207,3 +373,9 @@ class RegistryNewsSpider(scrapy.Spider):
         if content_type:
             return any(t in content_type for t in HTML_TYPES)
         return response.body[:1024].lstrip().lower().startswith((b"<!doctype html", b"<html"))
+
+
+def _drop_reason(exception) -> str:
+    """The reason word of a pipeline drop ("<source>: <reason> <url> ...", see pipelines/base.py)."""
+    words = str(exception).split(maxsplit=2)
+    return words[1] if len(words) > 1 else "unknown"

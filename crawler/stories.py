@@ -1,8 +1,8 @@
 """Stories: one press release reposted across sites, found with MinHash/LSH.
 
 An article's text (never its title, which reposts often change) becomes a
-set of word shingles: lowercase ``\\w+`` words, :data:`SHINGLE_WORDS` at a
-time. A MinHash signature of :data:`NUM_PERM` values (rensa's RMinHash: the
+set of word shingles: lowercase words stripped of punctuation,
+:data:`SHINGLE_WORDS` at a time, each shingle hashed from its words' hashes. A MinHash signature of :data:`NUM_PERM` values (rensa's RMinHash: the
 same estimate as datasketch's MinHash, about 20 times faster here, see
 benchmarks/cluster_speed.py) estimates
 the Jaccard similarity of two such sets; LSH cuts the signature into
@@ -22,7 +22,7 @@ and LSH buckets stored in SQLite.
 
 from __future__ import annotations
 
-import re
+import string
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -36,8 +36,11 @@ SHINGLE_WORDS = 4
 THRESHOLD = 0.5
 MIN_SHINGLES = 5  # shorter texts are too small to call reposts; each stays its own story
 SEED = 1
+SIGNATURE_BATCH = 1000
 
-WORDS = re.compile(r"\w+")
+PUNCTUATION = string.punctuation + "«»„“”‘’ʼ—–…•·"
+# Polynomial combination of word hashes into a shingle hash (uint64 arithmetic wraps).
+SHINGLE_BASE = np.uint64(0x9E3779B97F4A7C15)
 _LATEST = datetime.max.replace(tzinfo=timezone.utc)
 
 
@@ -55,27 +58,57 @@ class StoryArticle:
         return (_parse_time(self.published_at), _parse_time(self.fetched_at), self.id)
 
 
-def shingles(text: str) -> list[str]:
-    """Every run of SHINGLE_WORDS consecutive words (repeats kept: MinHash ignores them)."""
-    words = WORDS.findall((text or "").lower())
-    return [" ".join(run) for run in zip(*(words[i:] for i in range(SHINGLE_WORDS)))]
+def words(text: str | None) -> list[str]:
+    """Lowercase words with the punctuation around them stripped."""
+    return [word for word in (token.strip(PUNCTUATION) for token in (text or "").lower().split()) if word]
 
 
-def signature(text: str) -> np.ndarray | None:
-    """The MinHash values of a text, or None when it is too short to compare."""
-    pieces = shingles(text)
-    if len(pieces) < MIN_SHINGLES:
-        return None
-    minhash = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    minhash.update(pieces)
-    return np.array(minhash.digest(), dtype=np.uint32)
+def shingles(text: str | None) -> list[str]:
+    """Every run of SHINGLE_WORDS consecutive words, as text (for reading; signatures hash them directly)."""
+    found = words(text)
+    return [" ".join(run) for run in zip(*(found[i:] for i in range(SHINGLE_WORDS)))]
+
+
+def shingle_hashes(word_hashes: np.ndarray) -> np.ndarray:
+    """One uint64 per run of SHINGLE_WORDS consecutive word hashes."""
+    count = len(word_hashes) - SHINGLE_WORDS + 1
+    if count <= 0:
+        return np.empty(0, dtype=np.uint64)
+    combined = np.zeros(count, dtype=np.uint64)
+    for offset in range(SHINGLE_WORDS):
+        combined = combined * SHINGLE_BASE + word_hashes[offset:offset + count]
+    return combined
+
+
+def signatures(texts: list[str | None]) -> list[np.ndarray | None]:
+    """MinHash values of many texts at once (None for a text too short to compare)."""
+    hashed_words = RMinHash.hash_token_sets([words(text) for text in texts])
+    rows = [shingle_hashes(np.array(hashes, dtype=np.uint64)) for hashes in hashed_words]
+    usable = [index for index, row in enumerate(rows) if len(row) >= MIN_SHINGLES]
+    result: list[np.ndarray | None] = [None] * len(texts)
+    if not usable:
+        return result
+    offsets = np.cumsum([0] + [len(rows[index]) for index in usable], dtype=np.uint64)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(
+        np.concatenate([rows[index] for index in usable]), offsets, NUM_PERM, SEED)
+    for index, digest in zip(usable, matrix.to_rows()):
+        result[index] = np.array(digest, dtype=np.uint32)
+    return result
+
+
+def signature(text: str | None) -> np.ndarray | None:
+    """The MinHash values of one text, or None when it is too short to compare."""
+    return signatures([text])[0]
 
 
 def bucket_keys(values: np.ndarray) -> list[bytes]:
     """One LSH key per band: the band number and its values, as bytes."""
     raw = to_blob(values)
     width = ROWS * 4
-    return [bytes([band]) + raw[band * width:(band + 1) * width] for band in range(BANDS)]
+    return [_BAND_PREFIXES[band] + raw[band * width:(band + 1) * width] for band in range(BANDS)]
+
+
+_BAND_PREFIXES = [bytes([band]) for band in range(BANDS)]
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -104,12 +137,19 @@ class StoryIndex:
             self.story_of[article_id] = article_id
             return article_id
         keys = bucket_keys(values)
-        best = best_match(values, {c for key in keys for c in self.buckets.get(key, ())}, self.signatures)
+        buckets = self.buckets
+        candidates = set()
+        for key in keys:
+            bucket = buckets.get(key)
+            if bucket is None:
+                buckets[key] = [article_id]
+            else:
+                candidates.update(bucket)
+                bucket.append(article_id)
+        best = best_match(values, candidates, self.signatures) if candidates else None
         story = self.story_of[best] if best is not None else article_id
         self.story_of[article_id] = story
         self.signatures[article_id] = values
-        for key in keys:
-            self.buckets.setdefault(key, []).append(article_id)
         return story
 
 
@@ -125,9 +165,12 @@ def best_match(values: np.ndarray, candidates, signatures: dict[int, np.ndarray]
 
 def cluster(articles: list[StoryArticle]) -> tuple[dict[int, int], dict[int, np.ndarray]]:
     """Story id of every article, and the signatures computed on the way."""
+    ordered = sorted(articles, key=lambda a: a.order)
     index = StoryIndex()
-    for article in sorted(articles, key=lambda a: a.order):
-        index.add(article.id, signature(article.text))
+    for start in range(0, len(ordered), SIGNATURE_BATCH):
+        batch = ordered[start:start + SIGNATURE_BATCH]
+        for article, values in zip(batch, signatures([a.text for a in batch])):
+            index.add(article.id, values)
     return index.story_of, index.signatures
 
 

@@ -23,6 +23,7 @@ LOCAL_CRAWL_SETTINGS = {
     "DOWNLOAD_TIMEOUT": "3",
     "RETRY_TIMES": "0",
     "LOG_LEVEL": "WARNING",
+    "HROMADA_SINCE": "2020-01-01",  # the sample sites' articles go back to 2020; the default reach is 30 days
 }
 
 
@@ -38,9 +39,9 @@ def scrapy_crawl(db_path: Path, sites, *source_ids: str, now: datetime = SAMPLE_
     """Run ``scrapy crawl news`` from the repo root against the sample sites, as a user would."""
     from crawler.samples import SAMPLE_REGISTRY
 
-    values = {**LOCAL_CRAWL_SETTINGS, **{key: str(value) for key, value in settings.items()},
-              "HROMADA_ARCHIVE": str(db_path), "HROMADA_REGISTRY": str(SAMPLE_REGISTRY),
-              "HROMADA_BASE_URLS": json.dumps(sites.base_urls), "HROMADA_NOW": now.isoformat()}
+    values = {**LOCAL_CRAWL_SETTINGS, "HROMADA_ARCHIVE": str(db_path), "HROMADA_REGISTRY": str(SAMPLE_REGISTRY),
+              "HROMADA_BASE_URLS": json.dumps(sites.base_urls), "HROMADA_NOW": now.isoformat(),
+              **{key: str(value) for key, value in settings.items()}}
     command = [sys.executable, "-m", "scrapy", "crawl", "news"]
     if source_ids:
         command += ["-a", "source=" + ",".join(source_ids)]

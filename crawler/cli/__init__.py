@@ -15,8 +15,10 @@ from crawler import __version__
 COMMAND_MODULES = [
     "crawler.cli.sources",
     "crawler.cli.crawl",
+    "crawler.cli.health",
     "crawler.cli.extract",
     "crawler.cli.places",
+    "crawler.cli.query",
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
@@ -13,9 +14,14 @@ from rich.table import Table
 from crawler.archive import Archive
 from crawler.cli.common import db_option, load_sources_or_exit, registry_option
 from crawler.crawl import CrawlOptions, run_crawl, run_summary
+from crawler.health import FAILED_VERDICTS
+from crawler.lock import LockHeld
+from crawler.progress import PROGRESS_MODES
 from crawler.registry import select_sources
 
 DEMO_ARCHIVE = Path(__file__).resolve().parent.parent.parent / "data" / "demo.db"
+KYIV = ZoneInfo("Europe/Kyiv")
+LOCKED_EXIT_STATUS = 2
 
 
 @click.command()
@@ -24,23 +30,47 @@ DEMO_ARCHIVE = Path(__file__).resolve().parent.parent.parent / "data" / "demo.db
 @registry_option
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Scrapy log level.")
-def crawl(source_ids, db_path, registry_path, log_level) -> None:
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Skip feed/sitemap entries published before this date and stop listings at it "
+                   "[default: HROMADA_SINCE_DAYS (30) days back].")
+@click.option("--backfill", is_flag=True, help="Walk the whole history: no --since bound, listings paginated further.")
+@click.option("--refresh", is_flag=True, help="Fetch article pages again even when already archived.")
+@click.option("--progress", type=click.Choice(PROGRESS_MODES), default="auto", show_default=True,
+              help="auto: a live table on a terminal, plain lines otherwise (cron).")
+def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refresh, progress) -> None:
     """Crawl sources from the registry into the archive (all sources when none are named).
 
-    Exits with status 1 when any source failed, so cron mail and systemd alerts work.
+    Incremental: feeds, sitemaps and listings are revisited (conditionally), article pages already archived
+    are not fetched again. Only one crawl runs on an archive at a time. Exits with status 1 when any source
+    failed (unreachable, blocked, layout changed) or the crawl was interrupted, so cron mail and systemd
+    alerts work.
 
     \b
     Example:
         hromada crawl ekhmilnyk --db data/archive.db
+        hromada crawl --since 2025-06-01
+        hromada crawl gromada-gov --backfill    # the whole history of one source
     """
     sources = load_sources_or_exit(registry_path)
     try:
         select_sources(sources, source_ids)
     except KeyError as error:
         raise click.ClickException(error.args[0]) from None
-    options = CrawlOptions(archive_path=db_path, registry_path=registry_path, source_ids=source_ids, log_level=log_level)
-    run_id = run_crawl(options)
-    sys.exit(report_run(db_path, run_id))
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=KYIV)
+    options = CrawlOptions(archive_path=db_path, registry_path=registry_path, source_ids=source_ids,
+                           log_level=log_level, since=since, backfill=backfill, refresh=refresh, progress=progress)
+    sys.exit(crawl_and_report(options))
+
+
+def crawl_and_report(options: CrawlOptions) -> int:
+    """Run the crawl and print its table; the exit status (0 ok, 1 failed or interrupted, 2 locked)."""
+    try:
+        run_id = run_crawl(options)
+    except LockHeld as error:
+        click.echo(f"Error: {error}", err=True)
+        return LOCKED_EXIT_STATUS
+    return report_run(options.archive_path, run_id)
 
 
 @click.command()
@@ -61,18 +91,18 @@ def demo(db_path, log_level) -> None:
     with SampleSites(now=now) as sites:
         click.echo(f"Serving {len(sites.base_urls)} sample sites on 127.0.0.1; crawling into {db_path}")
         options = CrawlOptions(archive_path=db_path, registry_path=SAMPLE_REGISTRY, base_urls=sites.base_urls,
-                               now=now, local=True, log_level=log_level)
-        run_id = run_crawl(options)
-    status = report_run(db_path, run_id)
+                               now=now, local=True, log_level=log_level, backfill=True)
+        status = crawl_and_report(options)
     show_some_titles(db_path)
     sys.exit(status)
 
 
 def report_run(db_path: Path, run_id: int) -> int:
-    """Print the run's per-source table; the exit status is 1 when any source failed."""
+    """Print the run's per-source table; the exit status is 1 when any source failed or the run was interrupted."""
     with Archive(db_path) as archive:
         rows = run_summary(archive, run_id)
-    table = Table(title=f"Crawl run {run_id}")
+        run_status = archive.db.execute("select status from runs where id = ?", [run_id]).fetchone()[0]
+    table = Table(title=f"Crawl run {run_id} ({run_status})")
     for column in ("source", "status", "pages", "new", "updated", "unchanged", "dropped", "errors"):
         table.add_column(column, justify="right" if column in ("pages", "new", "updated", "unchanged") else "left")
     for row in rows:
@@ -80,7 +110,8 @@ def report_run(db_path: Path, run_id: int) -> int:
                       str(row["articles_updated"]), str(row["articles_unchanged"]),
                       _reasons(row["dropped"]), _reasons(row["errors"]))
     Console(width=160).print(table)
-    return 1 if any(row["status"] != "ok" for row in rows) else 0
+    failed = run_status != "finished" or any(row["status"] in FAILED_VERDICTS for row in rows)
+    return 1 if failed else 0
 
 
 def show_some_titles(db_path: Path, limit: int = 8) -> None:

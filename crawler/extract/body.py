@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from crawler.extract.domrules import DomRules, class_id_tokens
 
 _SPACES = re.compile(r"\s+")
@@ -30,10 +28,11 @@ _NEGATIVE = re.compile(r"comment|meta|footer|footnote|sidebar|widget|related|sha
 _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquote": 3, "section": 2,
                "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3, "address": -3,
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
-_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
 _MIN_PARAGRAPH_CHARS = 25
+_MERGE_SHARE = 0.3
+_MERGE_LEVELS = 8
 _ANCESTOR_LEVELS = 5
-_PROTECTED_SHARE = 0.6
+_PROTECTED_SHARE = 0.4
 _SIBLING_SHARE = 0.2
 _MAX_LINK_DENSITY = 0.5
 
@@ -52,7 +51,8 @@ class Page:
     furniture: set = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self._total_chars = visible_chars(self.root) or 1
+        self.paragraph_chars = paragraph_chars_by_element(self.root)
+        self._guard_chars = self.paragraph_chars.get(self.root, 0) * _PROTECTED_SHARE
         self._headline_ancestors = set(self.headline.iterancestors()) if self.headline is not None else set()
         self.elements = self._walk_visible()
 
@@ -76,23 +76,30 @@ class Page:
         return True
 
     def _spared(self, element, reason: str) -> bool:
-        """Class rules and wrapper tags never remove the headline's ancestors or most of the page's text."""
-        if reason == "hidden" or (reason == "tag" and element.tag not in ("form", "header")):
+        """Rules that are not absolute never remove the headline's ancestors or much of the paragraph text."""
+        if reason == "tag":
             return False
         if element in self._headline_ancestors:
             return True
-        limit = self._total_chars * _PROTECTED_SHARE
-        return len(element.text_content()) >= limit and visible_chars(element) >= limit
+        return reason != "unguarded" and self.paragraph_chars.get(element, 0) > self._guard_chars
+
+
+def paragraph_chars_by_element(root) -> dict:
+    """For every element, the characters of the paragraphs (p, li, td...) inside it."""
+    totals: dict = {}
+    for paragraph in root.iter(*PARAGRAPH_TAGS):
+        chars = char_count(paragraph.text_content())
+        if chars < _MIN_PARAGRAPH_CHARS:
+            continue
+        totals[paragraph] = totals.get(paragraph, 0) + chars
+        for ancestor in paragraph.iterancestors():
+            totals[ancestor] = totals.get(ancestor, 0) + chars
+    return totals
 
 
 def char_count(text: str) -> int:
     """Characters that are not whitespace."""
     return sum(map(len, text.split()))
-
-
-def visible_chars(element) -> int:
-    """Characters of text outside scripts and styles, whitespace excluded."""
-    return sum(len(text.strip()) for text in _VISIBLE_TEXT(element))
 
 
 def find_body_elements(page: Page, body_css: str | None = None) -> list:
@@ -105,7 +112,27 @@ def find_body_elements(page: Page, body_css: str | None = None) -> list:
     if not scores:
         return [page.root]
     best = max(scores, key=scores.get)
+    container = merge_article_parts(best, scores)
+    if container is not best:
+        return [container]
     return with_related_siblings(page, best, scores)
+
+
+def merge_article_parts(best, scores: dict):
+    """The nearest ancestor that also holds the other well-scored blocks, for articles split into sections."""
+    ancestors = [best, *best.iterancestors()][: _MERGE_LEVELS + 1]
+    position = {id(element): level for level, element in enumerate(ancestors)}
+    container_level = 0
+    for other, score in scores.items():
+        if other is best or score < scores[best] * _MERGE_SHARE or id(other) in position:
+            continue
+        for ancestor in other.iterancestors():
+            level = position.get(id(ancestor))
+            if level is not None:
+                if level < len(ancestors) - 1 or ancestors[-1].getparent() is None:
+                    container_level = max(container_level, level)
+                break
+    return ancestors[container_level]
 
 
 def score_candidates(page: Page) -> dict:
@@ -115,7 +142,10 @@ def score_candidates(page: Page) -> dict:
         text = _paragraph_text(element)
         if len(text) < _MIN_PARAGRAPH_CHARS:
             continue
-        score = 1 + text.count(",") + min(len(text) / 100, 3)
+        density = link_density(element) if element.tag in PARAGRAPH_TAGS else 0.0
+        if density > _MAX_LINK_DENSITY:
+            continue
+        score = (1 + text.count(",") + min(len(text) / 100, 3)) * (1 - density)
         for level, ancestor in enumerate(element.iterancestors()):
             if level >= _ANCESTOR_LEVELS:
                 break

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -33,6 +33,8 @@ _LD_MODIFIED_KEYS = ("dateModified",)
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "button", "select", "option"}
 _ALWAYS_EXCLUDED_TAGS = {"aside", "nav"}
 _SCOPE_TAGS = {"article", "main"}
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
+_LABEL_TAGS = ("div", "span", "p", "strong", "b")
 _MAX_VISIBLE_CHARS = 100
 _HEADLINE_CLIMB = 5
 _TEXT_CHARS = 1500
@@ -103,12 +105,15 @@ class _Page:
     headline: object | None
     scope: list  # elements that hold the article: its header and body
     excluded: set  # elements whose whole subtree is not the article
+    headline_path: set = field(default_factory=set)  # the headline and its ancestors
+    dated_text: dict = field(default_factory=dict)  # element -> its short dated text or None, once computed
 
     @classmethod
     def build(cls, tree, headline, body) -> _Page:
         excluded = _related_lists(tree)
         page = cls(tree=tree, headline=None, scope=[], excluded=excluded)
         page.headline = headline if headline is not None else _find_headline(tree, page)
+        page.headline_path = set(_self_and_ancestors(page.headline)) if page.headline is not None else set()
         page.scope = _article_scope(tree, page.headline, body)
         return page
 
@@ -123,7 +128,7 @@ class _Page:
             tag = node.tag if isinstance(node.tag, str) else ""
             if tag in ("body", "html"):
                 return False
-            if self.headline is not None and _contains(node, self.headline):
+            if node in self.headline_path:
                 continue
             if tag in _ALWAYS_EXCLUDED_TAGS or _is_page_furniture(node) or (by_class and _has_excluded_class(node)):
                 return True
@@ -166,17 +171,25 @@ def _has_excluded_class(element) -> bool:
     return False
 
 
-def _has_class_fragment(element, fragments) -> bool:
-    tokens = _class_tokens(element) + [element.get("itemprop", "").lower()]
-    return any(fragment in token for token in tokens for fragment in fragments)
+def _has_class_fragment(element, fragments: tuple[str, ...]) -> bool:
+    names = f"{element.get('class', '')} {element.get('id', '')} {element.get('itemprop', '')}"
+    return names.strip() != "" and _fragment_pattern(fragments).search(names.lower()) is not None
+
+
+@lru_cache(maxsize=8)
+def _fragment_pattern(fragments: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(re.escape(fragment) for fragment in fragments))
 
 
 def _related_lists(tree) -> set:
     """Containers opened by a "Новини рубріки" / "Читайте також" style heading."""
     headings = _rules().excluded_headings
     excluded = set()
-    for element in tree.iter("h2", "h3", "h4", "h5", "h6", "div", "span", "p", "strong", "b", "section", "header"):
-        text = _normalized_text(element, limit=60)
+    for element in tree.iter(*_HEADING_TAGS, *_LABEL_TAGS):
+        if element.tag in _HEADING_TAGS:
+            text = _normalized_text(element, limit=60)
+        else:  # a div or span is a heading only through its own text
+            text = " ".join((element.text or "").split()).lower()[:61] or None
         if text is None or not text.rstrip(" :").startswith(headings):
             continue
         parent = element.getparent()
@@ -190,11 +203,20 @@ def _related_lists(tree) -> set:
 
 
 def _normalized_text(element, limit: int) -> str | None:
-    text = element.text_content()
-    if len(text) > limit * 4:
-        return None
-    text = " ".join(text.split()).lower()
-    return text if 0 < len(text) <= limit else None
+    text = _short_text(element, limit)
+    return text.lower() if text else None
+
+
+def _short_text(element, limit: int) -> str | None:
+    """The element's whitespace-normalized text if it is at most ``limit`` characters, without reading more."""
+    pieces, raw_length = [], 0
+    for piece in element.itertext():
+        raw_length += len(piece)
+        if raw_length > limit * 4:
+            return None
+        pieces.append(piece)
+    text = " ".join(" ".join(pieces).split())
+    return text if len(text) <= limit else None
 
 
 def _find_headline(tree, page: _Page):
@@ -439,11 +461,12 @@ def _starts_with_label(element) -> bool:
 
 def _dated_text(element, page: _Page) -> str | None:
     """The element's text when it is short, holds a date and sits outside excluded regions."""
-    text = " ".join(element.text_content().split())
-    if not text or len(text) > _MAX_VISIBLE_CHARS:
-        return None
-    if not find_date_strings(text, yearless_numeric=True) or page.is_excluded(element):
-        return None
+    if element in page.dated_text:
+        return page.dated_text[element]
+    text = _short_text(element, _MAX_VISIBLE_CHARS)
+    if not text or not find_date_strings(text, yearless_numeric=True) or page.is_excluded(element):
+        text = None
+    page.dated_text[element] = text
     return text
 
 
@@ -466,7 +489,7 @@ def _dated_elements(region, page: _Page) -> list[DateCandidate]:
     for element in region.iter():
         if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
             continue
-        if page.headline is not None and _contains(element, page.headline):
+        if element in page.headline_path:
             continue
         text = _dated_text(element, page)
         if text is not None:

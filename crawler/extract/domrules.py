@@ -16,15 +16,23 @@ _TOKEN_SPLIT = re.compile(r"\s+")
 @dataclass(frozen=True)
 class DomRules:
     drop_tags: frozenset[str]
+    furniture_tags: frozenset[str]
     content: re.Pattern
+    unguarded: re.Pattern | None
     strong: re.Pattern | None
     weak: re.Pattern | None
 
     def furniture_reason(self, element) -> str | None:
-        """Why ``element`` looks like furniture ('tag', 'hidden', 'strong', 'weak'), or None."""
+        """Why ``element`` looks like furniture, or None.
+
+        'tag' and 'hidden' always remove it; 'unguarded', 'strong', 'weak' and
+        'furniture-tag' leave the caller to spare elements that hold the article.
+        """
         tag = element.tag
         if tag in self.drop_tags:
             return "tag"
+        if tag in self.furniture_tags:
+            return "furniture-tag"
         if element.get("hidden") is not None or element.get("aria-hidden") == "true":
             return "hidden"
         style = element.get("style")
@@ -33,6 +41,8 @@ class DomRules:
         tokens = "\n".join(class_id_tokens(element))
         if not tokens:
             return None
+        if self.unguarded is not None and self.unguarded.search(tokens):
+            return "unguarded"
         if self.strong is not None and self.strong.search(tokens):
             return "strong"
         if self.weak is not None and self.weak.search(tokens) and not self.content.search(tokens):
@@ -52,8 +62,10 @@ def load_dom_rules(path: Path = RULES_FILE) -> DomRules:
     rules = document.get("dom_rule", [])
     return DomRules(
         drop_tags=frozenset(settings.get("drop_tags", ())),
+        furniture_tags=frozenset(settings.get("furniture_tags", ())),
         content=re.compile(settings.get("content_pattern", "$^"), re.MULTILINE),
-        strong=_union([rule["pattern"] for rule in rules if rule.get("strong")]),
+        unguarded=_union([rule["pattern"] for rule in rules if rule.get("unguarded")]),
+        strong=_union([rule["pattern"] for rule in rules if rule.get("strong") and not rule.get("unguarded")]),
         weak=_union([rule["pattern"] for rule in rules if not rule.get("strong")]),
     )
 

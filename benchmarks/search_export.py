@@ -1,0 +1,115 @@
+"""Search latency and full CSV export on a (synthetic) archive; prints figures beside the targets.
+
+    uv run python benchmarks/synthetic_archive.py 1000000 /tmp/synthetic.db
+    uv run python benchmarks/search_export.py /tmp/synthetic.db
+
+Search: each common query runs once to warm up, then ``--repeat`` times through
+crawler.search.search (parse, lemmatize, MATCH + bm25 + filters, snippets);
+figures are per-call wall times. Export: ``hromada export`` of every row to CSV
+in a child process, timed, with the child's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crawler.archive import Archive  # noqa: E402
+from crawler.search import Filters, compile_query, get_lemmatizer, matching_sql, search  # noqa: E402
+
+SEARCH_P95_TARGET_MS = 100
+EXPORT_SECONDS_TARGET = 60
+EXPORT_MEMORY_TARGET_MB = 300
+
+# (label, query, filters, sort): what researchers ask most, from one common word to filtered phrases.
+COMMON_QUERIES = [
+    ("common word", "громада", Filters(), "rank"),
+    ("common word, newest", "громада", Filters(), "newest"),
+    ("topic word", "бюджет", Filters(), "rank"),
+    ("phrase", '"соціальна послуга"', Filters(), "rank"),
+    ("OR", "школа OR садок", Filters(), "rank"),
+    ("AND", "ремонт дороги", Filters(), "rank"),
+    ("NOT", "лікарня NOT вакцинація", Filters(), "rank"),
+    ("oblast + year", "бюджет", Filters(oblast="Вінницька", since=date(2024, 1, 1), until=date(2024, 12, 31)), "rank"),
+    ("source, newest", "фестиваль", Filters(sources=("syn-05",)), "newest"),
+    ("apostrophe", "об’єднання", Filters(), "rank"),
+    ("phrase + oblast", '"сільська рада"', Filters(oblast="Київська"), "newest"),
+    ("rare AND", "генератор AND укриття", Filters(), "rank"),
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def match_count(db, query: str, filters: Filters, sort: str) -> int:
+    sql, params = matching_sql("a.id", filters, compile_query(query), sort)
+    return db.execute(f"select count(*) from ({sql})", params).fetchone()[0]
+
+
+def bench_search(path: Path, repeat: int) -> list[float]:
+    get_lemmatizer()  # load the dictionary outside the timings
+    every = []
+    print(f"{'query':<22} {'text':<26} {'matches':>9} {'median ms':>10} {'p95 ms':>8}")
+    with Archive(path, read_only=True) as archive:
+        for label, query, filters, sort in COMMON_QUERIES:
+            search(archive.db, query, filters, sort=sort)
+            timings = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                search(archive.db, query, filters, sort=sort, limit=20)
+                timings.append((time.perf_counter() - started) * 1000)
+            every += timings
+            print(f"{label:<22} {query:<26} {match_count(archive.db, query, filters, sort):>9,} "
+                  f"{statistics.median(timings):>10.1f} {percentile(timings, 0.95):>8.1f}")
+    return every
+
+
+def bench_export(path: Path, workdir: Path) -> tuple[float, float, int]:
+    output = workdir / "all.csv"
+    hromada = Path(sys.executable).parent / "hromada"
+    started = time.perf_counter()
+    subprocess.run([str(hromada), "export", "--db", str(path), "-o", str(output)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return seconds, peak_mb, output.stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", type=Path, help="archive built by benchmarks/synthetic_archive.py")
+    parser.add_argument("--repeat", type=int, default=20, help="timed runs per query")
+    parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--workdir", type=Path, help="where the CSV goes (default: a temporary directory, removed)")
+    args = parser.parse_args()
+    with Archive(args.path, read_only=True) as archive:
+        articles = archive.count_articles()
+    print(f"archive {args.path}: {articles:,} articles, {args.path.stat().st_size / 1e9:.1f} GB, {os.cpu_count()} CPUs\n")
+    timings = bench_search(args.path, args.repeat)
+    median, p95 = statistics.median(timings), percentile(timings, 0.95)
+    print(f"\n{'figure':<34} {'measured':>12} {'target':>10}")
+    print(f"{'search latency, median (ms)':<34} {median:>12.1f} {'':>10}")
+    print(f"{'search latency, p95 (ms)':<34} {p95:>12.1f} {'< ' + str(SEARCH_P95_TARGET_MS):>10}")
+    if args.skip_export:
+        return
+    with tempfile.TemporaryDirectory(dir=args.workdir) as workdir:
+        seconds, peak_mb, size = bench_export(args.path, Path(workdir))
+    print(f"{'export all rows to CSV (s)':<34} {seconds:>12.1f} {'< ' + str(EXPORT_SECONDS_TARGET):>10}")
+    print(f"{'export peak memory, RSS (MB)':<34} {peak_mb:>12.0f} {'< ' + str(EXPORT_MEMORY_TARGET_MB):>10}")
+    print(f"{'export CSV size (MB)':<34} {size / 1e6:>12,.0f} {'':>10}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Finding the publication date in saved pages: the right date, where it came from, and its offset."""
+
+from datetime import datetime
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from crawler.dates import KYIV, resolve_dates
+from crawler.extract import DateCandidate
+from crawler.extract.datefind import find_date_candidates
+from crawler.extract.html import parse_html
+
+PAGES = Path(__file__).parent / "files" / "dates"
+NOW = datetime(2025, 8, 1, 12, 0, tzinfo=KYIV)
+
+
+def _dates(name: str, url: str | None = None, **elements) -> dict:
+    tree = parse_html((PAGES / name).read_bytes())
+    return resolve_dates(find_date_candidates(tree, url, **elements), NOW)
+
+
+@pytest.mark.parametrize(
+    ("page", "url", "published", "source"),
+    [
+        # "Новини рубріки", a sidebar of latest news and the footer carry later dates
+        ("related_news.html", "https://rada.example.gov.ua/news/sesiya", "2025-03-17T17:11:00+02:00", "visible"),
+        # the only date is a Ukrainian month name; "Читайте також" carries another
+        ("month_name_only.html", None, "2024-08-27T16:02:00+03:00", "visible"),
+        # gromada.gov.ua platform: the news id is the unix publication time; other news are dated
+        ("gromada_unix.html", "https://podilska-gromada.gov.ua/news/1623758022/", "2021-06-15T14:53:42+03:00", "url"),
+        # today's date in the page header and a copyright year in the footer
+        ("header_today.html", None, "2025-01-23T16:44:00+02:00", "visible"),
+        ("jsonld_graph.html", None, "2024-12-05T10:30:00+02:00", "jsonld"),
+        # <time> in the article header; sidebar and comment times do not count
+        ("time_in_article.html", None, "2020-12-03T18:47:00+02:00", "time"),
+    ],
+)
+def test_sample_page_published_date(page, url, published, source):
+    dates = _dates(page, url)
+    assert dates["published"].isoformat() == published
+    assert dates["published_source"] == source
+
+
+def test_related_news_dates_are_not_candidates():
+    tree = parse_html((PAGES / "related_news.html").read_bytes())
+    raws = " ".join(candidate.raw for candidate in find_date_candidates(tree, None))
+    for foreign in ("28 липня 2025", "25.07.2025", "31 липня 2025", "2025-07-31", "01.08.2025", "31.07.2025"):
+        assert foreign not in raws
+
+
+def test_gromada_page_without_url_has_no_date():
+    dates = _dates("gromada_unix.html", None)
+    assert dates["published"] is None
+
+
+def test_unix_id_counts_only_on_gov_ua_sites():
+    tree = parse_html((PAGES / "gromada_unix.html").read_bytes())
+    assert find_date_candidates(tree, "https://shop.example.com/news/1623758022/") == []
+
+
+def test_modified_date_is_kept_separately():
+    dates = _dates("jsonld_graph.html")
+    assert dates["modified"].isoformat() == "2025-06-20T08:15:00+03:00"
+    assert dates["modified_source"] == "jsonld"
+    timed = _dates("time_in_article.html")
+    assert (timed["modified"].isoformat(), timed["modified_source"]) == ("2020-12-04T09:00:00+02:00", "time")
+
+
+def test_jsonld_article_outranks_webpage_and_comments():
+    tree = parse_html((PAGES / "jsonld_graph.html").read_bytes())
+    jsonld = [c.raw for c in find_date_candidates(tree, None) if c.source == "jsonld" and c.kind == "published"]
+    assert jsonld[0] == "2024-12-05T10:30:00+02:00"
+
+
+def test_headline_and_body_from_the_extractor_are_used():
+    tree = parse_html((PAGES / "related_news.html").read_bytes())
+    headline = tree.xpath("//h1")[0]
+    body = tree.xpath("//div[@class='news-text']")[0]
+    dates = resolve_dates(find_date_candidates(tree, None, headline=headline, body=body), NOW)
+    assert (dates["published"].isoformat(), dates["published_source"]) == ("2025-03-17T17:11:00+02:00", "visible")
+
+
+@pytest.mark.parametrize(
+    ("url", "raw"),
+    [
+        ("https://example.com/2025/03/17/slug/", "2025/03/17"),
+        ("https://example.com/news/2025-03-17-slug.html", "2025-03-17"),
+        ("https://example.com/news/20250317/slug", "20250317"),
+        ("https://vinnytsia.gov.ua/news/1623758022", "1623758022"),
+    ],
+)
+def test_url_dates(url, raw):
+    tree = lxml.html.document_fromstring("<html><body><p>Без дати.</p></body></html>")
+    assert find_date_candidates(tree, url) == [DateCandidate(raw, "url")]
+
+
+def test_url_without_a_day_is_not_a_date():
+    tree = lxml.html.document_fromstring("<html><body><p>Без дати.</p></body></html>")
+    assert find_date_candidates(tree, "https://example.com/2025/03/slug") == []
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        b"",
+        b"<html></html>",
+        b"\xff\xfe\x00garbage<<<>>>",
+        b'<script type="application/ld+json">{"datePublished": "2024-01-02", broken</script><h1>x</h1>',
+        b'<script type="application/ld+json">[1, "x", null, {"@graph": "nope"}]</script>',
+        b"<h1></h1><time></time><div class='date'></div>",
+    ],
+)
+def test_broken_pages_never_crash(html):
+    tree = parse_html(html)
+    candidates = find_date_candidates(tree, "not a url")
+    assert isinstance(resolve_dates(candidates, NOW), dict)
+
+
+def test_broken_jsonld_still_gives_its_stated_date():
+    tree = parse_html(b'<script type="application/ld+json">{"datePublished": "2024-01-02", broken</script><h1>x</h1>')
+    assert DateCandidate("2024-01-02", "jsonld") in find_date_candidates(tree, None)

@@ -1,0 +1,130 @@
+"""Exports: the same rows search returns, intact through csv and pandas, with manifest and codebook."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas
+import pytest
+from click.testing import CliRunner
+
+from crawler.archive import Archive
+from crawler.cli import main
+from crawler.export import ExportError, ExportRequest, export, load_codebook, sidecar_paths
+from crawler.search import Filters, search
+from test_search import ARTICLES, build_archive
+
+NOW = datetime(2025, 9, 2, 8, 30, tzinfo=timezone.utc)
+COLUMNS = [column.name for column in load_codebook()[0]]
+
+
+@pytest.fixture(scope="module")
+def archive_path(tmp_path_factory) -> Path:
+    return build_archive(tmp_path_factory.mktemp("export") / "archive.db")
+
+
+def stored_rows(archive_path: Path) -> dict[str, dict]:
+    with sqlite3.connect(archive_path) as conn:
+        conn.row_factory = sqlite3.Row
+        return {row["url"]: dict(row) for row in conn.execute("select * from articles")}
+
+
+def run_export(archive_path: Path, output: Path, *args: str):
+    result = CliRunner().invoke(main, ["export", *args, "--db", str(archive_path), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_filtered_csv_matches_search_and_survives_csv_and_pandas(archive_path, tmp_path):
+    output = tmp_path / "gromada.csv"
+    run_export(archive_path, output, "громада", "--since", "2024-01-01", "--sort", "rank")
+    with Archive(archive_path, read_only=True) as archive:
+        expected = [hit.url for hit in search(archive.db, "громада", Filters(since=date(2024, 1, 1)), limit=1000)]
+    stored = stored_rows(archive_path)
+
+    with open(output, encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["url"] for row in rows] == expected
+    assert sorted(expected) == ["https://example.test/park", "https://example.test/session"]
+    assert list(rows[0]) == COLUMNS + ["relevance"]
+    for row in rows:
+        original = stored[row["url"]]
+        assert (row["title"], row["text"], row["published_at"]) == (original["title"], original["text"], original["published_at"])
+    park = next(row for row in rows if row["url"].endswith("/park"))
+    assert '"Дякуємо, друзі"' in park["text"] and "\n" in park["text"] and park["title"] == 'Разом з громадою, "як завжди"'
+
+    frame = pandas.read_csv(output, dtype=str, keep_default_na=False)
+    assert list(frame["url"]) == expected
+    assert list(frame["text"]) == [stored[url]["text"] for url in expected]
+    assert output.read_bytes()[:3] != b"\xef\xbb\xbf" and b"\r\n" in output.read_bytes()
+
+
+def test_manifest_and_codebook_ship_beside_the_export(archive_path, tmp_path):
+    output = tmp_path / "vinnytsia.csv"
+    with Archive(archive_path, read_only=True) as archive:
+        manifest = export(archive.db, ExportRequest(output, "csv", query="громада", filters=Filters(oblast="Вінницька")),
+                          archive_path=archive_path, schema_version=archive.schema_version, now=NOW)
+    manifest_path, codebook_path = sidecar_paths(output)
+    assert (manifest_path.name, codebook_path.name) == ("vinnytsia.manifest.json", "vinnytsia.codebook.csv")
+    on_disk = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert on_disk == manifest
+    assert on_disk["rows"] == 2 and on_disk["query"] == "громада" and on_disk["match_expression"] == '"громада"'
+    assert on_disk["filters"]["oblast"] == "Вінницька" and on_disk["filters"]["since"] is None
+    assert on_disk["published_range"] == {"first": "2023-01-15T10:00:00+02:00", "last": "2025-03-10T11:00:00+02:00", "undated_rows": 0}
+    assert on_disk["archive"]["schema_version"] >= 2 and on_disk["archive"]["articles_total"] == len(ARTICLES)
+    assert on_disk["exported_at"] == "2025-09-02T08:30:00+00:00" and on_disk["tool"]["name"] == "hromada-news"
+    assert len(on_disk["sha256"]) == 64 and on_disk["bytes"] == output.stat().st_size
+    with open(codebook_path, encoding="utf-8", newline="") as file:
+        codebook = list(csv.DictReader(file))
+    assert [entry["name"] for entry in codebook] == on_disk["columns"] == COLUMNS + ["relevance"]
+    assert all(entry["type"] in ("integer", "real", "text") and len(entry["description"]) > 10 for entry in codebook)
+
+
+def test_export_without_query_takes_every_filtered_article_newest_first(archive_path, tmp_path):
+    output = tmp_path / "bucha.csv"
+    run_export(archive_path, output, "--source", "bucha")
+    frame = pandas.read_csv(output, dtype=str, keep_default_na=False)
+    assert list(frame["url"]) == ["https://example.test/park", "https://example.test/idp"]
+    assert list(frame.columns) == COLUMNS
+    manifest = json.loads(sidecar_paths(output)[0].read_text(encoding="utf-8"))
+    assert manifest["published_range"]["undated_rows"] == 1 and manifest["query"] is None
+
+
+def test_excel_csv_starts_with_bom(archive_path, tmp_path):
+    output = tmp_path / "excel.csv"
+    run_export(archive_path, output, "--excel")
+    assert output.read_bytes().startswith(b"\xef\xbb\xbfid,url,")
+    frame = pandas.read_csv(output, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(frame) == len(ARTICLES) and "Об’єднання співвласників отримало грант" in set(frame["title"])
+
+
+def test_jsonl_and_parquet_round_trip(archive_path, tmp_path):
+    stored = stored_rows(archive_path)
+    jsonl, parquet = tmp_path / "all.jsonl", tmp_path / "all.parquet"
+    run_export(archive_path, jsonl, "об’єднання")
+    run_export(archive_path, parquet, "об’єднання")
+    lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
+    frame = pandas.read_parquet(parquet)
+    assert [line["url"] for line in lines] == list(frame["url"]) == ["https://example.test/osbb", "https://example.test/veterans"]
+    for line in lines:
+        assert {key: line[key] for key in ("id", "title", "text", "published_at")} == \
+            {key: stored[line["url"]][key] for key in ("id", "title", "text", "published_at")}
+    assert frame["id"].dtype == "int64" and frame["relevance"].dtype == "float64"
+    assert list(frame["text"]) == [stored[url]["text"] for url in frame["url"]]
+
+
+def test_bad_requests_give_clear_messages_and_no_file(archive_path, tmp_path):
+    runner = CliRunner()
+    unknown = runner.invoke(main, ["export", "--db", str(archive_path), "-o", str(tmp_path / "x.txt")])
+    assert unknown.exit_code == 2 and ".csv, .jsonl or .parquet" in unknown.output
+    hostile = runner.invoke(main, ["export", '"; DROP TABLE articles', "--db", str(archive_path), "-o", str(tmp_path / "h.csv")])
+    assert hostile.exit_code == 2 and "unbalanced double quote" in hostile.output and not (tmp_path / "h.csv").exists()
+    excel = runner.invoke(main, ["export", "--excel", "--db", str(archive_path), "-o", str(tmp_path / "x.jsonl")])
+    assert excel.exit_code == 1 and "--excel only applies to CSV" in excel.output
+    with Archive(archive_path, read_only=True) as archive, pytest.raises(ExportError, match="cannot write"):
+        export(archive.db, ExportRequest(tmp_path / "missing-dir" / "x.csv", "csv"), archive_path=archive_path,
+               schema_version=archive.schema_version, now=NOW)

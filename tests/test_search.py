@@ -1,0 +1,266 @@
+"""Ukrainian-aware search: inflections, apostrophes, phrases, booleans, filters, hostile input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+
+from crawler import search as searching
+from crawler.archive import Archive, _migration_1, content_hash
+from crawler.cli import main
+from crawler.search import Filters, SearchQueryError, compile_query, index_pending, search
+
+FETCHED = "2025-09-01T15:00:00+00:00"
+SOURCES = [
+    {"id": "ekhmilnyk", "name": "Хмільницька міська рада", "kind": "city_council", "oblast": "Вінницька", "hromada": "Хмільницька"},
+    {"id": "bucha", "name": "Бучанська міська рада", "kind": "city_council", "oblast": "Київська", "hromada": "Бучанська"},
+    {"id": "lviv-portal", "name": "Львівський обласний портал", "kind": "regional_portal", "oblast": "Львівська", "hromada": None},
+]
+# url suffix -> (source, published_at, language, title, text). Each article says громада only in the form noted.
+ARTICLES = {
+    "session": ("ekhmilnyk", "2025-03-10T11:00:00+02:00", "uk", "Сесія міської ради",
+                "Депутати громади ухвалили бюджет на 2025 рік.\nУ школах завершили ремонт укриттів."),
+    "park": ("bucha", "2024-11-05T09:30:00+02:00", "uk", "Разом з громадою, \"як завжди\"",
+             'Разом з громадою ми відновили парк.\nМешканці кажуть: "Дякуємо, друзі", — і це важливо,\nдуже.'),
+    "osbb": ("lviv-portal", "2025-06-01T08:00:00+03:00", "uk", "Об’єднання співвласників отримало грант",
+             "Об’єднання співвласників багатоквартирного будинку отримало грант на утеплення."),
+    "ru-news": ("ekhmilnyk", "2023-01-15T10:00:00+02:00", "ru", "Новости",
+                "Громада провела собрание жителей."),
+    "idp": ("bucha", None, "uk", "Оголошення",
+            "Соціальні послуги для переселенців у громадах області."),
+    "veterans": ("ekhmilnyk", "2025-03-20T12:00:00+02:00", "uk", "Нове об'єднання",
+                 "Створено об'єднання ветеранів. Сільська рада підтримала ініціативу."),
+}
+GROMADA = {"session", "park", "ru-news", "idp"}
+
+
+def article_row(key: str) -> dict:
+    source_id, published_at, language, title, text = ARTICLES[key]
+    return {"url": f"https://example.test/{key}", "source_id": source_id, "title": title, "text": text,
+            "published_at": published_at, "date_source": "meta" if published_at else None, "language": language,
+            "fetched_at": FETCHED, "content_hash": content_hash(title, text), "extractor_version": "test"}
+
+
+def build_archive(path: Path) -> Path:
+    """A small archive filled through Archive.save_article, then lemma-indexed as the pipeline does."""
+    with Archive(path) as archive:
+        with archive.db.conn:
+            archive.db["sources"].insert_all(SOURCES, pk="id")
+        for key in ARTICLES:
+            archive.save_article(article_row(key))
+        index_pending(archive.db)
+    return path
+
+
+def keys(hits) -> set[str]:
+    return {hit.url.rsplit("/", 1)[1] for hit in hits}
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def archive_path(tmp_path_factory) -> Path:
+    return build_archive(tmp_path_factory.mktemp("search") / "archive.db")
+
+
+@pytest.fixture
+def db(archive_path):
+    with Archive(archive_path, read_only=True) as archive:
+        yield archive.db
+
+
+def test_lemma_finds_inflected_forms_only(db):
+    assert keys(search(db, "громада")) == GROMADA
+    assert keys(search(db, "громадах")) == GROMADA
+    assert keys(search(db, "ГРОМАДОЮ")) == GROMADA
+
+
+@pytest.mark.parametrize("spelling", ["об'єднання", "об’єднання", "обʼєднання", "об`єднання", "ОБ’ЄДНАННЯ"])
+def test_apostrophe_variants_and_case_fold_together(db, spelling):
+    assert keys(search(db, spelling)) == {"osbb", "veterans"}
+
+
+def test_words_whose_first_reading_differs_between_forms_still_match(db):
+    # pymorphy3 reads "рада" as the unit "рад" but "ради" ... the paradigm expansion covers both.
+    assert {"session", "veterans"} <= keys(search(db, "рада"))
+
+
+def test_phrase_requires_adjacent_words_in_order(db):
+    assert keys(search(db, '"об\'єднання ветеранів"')) == {"veterans"}
+    assert keys(search(db, '"ветеранів об\'єднання"')) == set()
+
+
+def test_boolean_operators(db):
+    assert keys(search(db, "громада NOT бюджет")) == GROMADA - {"session"}
+    assert keys(search(db, "бюджет OR грант")) == {"session", "osbb"}
+    assert keys(search(db, "громада AND послуги")) == {"idp"}
+    assert keys(search(db, "громада послуги")) == {"idp"}
+    assert keys(search(db, "(бюджет OR грант) AND школа")) == {"session"}
+
+
+def test_title_matches_outrank_text_matches(db):
+    assert search(db, "грант")[0].url.endswith("/osbb")
+    assert [hit.url.rsplit("/", 1)[1] for hit in search(db, "об'єднання")][0] in {"osbb", "veterans"}
+
+
+def test_snippet_comes_from_original_text_with_matches_marked(db):
+    (hit,) = search(db, "громада", Filters(sources=("bucha",), since=date(2024, 1, 1)))
+    assert hit.snippet_text().startswith("Разом з <mark>громадою</mark> ми відновили парк.")
+    assert "\n" not in hit.snippet_text()
+
+
+def test_sort_newest_puts_undated_last(db):
+    ordered = [hit.url.rsplit("/", 1)[1] for hit in search(db, "громада", sort="newest")]
+    assert ordered == ["session", "park", "ru-news", "idp"]
+
+
+@pytest.mark.parametrize("filters, expected", [
+    (Filters(sources=("bucha",)), {"park", "idp"}),
+    (Filters(sources=("bucha", "ekhmilnyk")), GROMADA),
+    (Filters(oblast="Вінницька"), {"session", "ru-news"}),
+    (Filters(oblast="вінницька область"), {"session", "ru-news"}),
+    (Filters(hromada="Бучанська"), {"park", "idp"}),
+    (Filters(since=date(2025, 1, 1)), {"session"}),
+    (Filters(until=date(2024, 11, 5)), {"park", "ru-news"}),
+    (Filters(until=date(2024, 11, 4)), {"ru-news"}),
+    (Filters(since=date(2023, 1, 1), until=date(2024, 12, 31)), {"park", "ru-news"}),
+    (Filters(language="ru"), {"ru-news"}),
+    (Filters(language="uk", oblast="Київська"), {"park", "idp"}),
+    (Filters(oblast="Харківська"), set()),
+])
+def test_each_filter_narrows(db, filters, expected):
+    assert keys(search(db, "громада", filters)) == expected
+
+
+def test_limit(db):
+    assert len(search(db, "громада", limit=2)) == 2
+
+
+MALFORMED = ['OR 1=1', '"; DROP TABLE articles; --', "title:x*", "NEAR(громада бюджет)", "громада)", "(громада",
+             "AND", "NOT громада", "громада AND", "*", "^громада", "!!!", "", '" OR ""="', "громада {x}"]
+
+
+@pytest.mark.parametrize("query", MALFORMED)
+def test_malformed_and_hostile_queries_raise_a_clear_error(db, query):
+    with pytest.raises(SearchQueryError) as error:
+        search(db, query)
+    assert "Traceback" not in str(error.value) and len(str(error.value)) > 20
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("'; DELETE FROM articles; --", set()),
+    ("громада' OR '1'='1", GROMADA),  # громада OR (1 AND 1): words, nothing more
+    ("x; drop table sources; --", set()),
+])
+def test_sql_looking_words_are_only_searched_for(db, query, expected):
+    match = compile_query(query).match
+    assert re.fullmatch(r'[()" \w]*', match) and all(re.fullmatch(r"[\w ]+", quoted) for quoted in re.findall(r'"([^"]*)"', match))
+    assert keys(search(db, query)) == expected
+
+
+@pytest.mark.parametrize("query", MALFORMED + ["'; DELETE FROM articles; --"])
+def test_cli_rejects_bad_queries_cleanly_and_leaves_the_archive_untouched(archive_path, query):
+    before = file_digest(archive_path)
+    result = CliRunner().invoke(main, ["search", query, "--db", str(archive_path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    if result.exit_code:
+        assert result.exit_code == 2 and "Error:" in result.output
+    assert file_digest(archive_path) == before
+
+
+def test_cli_hostile_filters_are_bound_parameters(archive_path):
+    before = file_digest(archive_path)
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--json",
+                                       "--source", "x' OR '1'='1", "--oblast", "'); DROP TABLE articles; --"])
+    assert result.exit_code == 0 and json.loads(result.output) == []
+    assert file_digest(archive_path) == before
+
+
+def test_cli_json_and_text_output(archive_path):
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--json", "--sort", "newest"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert [hit["url"].rsplit("/", 1)[1] for hit in hits] == ["session", "park", "ru-news", "idp"]
+    assert hits[0]["source"] == "Хмільницька міська рада" and "<mark>громади</mark>" in hits[0]["snippet"]
+    text = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--oblast", "Київська"]).output
+    assert "Разом з громадою" in text and "[громадою]" in text and "2024-11-05" in text
+
+
+def test_cli_rejects_reversed_date_range(archive_path):
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path),
+                                       "--since", "2025-01-01", "--until", "2024-01-01"])
+    assert result.exit_code == 2 and "after --until" in result.output
+
+
+def test_updates_and_deletes_keep_the_index_in_sync(tmp_path):
+    path = build_archive(tmp_path / "sync.db")
+    with Archive(path) as archive:
+        article_id = archive.article_by_url("https://example.test/osbb")["id"]
+        archive.update_article(article_id, {"text": "Громада отримала нову амбулаторію."})
+        assert searching.pending_count(archive.db) == 1
+        assert keys(search(archive.db, "амбулаторія OR грант")) == set()  # out of the index until re-lemmatized
+        assert index_pending(archive.db) == 1
+        assert keys(search(archive.db, "амбулаторія")) == {"osbb"}
+        assert keys(search(archive.db, "грант")) == {"osbb"}  # from the unchanged title
+        with archive.db.conn:
+            archive.db.execute("delete from articles where id = ?", [article_id])
+        assert keys(search(archive.db, "амбулаторія")) == set()
+
+
+def test_cli_reindex_then_search(tmp_path):
+    path = tmp_path / "pending.db"
+    with Archive(path) as archive:
+        with archive.db.conn:
+            archive.db["sources"].insert_all(SOURCES, pk="id")
+        archive.save_article(article_row("park"))
+    unindexed = CliRunner().invoke(main, ["search", "громада", "--db", str(path), "--json"])
+    assert "not in the search index yet" in unindexed.output
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(path), "--json", "--reindex"])
+    assert result.exit_code == 0 and "indexed 1 articles" in result.output
+
+
+def test_migration_indexes_articles_of_an_older_archive(tmp_path):
+    path = tmp_path / "v1.db"
+    db = sqlite_utils.Database(path)
+    _migration_1(db)
+    db.execute("PRAGMA user_version=1")
+    db["sources"].insert_all(SOURCES, pk="id")
+    db["articles"].insert(article_row("park"))
+    db.conn.commit()
+    db.close()
+    with Archive(path) as archive:
+        assert archive.schema_version >= 2
+        assert keys(search(archive.db, "громада")) == {"park"}
+
+
+def test_read_only_archive_without_index_gives_a_clear_message(tmp_path):
+    path = tmp_path / "v1.db"
+    db = sqlite_utils.Database(path)
+    _migration_1(db)
+    db.execute("PRAGMA user_version=1")
+    db.close()
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(path)])
+    assert result.exit_code == 1 and "--reindex" in result.output
+
+
+def test_missing_archive_gives_a_clear_message(tmp_path):
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 1 and "no archive" in result.output
+
+
+def test_lemma_index_holds_lemmas_without_apostrophes(archive_path):
+    with sqlite3.connect(archive_path) as conn:
+        (title,) = conn.execute("select l.title from articles_lemma_fts l join articles a on a.id = l.rowid "
+                                "where a.url like '%/osbb'").fetchone()
+    assert title.split()[0] == "обєднання"
