@@ -52,6 +52,8 @@ HROMADA_HEADS = {"громада", "громади", "громаді", "гром
 OBLAST_MODIFIERS = ("обласн", "облдерж", "облрад", "облвійськ")
 RAION_MODIFIERS = ("районн",)
 HROMADA_MODIFIERS = ("міськ", "сільськ", "селищн")
+# "міська/селищна/сільська громада" -> the category of the hromada's centre (its settlement number 001).
+CENTRE_BY_MODIFIER = {"міськ": ("M", "K"), "селищн": ("X", "T"), "сільськ": ("C",)}
 NEUTRAL_MODIFIERS = ("територіальн", "об'єднан")
 CONJUNCTIONS = {"та", "і", "й", "або", "чи"}
 # Marker word -> codifier categories it introduces. "м" and "с" count only with a dot after them.
@@ -64,7 +66,11 @@ SETTLEMENT_MARKERS = {
     "селище": ("X", "T"), "селища": ("X", "T"), "селищу": ("X", "T"), "селищі": ("X", "T"), "селищем": ("X", "T"),
 }
 DOTTED_MARKERS = {"м", "с", "сел"}
-MARKER_FILLERS = ("міського", "типу")  # "селища міського типу Десна"
+MARKER_FILLERS = ("міського", "типу")
+# Words before a name that make it a street or a person, not a place: "вул. Івана Франка".
+NOT_A_PLACE_BEFORE = {"вул", "вулиця", "вулиці", "вулицю", "вулицею", "просп", "проспект", "проспекті", "пров",
+                      "провулок", "провулку", "бульв", "бульвар", "бульварі", "пл", "площа", "площі", "майдан",
+                      "майдані", "ім", "імені", "пам'яті"}  # "селища міського типу Десна"
 LIST_HEAD_GAP = re.compile(r"^\s*[:—–-]\s*$")  # "громад – Устилузьку, Зимнівську та Голобську"
 SCOPE_WINDOW = 4  # tokens after a mention in which "... Одеської області" narrows it
 
@@ -171,7 +177,10 @@ class PlaceTagger:
         self.by_stem: dict[str, list[Unit]] = {}
         self.settlements: dict[str, list[Unit]] = {}
         self.oblast_by_name: dict[str, Unit] = {}
+        self.centre_category: dict[str, str] = {}  # hromada prefix -> category of its centre
         for unit in units:
+            if unit.category in SETTLEMENT_CATEGORIES and unit.code[9:12] == "001":
+                self.centre_category[unit.code[:9]] = unit.category
             folded = normalize_name(unit.name)
             if unit.category in ("O", "P", "H", "B"):
                 stem = adjective_stem(folded)
@@ -263,12 +272,23 @@ class PlaceTagger:
                 index = chain[0][0] + 1
                 continue
             allowed = {"O": ("O",), "P": ("P", "B"), "H": ("H",)}[head_category]
+            centre = self._centre_categories(tokens, chain[-1][0] + 1, head_end) if head_category == "H" else None
             for position, units in chain:
                 candidates = [u for u in units if u.category in allowed]
+                if centre:
+                    candidates = [u for u in candidates if self.centre_category.get(u.code[:9]) in centre] or candidates
                 if candidates:
                     mentions.append(Mention(candidates, where, self._scope_after(tokens, head_end)))
                     consumed.add(position)
             index = head_end
+
+    def _centre_categories(self, tokens, start, end) -> tuple[str, ...] | None:
+        """"міської громади" names a hromada centred on a city: the centre categories its modifier allows."""
+        for token in tokens[start:end]:
+            for modifier, categories in CENTRE_BY_MODIFIER.items():
+                if token.folded.startswith(modifier):
+                    return categories
+        return None
 
     def _list_head(self, tokens, index) -> str | None:
         """The level of a head noun that introduces a list: "районів: Ковельського та Луцького"."""
@@ -393,13 +413,20 @@ class PlaceTagger:
         A city's name also stands for the villages of the same name, so that
         the source's oblast can pick the village; see :meth:`_resolve`.
         """
-        units, length = self._settlement_at(tokens, index, SETTLEMENT_CATEGORIES, lengths=(2,))
-        if units:
-            return units, length
+        if index and tokens[index - 1].folded in NOT_A_PLACE_BEFORE:
+            return [], 0
+        if not self._is_personal_name(tokens[index].folded):
+            units, length = self._settlement_at(tokens, index, SETTLEMENT_CATEGORIES, lengths=(2,))
+            if units:
+                return units, length
         units, length = self._settlement_at(tokens, index, SETTLEMENT_CATEGORIES, lengths=(1,), bare=True)
         if any(u.category in ("M", "K") for u in units):
             return units, length
         return [], 0
+
+    def _is_personal_name(self, folded: str) -> bool:
+        """"Івана" in "Івана Франка" is a first name: the pair is a person (or a street), not a village."""
+        return any("Name" in parse.tag for parse in self.morph.parse(folded))
 
     def _settlement_at(self, tokens, index, categories, lengths=(2, 1), bare=False) -> tuple[list[Unit], int]:
         """Settlement units named by one or two tokens from ``index``, longest name first."""
@@ -547,14 +574,18 @@ def retag_archive(db, tagger: PlaceTagger | None = None, batch: int = 500) -> di
     tagger = tagger or get_tagger()
     katottg_of_source = dict(db.execute("select id, katottg from sources").fetchall())
     counts = {"articles": 0, "places": 0, "by_how": {}}
-    rows = db.execute("select id, source_id, title, text from articles order by id").fetchall()
-    for start in range(0, len(rows), batch):
+    last_id = -1
+    while True:
+        rows = db.execute("select id, source_id, title, text from articles where id > ? order by id limit ?",
+                          [last_id, batch]).fetchall()
+        if not rows:
+            return counts
+        last_id = rows[-1][0]
         with db.conn:
-            for article_id, source_id, title, text in rows[start:start + batch]:
+            for article_id, source_id, title, text in rows:
                 places = tagger.tag(title, text, katottg_of_source.get(source_id))
                 store_places(db, article_id, places)
                 counts["articles"] += 1
                 counts["places"] += len(places)
                 for place in places:
                     counts["by_how"][place.how] = counts["by_how"].get(place.how, 0) + 1
-    return counts

@@ -461,7 +461,7 @@ class Hit:
     title: str | None
     published_at: str | None
     language: str | None
-    score: float
+    score: float | None  # bm25 relevance, higher is better; None when sorted by date
     snippet: list[tuple[str, bool]] = field(default_factory=list)  # (text, is_match) pieces
 
     def snippet_text(self, before: str = "<mark>", after: str = "</mark>") -> str:
@@ -471,7 +471,8 @@ class Hit:
         return {
             "id": self.id, "url": self.url, "source_id": self.source_id, "source": self.source_name,
             "oblast": self.oblast, "hromada": self.hromada, "title": self.title,
-            "published_at": self.published_at, "language": self.language, "score": round(self.score, 4),
+            "published_at": self.published_at, "language": self.language,
+            "score": None if self.score is None else round(self.score, 4),
             "snippet": self.snippet_text(),
         }
 
@@ -499,49 +500,101 @@ def require_search_index(db) -> None:
         )
 
 
-def matching_sql(columns: str, filters: Filters, query: CompiledQuery | None, sort: str) -> tuple[str, list]:
-    """SELECT ``columns`` of articles ``a`` joined to sources ``s`` matching the query and filters.
+NEWEST = "a.published_at desc, a.id desc"  # SQLite sorts NULL lowest, so undated articles come last
+SCORE = f"bm25({LEMMA_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT})"
+MATCHED = f"{LEMMA_TABLE} join articles a on a.id = {LEMMA_TABLE}.rowid left join sources s on s.id = a.source_id"
+#: Ranked search scores at most this many matches (the most recently archived ones);
+#: bm25 over every match of a common word in a large archive takes seconds. Exports rank all matches.
+RANK_CANDIDATES = 2_000
+#: From this many matches on, newest-first search walks articles by date and tests each against the
+#: index instead of sorting every match.
+NEWEST_WALK_FROM = 5_000
 
-    Shared by search and export so both return exactly the same rows in the same order.
+
+def matching_sql(columns: str, filters: Filters, query: CompiledQuery | None, sort: str) -> tuple[str, list]:
+    """SELECT ``columns`` of every article ``a`` (joined to sources ``s``) matching the query and filters, in order.
+
+    Exact over all matches (exports use it); with a query, a trailing ``score`` column holds bm25.
     """
-    if sort not in SORTS:
-        raise SearchQueryError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+    _check_sort(sort)
     where, params = filter_clause(filters)
-    newest = "a.published_at is null, a.published_at desc, a.id desc"
     if query is None:
-        sql = f"select {columns} from articles a left join sources s on s.id = a.source_id where {where} order by {newest}"
+        sql = f"select {columns} from articles a left join sources s on s.id = a.source_id where {where} order by {NEWEST}"
         return sql, params
-    score = f"bm25({LEMMA_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT})"
-    order = "score, a.id" if sort == "rank" else newest
-    sql = (f"select {columns}, {score} as score from {LEMMA_TABLE} "
-           f"join articles a on a.id = {LEMMA_TABLE}.rowid left join sources s on s.id = a.source_id "
-           f"where {LEMMA_TABLE} match ? and {where} order by {order}")
+    order = "score, a.id" if sort == "rank" else NEWEST
+    sql = f"select {columns}, {SCORE} as score from {MATCHED} where {LEMMA_TABLE} match ? and {where} order by {order}"
     return sql, [query.match, *params]
 
 
-_HIT_COLUMNS = ("a.id, a.url, a.source_id, s.name, s.oblast, s.hromada, a.title, a.published_at, a.language, a.text")
+def _check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise SearchQueryError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+
+
+def _ranked_ids(conn, query: CompiledQuery, filters: Filters, limit: int) -> list[tuple[int, float | None]]:
+    where, params = filter_clause(filters)
+    # Without filters the index alone answers; joining articles would cost a row lookup per match.
+    source = MATCHED if params else LEMMA_TABLE
+    sql = (f"select id, score from (select {LEMMA_TABLE}.rowid as id, {SCORE} as score from {source} "
+           f"where {LEMMA_TABLE} match ? and {where} order by {LEMMA_TABLE}.rowid desc limit ?) "
+           f"order by score, id limit ?")
+    return conn.execute(sql, [query.match, *params, RANK_CANDIDATES, limit]).fetchall()
+
+
+def _newest_ids(conn, query: CompiledQuery, filters: Filters, limit: int) -> list[tuple[int, float | None]]:
+    where, params = filter_clause(filters)
+    if _count_matches(conn, query, NEWEST_WALK_FROM) < NEWEST_WALK_FROM:
+        sql = f"select a.id, null from {MATCHED} where {LEMMA_TABLE} match ? and {where} order by {NEWEST} limit ?"
+        return conn.execute(sql, [query.match, *params, limit]).fetchall()
+    sql = (f"select a.id, null from articles a left join sources s on s.id = a.source_id where {where} and exists "
+           f"(select 1 from {LEMMA_TABLE} where {LEMMA_TABLE} match ? and {LEMMA_TABLE}.rowid = a.id) "
+           f"order by {NEWEST} limit ?")
+    return conn.execute(sql, [*params, query.match, limit]).fetchall()
+
+
+def _count_matches(conn, query: CompiledQuery, cap: int) -> int:
+    sql = f"select count(*) from (select rowid from {LEMMA_TABLE} where {LEMMA_TABLE} match ? limit ?)"
+    return conn.execute(sql, [query.match, cap]).fetchone()[0]
+
+
+_HIT_COLUMNS = "a.id, a.url, a.source_id, s.name, s.oblast, s.hromada, a.title, a.published_at, a.language, a.text"
+
+
+def _hits(conn, ranked: list[tuple[int, float | None]], query: CompiledQuery, lemmatizer: Lemmatizer) -> list[Hit]:
+    if not ranked:
+        return []
+    marks = ",".join("?" * len(ranked))
+    rows = {row[0]: row for row in conn.execute(
+        f"select {_HIT_COLUMNS} from articles a left join sources s on s.id = a.source_id where a.id in ({marks})",
+        [article_id for article_id, _ in ranked])}
+    hits = []
+    for article_id, score in ranked:
+        row = rows[article_id]
+        hit = Hit(*row[:9], score=None if score is None else -score)
+        hit.snippet = snippet(row[9] or "", query.highlight, lemmatizer)
+        hits.append(hit)
+    return hits
 
 
 def search(db, query: str, filters: Filters = Filters(), *, sort: str = "rank", limit: int = 20,
            lemmatizer: Lemmatizer | None = None) -> list[Hit]:
     """Best (or newest) ``limit`` articles matching ``query`` and ``filters``.
 
-    Raises SearchQueryError for a query the syntax cannot express.
+    Ranking is exact up to ``RANK_CANDIDATES`` matches; beyond that it ranks
+    the most recently archived ``RANK_CANDIDATES`` matches (use filters or an
+    export for exhaustive ranking). Raises SearchQueryError for a query the
+    syntax cannot express.
     """
+    _check_sort(sort)
     lemmatizer = lemmatizer or get_lemmatizer()
     require_search_index(db)
     compiled = compile_query(query, lemmatizer)
-    sql, params = matching_sql(_HIT_COLUMNS, filters, compiled, sort)
+    conn = _conn(db)
     try:
-        rows = _conn(db).execute(f"{sql} limit ?", [*params, int(limit)]).fetchall()
+        find = _ranked_ids if sort == "rank" else _newest_ids
+        return _hits(conn, find(conn, compiled, filters, int(limit)), compiled, lemmatizer)
     except sqlite3.OperationalError as error:
         raise SearchQueryError(f"the search index rejected the query ({error}); {SYNTAX_HELP}") from None
-    hits = []
-    for row in rows:
-        hit = Hit(*row[:9], score=-row[10])
-        hit.snippet = snippet(row[9] or "", compiled.highlight, lemmatizer)
-        hits.append(hit)
-    return hits
 
 
 SNIPPET_WORDS = 32

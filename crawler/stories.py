@@ -163,13 +163,18 @@ def best_match(values: np.ndarray, candidates, signatures: dict[int, np.ndarray]
     return best
 
 
-def cluster(articles: list[StoryArticle]) -> tuple[dict[int, int], dict[int, np.ndarray]]:
-    """Story id of every article, and the signatures computed on the way."""
+def cluster(articles: list[StoryArticle], load_texts=None) -> tuple[dict[int, int], dict[int, np.ndarray]]:
+    """Story id of every article, and the signatures computed on the way.
+
+    ``load_texts(ids)``, when given, supplies the texts batch by batch, so a
+    large archive's texts need not all be in memory at once.
+    """
     ordered = sorted(articles, key=lambda a: a.order)
     index = StoryIndex()
     for start in range(0, len(ordered), SIGNATURE_BATCH):
         batch = ordered[start:start + SIGNATURE_BATCH]
-        for article, values in zip(batch, signatures([a.text for a in batch])):
+        texts = load_texts([a.id for a in batch]) if load_texts else [a.text for a in batch]
+        for article, values in zip(batch, signatures(texts)):
             index.add(article.id, values)
     return index.story_of, index.signatures
 
@@ -192,8 +197,15 @@ def _story_articles(db, where: str = "", params=()) -> list[StoryArticle]:
 
 def rebuild(db) -> dict:
     """Recompute every story of an archive (a sqlite_utils Database). Returns counts."""
-    articles = _story_articles(db)
-    story_of, signatures = cluster(articles)
+    articles = [StoryArticle(*row) for row in db.execute(
+        "select id, null, published_at, fetched_at from articles").fetchall()]
+
+    def load_texts(ids: list[int]) -> list[str]:
+        placeholders = ", ".join("?" for _ in ids)
+        text_of = dict(db.execute(f"select id, text from articles where id in ({placeholders})", ids).fetchall())
+        return [text_of.get(article_id) for article_id in ids]
+
+    story_of, signatures = cluster(articles, load_texts)
     first = originals(articles, story_of)
     with db.conn:
         db.execute("delete from story_buckets")

@@ -1,6 +1,10 @@
-"""Stage 3: normalize the raw date strings against the fetch time (never the import-time clock)."""
+"""Stage 3: normalize the raw date strings against the fetch time (never the import-time clock).
 
-from crawler.dates import resolve_dates
+Stored dates are in Kyiv time with the offset in force on that day, whatever
+offset the page wrote them in: one time axis for every article in the archive.
+"""
+
+from crawler.dates import KYIV, resolve_dates
 from pipelines.base import SourcePipeline
 
 
@@ -9,7 +13,7 @@ class DatesPipeline(SourcePipeline):
         dates = resolve_dates(item.get("date_candidates") or [], now=item["fetched_at"])
         for kind, column in (("published", "published_at"), ("modified", "modified_at")):
             value = dates[kind]
-            item[column] = value.isoformat() if value is not None else None
+            item[column] = value.astimezone(KYIV).isoformat() if value is not None else None
         item["published_raw"] = dates["published_raw"]
         item["date_source"] = dates["published_source"]
         item["modified_raw"] = dates["modified_raw"]

@@ -49,3 +49,17 @@ def scrapy_crawl(db_path: Path, sites, *source_ids: str, now: datetime = SAMPLE_
         command += ["-s", f"{key}={value}"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def write_sample_registry(sites, path: Path) -> Path:
+    """The sample registry with each source's {base} filled in, for commands run without HROMADA_BASE_URLS."""
+    from crawler.samples import SAMPLE_REGISTRY
+
+    head, *entries = SAMPLE_REGISTRY.read_text(encoding="utf-8").split("[[source]]")
+    filled = []
+    for entry in entries:
+        source_id = next(line.split("=", 1)[1].strip().strip('"') for line in entry.splitlines()
+                         if line.strip().startswith("id ="))
+        filled.append(entry.replace("{base}", sites.base_urls[source_id]))
+    path.write_text(head + "".join("[[source]]" + entry for entry in filled), encoding="utf-8")
+    return path

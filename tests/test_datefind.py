@@ -54,9 +54,10 @@ def test_gromada_page_without_url_has_no_date():
     assert dates["published"] is None
 
 
-def test_unix_id_counts_only_on_gov_ua_sites():
+def test_unix_id_counts_only_as_a_news_id():
     tree = parse_html((PAGES / "gromada_unix.html").read_bytes())
-    assert find_date_candidates(tree, "https://shop.example.com/news/1623758022/") == []
+    assert find_date_candidates(tree, "https://shop.example.com/product/1623758022/") == []
+    assert find_date_candidates(tree, "https://shop.example.com/news/16237580/") == []
 
 
 def test_modified_date_is_kept_separately():

@@ -70,6 +70,11 @@ def test_raion_and_city(tagger):
     assert found(tagger, "Новини Хмільника") == {(KHMILNYK_CITY, "settlement")}
 
 
+def test_city_hromada_preferred_after_miska(tagger):
+    assert found(tagger, "разом із Чернігівською міською територіальною громадою") == {
+        ("UA74100390000085157", "hromada")}
+
+
 def test_coordinated_oblasts_share_one_noun(tagger):
     codes = {code for code, _ in found(tagger, "у громадах Львівської, Волинської та Закарпатської областей")}
     assert codes == {"UA46000000000026241", VOLYN_OBLAST, "UA21000000000011690"}
@@ -82,6 +87,8 @@ def test_coordinated_oblasts_share_one_noun(tagger):
     "садова ділянка і вишнева алея",
     "Українська громада Польщі зібрала допомогу",
     "волинські сапери очищують території",
+    "вимкнуть світло на вулицях Соборна, Івана Франка",
+    "на вул. Івана Франка, 5",
 ])
 def test_common_words_do_not_tag(tagger, text):
     assert found(tagger, text) == set()

@@ -264,3 +264,15 @@ def test_lemma_index_holds_lemmas_without_apostrophes(archive_path):
         (title,) = conn.execute("select l.title from articles_lemma_fts l join articles a on a.id = l.rowid "
                                 "where a.url like '%/osbb'").fetchone()
     assert title.split()[0] == "обєднання"
+
+
+def test_bounded_plans_for_large_match_sets(db, monkeypatch):
+    exact_newest = [hit.url for hit in search(db, "громада", sort="newest")]
+    exact_filtered = [hit.url for hit in search(db, "громада", Filters(oblast="Київська"), sort="newest")]
+    monkeypatch.setattr(searching, "NEWEST_WALK_FROM", 1)  # walk by date and test each article against the index
+    assert [hit.url for hit in search(db, "громада", sort="newest")] == exact_newest
+    assert [hit.url for hit in search(db, "громада", Filters(oblast="Київська"), sort="newest")] == exact_filtered
+    monkeypatch.setattr(searching, "RANK_CANDIDATES", 2)  # rank only the two most recently archived matches
+    newest_archived = sorted((hit.id for hit in search(db, "громада")), reverse=True)
+    assert len(newest_archived) == 2 and newest_archived == sorted(
+        (hit.id for hit in search(db, "громада", limit=50)), reverse=True)[:2]

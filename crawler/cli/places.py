@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import click
@@ -27,7 +28,10 @@ def stories(db_path, limit, as_json) -> None:
 
     archive = open_archive_or_exit(db_path, read_only=True)
     with archive:
-        found = largest_stories(archive.db, limit)
+        try:
+            found = largest_stories(archive.db, limit)
+        except sqlite3.OperationalError as error:
+            raise click.ClickException(f"{db_path} has no stories yet ({error}); run `hromada reindex --db {db_path}`")
     if as_json:
         print_json(found)
         return

@@ -243,7 +243,8 @@ def _article_scope(tree, headline, body) -> list:
     elif headline is not None:
         roots = [_headline_container(headline)]
     elif body is not None:
-        roots = [_closest(body, _SCOPE_TAGS) or body]
+        container = _closest(body, _SCOPE_TAGS)
+        roots = [container if container is not None else body]
     else:
         roots = tree.xpath("//article|//main|//*[@itemprop='articleBody']")[:1]
     return [root for root in roots if root is not None]
@@ -530,13 +531,9 @@ def _url_candidates(url: str | None) -> list[DateCandidate]:
     if match:
         candidates.append(DateCandidate(match["date"] or match["compact"], "url"))
     unix = _URL_UNIX_ID.search(path)
-    if unix and _is_gov_ua(parts.hostname or ""):
+    if unix:
         candidates.append(DateCandidate(unix["seconds"], "url"))
     return candidates
-
-
-def _is_gov_ua(host: str) -> bool:
-    return host.endswith("gov.ua") or "gromada" in host or "hromada" in host
 
 
 # ---------------------------------------------------------------- running text

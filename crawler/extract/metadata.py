@@ -112,7 +112,9 @@ def strip_site_name(title: str, site_name: str | None) -> str:
         kept = [part for part in parts if _key(part) != site and _key(part) not in site]
         if kept and len(kept) < len(parts):
             return _rejoin(title, kept)
-    return max(parts, key=len)
+    longest = max(parts, key=len)
+    # 'Headline | Site' is the common order: keep the first part unless it is a short site label
+    return parts[0] if len(parts[0]) >= len(longest) / 2 else longest
 
 
 def _rejoin(title: str, kept: list[str]) -> str:

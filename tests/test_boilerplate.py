@@ -1,0 +1,90 @@
+"""Every line rule in data/boilerplate.toml, tested on a saved sample page that keeps the phrase without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import extract_raw
+from crawler.extract.boilerplate import RuleError, load_rules, parse_rules, strip_boilerplate
+
+PAGES = Path(__file__).parent / "files" / "pages"
+
+# rule name -> (sample page, a line of that page the rule must remove)
+RULE_SAMPLES = {
+    "hotline-banner": ("hromada_portal.html", "9-20 Гаряча лінія Олександра Поворознюка 068 802 3551"),
+    "add-your-news": ("hromada_portal.html", "Додати свою новину Відкрити/Закрити ФільтриСкинути"),
+    "filters": ("hromada_portal.html", "Додати свою новину Відкрити/Закрити ФільтриСкинути"),
+    "login-to-comment": ("hromada_portal.html", "Увійти, щоб коментувати"),
+    "password-by-email": ("hromada_portal.html", "Пароль буде надіслано вам на email."),
+    "close-button": ("hromada_portal.html", "x"),
+    "widget-labels": ("hromada_portal.html", "Помічник"),
+    "site-search": ("council_news.html", "Пошук по сайту"),
+    "old-site-version": ("council_news.html", "Стара версія сайту"),
+    "accessibility-version": ("council_news.html", "Версія для людей з порушенням зору"),
+    "weather-widget": ("council_news.html", "вологість: тиск: вітер:"),
+    "advertisement": ("council_news.html", "Реклама"),
+    "view-counter": ("council_news.html", "Переглядів: 103"),
+    "share-widget": ("council_news.html", "Pin on Pinterest"),
+    "read-also": ("council_news.html", "Читайте також: Як у громаді допомагають переселенцям"),
+    "subscribe-telegram": ("council_news.html", "Підписуйтесь на наш Telegram-канал, щоб першими дізнаватися новини громади"),
+    "back-to-section": ("council_news.html", "Назад до розділу"),
+    "facebook-comments": ("council_news.html", "Коментарі у Facebook"),
+    "rubric-news": ("council_news.html", "Як волинські сапери очищують деокуповані території"),
+}
+
+
+def _raw_text(page: str) -> str:
+    return extract_raw((PAGES / page).read_bytes(), "https://hromada.example.ua/news/1").text
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line]
+
+
+def test_every_rule_has_a_sample():
+    assert {rule.name for rule in load_rules()} == set(RULE_SAMPLES)
+
+
+@pytest.mark.parametrize("rule_name", sorted(RULE_SAMPLES))
+def test_rule_removes_its_sample_line_and_only_it_does(rule_name):
+    page, line = RULE_SAMPLES[rule_name]
+    raw = _raw_text(page)
+    assert line in _lines(raw)
+    assert line not in _lines(strip_boilerplate(raw))
+    others = tuple(rule for rule in load_rules() if rule.name != rule_name)
+    if rule_name in ("add-your-news", "filters"):  # the two rules clear that line only together
+        return
+    assert line in _lines(strip_boilerplate(raw, rules=others))
+
+
+@pytest.mark.parametrize("sentence", [
+    "Записатися на консультацію можна за телефоном гарячої лінії центру 068 802 3551 щодня з 9:00 до 18:00.",
+    "Мешканці, які хочуть коментувати роботу служб, можуть залишити відгук у центрі.",
+    "Гаряча лінія працюватиме цілодобово, повідомили в управлінні, номер 0800 500 111 безкоштовний для всіх абонентів.",
+    "Жителі громади можуть увійти, щоб коментувати рішення сесії, на офіційному порталі.",
+    "Читайте уважно інструкцію перед застосуванням препарату, наголошують медики.",
+])
+def test_real_sentences_are_kept(sentence):
+    assert strip_boilerplate(sentence) == sentence
+
+
+def test_source_phrases_from_the_registry_are_removed():
+    text = "Новина дня.\n\nНаш сайт у соцмережах\n\nКінець новини."
+    assert strip_boilerplate(text, ["Наш сайт у соцмережах"]) == "Новина дня.\n\nКінець новини."
+
+
+def test_cut_rest_drops_the_list_that_ends_the_article():
+    text = "Текст новини.\n\nНовини рубріки\n\nІнша новина\n17 березня 2025 р. 17:11"
+    assert strip_boilerplate(text) == "Текст новини."
+
+
+@pytest.mark.parametrize("document, problem", [
+    ({"rule": [{"name": "empty"}]}, "needs a phrase or a pattern"),
+    ({"rule": [{"name": "bad", "pattern": "(unclosed"}]}, "bad pattern"),
+    ({"rule": [{"name": "odd", "phrase": 5}]}, "phrase must be"),
+])
+def test_malformed_rules_are_reported(document, problem):
+    with pytest.raises(RuleError, match=problem):
+        parse_rules(document)

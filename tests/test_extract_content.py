@@ -1,0 +1,103 @@
+"""The main-content extractor on saved sample pages (tests/files/pages/, written for the tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import extract, extract_raw
+from crawler.extract.metadata import guess_language, strip_site_name
+from crawler.registry import ExtractionHints
+
+PAGES = Path(__file__).parent / "files" / "pages"
+SAMPLES = ["hromada_portal", "council_news", "dom_furniture"]
+BOILERPLATE = ["Гаряча лінія", "Додати свою новину", "Фільтри", "Скинути", "Увійти, щоб коментувати",
+               "Пароль буде надіслано", "Поділиться новиною", "Share on Facebook", "Коментарі у Facebook",
+               "Новини рубріки", "вологість", "Стара версія сайту", "порушенням зору", "Читайте також",
+               "Telegram", "Переглядів", "Реклама", "Друк", "Попередня новина", "cookie", "Популярне",
+               "Повітряна тривога", "Головна", "суд освіта", "Іван:"]
+
+
+def _page(name: str) -> bytes:
+    return (PAGES / f"{name}.html").read_bytes()
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_sample_page_keeps_the_full_article_and_no_boilerplate(name):
+    article = extract(_page(name), "https://hromada.example.ua/news/1")
+    assert article.text == (PAGES / f"{name}.expected.txt").read_text(encoding="utf-8").strip()
+    for phrase in BOILERPLATE:
+        assert phrase.lower() not in article.text.lower(), phrase
+
+
+@pytest.mark.parametrize("name, title", [
+    ("hromada_portal", "Робоча зустріч у Департаменті соціальної політики"),
+    ("council_news", "Соцзахист - важливий компонент життя громади"),
+    ("dom_furniture", "Суд визнав незаконним звільнення вчительки"),
+])
+def test_title_is_the_headline_without_site_name(name, title):
+    assert extract_raw(_page(name)).title == title
+
+
+def test_title_from_declared_title_when_no_h1():
+    html = "<html><head><title>Нова школа відкрилась | Хмільницька міська рада</title></head><body><p>Текст.</p></body></html>"
+    assert extract_raw(html).title == "Нова школа відкрилась"
+
+
+@pytest.mark.parametrize("title, site, expected", [
+    ("Суд визнав незаконним звільнення - Праворуб", None, "Суд визнав незаконним звільнення"),
+    ("Праворуб - Суд визнав незаконним звільнення", "Праворуб", "Суд визнав незаконним звільнення"),
+    ("Без назви сайту", None, "Без назви сайту"),
+])
+def test_strip_site_name(title, site, expected):
+    assert strip_site_name(title, site) == expected
+
+
+def test_metadata_of_a_sample_page():
+    raw = extract_raw(_page("hromada_portal"), "https://podilsk.example.ua/news/1")
+    assert raw.language == "uk"
+    assert raw.canonical_url == "https://podilsk.example.ua/news/robocha-zustrich"
+    assert raw.page_type == "article"
+    council = extract_raw(_page("council_news"))
+    assert council.author == "Управління праці"
+    assert council.page_type == "NewsArticle"
+    assert extract_raw(_page("dom_furniture")).language == "uk"
+
+
+def test_dates_are_found_on_the_full_page():
+    article = extract(_page("council_news"), "https://hromada.example.ua/news/1")
+    assert article.published is not None and article.published.date().isoformat() == "2025-01-23"
+
+
+@pytest.mark.parametrize("text, language", [
+    ("Громада отримала нові шкільні автобуси, які їздитимуть щодня", "uk"),
+    ("Общество получило новые школьные автобусы, объявлено сегодня", "ru"),
+    ("The community received new school buses this week, officials said", "en"),
+    ("", None),
+])
+def test_guess_language(text, language):
+    assert guess_language(text) == language
+
+
+def test_registry_hints_choose_body_and_title():
+    html = ("<html><body><h1>Меню сайту</h1><div class='x-story'><h2 class='x-head'>Справжній заголовок</h2>"
+            "<p>Перший абзац новини про ремонт дороги.</p><p>Наш сайт у соцмережах</p></div>"
+            "<div class='long'><p>" + "Довгий сторонній текст, який не є новиною. " * 20 + "</p></div></body></html>")
+    hints = ExtractionHints(body_css="div.x-story", title_css="h2.x-head", boilerplate=("Наш сайт у соцмережах",))
+    raw = extract_raw(html, hints=hints)
+    assert raw.title == "Справжній заголовок"
+    assert raw.text == "Перший абзац новини про ремонт дороги.\n\nНаш сайт у соцмережах"
+    assert extract(html, hints=hints).text == "Перший абзац новини про ремонт дороги."
+
+
+@pytest.mark.parametrize("html", [b"", b"\x00\xff\xfe garbage \x81", "<html><body></body></html>", "<p>unclosed <div>",
+                                  b'<?xml version="1.0" encoding="utf-8"?><html><body><p>xml</p></body></html>'])
+def test_broken_pages_give_an_empty_article_not_a_crash(html):
+    article = extract(html)
+    assert isinstance(article.text, str)
+
+
+def test_cp1251_page_is_decoded():
+    html = "<html><head><meta charset='windows-1251'></head><body><article><p>Громада відремонтувала дорогу до школи, яку чекали десять років.</p></article></body></html>"
+    assert "відремонтувала дорогу" in extract(html.encode("cp1251")).text
