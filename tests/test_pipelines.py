@@ -1,0 +1,123 @@
+"""Each pipeline on its own: one job, and every drop counted with its reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawler.extract import DateCandidate
+from crawler.items import ArticleItem
+from crawler.registry import Source
+from pipelines.archive import ArchivePipeline
+from pipelines.dates import DatesPipeline
+from pipelines.dedup import DedupPipeline
+from pipelines.extract import ExtractPipeline
+from pipelines.validate import ValidatePipeline
+
+FETCHED = datetime(2025, 9, 1, 15, 0, tzinfo=timezone.utc)
+SOURCE = Source(id="rada", name="Рада", homepage="https://rada.example.gov.ua/", kind="city_council", oblast="Вінницька")
+TEXT = "Виконавчий комітет міської ради ухвалив рішення про ремонт даху ліцею. " * 5
+
+
+class FakeSpider:
+    sources = [SOURCE]
+    sources_by_id = {SOURCE.id: SOURCE}
+
+
+def make(pipeline_class, tmp_path=None):
+    settings = {"HROMADA_ARCHIVE": str(tmp_path / "a.db")} if tmp_path else {}
+    crawler = get_crawler(settings_dict={**settings, "HROMADA_MIN_TEXT_CHARS": 200})
+    crawler.spider = FakeSpider()
+    pipeline = pipeline_class.from_crawler(crawler)
+    if hasattr(pipeline, "open_spider"):
+        pipeline.open_spider()
+    return pipeline, crawler.stats
+
+
+def item(**fields):
+    base = dict(source_id="rada", url="https://rada.example.gov.ua/news/1/", fetched_at=FETCHED, http_status=200,
+                content_type="text/html; charset=utf-8", encoding="utf-8", title="Ремонт даху ліцею", text=TEXT,
+                canonical_url="https://rada.example.gov.ua/news/1/", page_type="article", author=None, language="uk",
+                date_candidates=[], body=b"<html></html>")
+    base.update(fields)
+    return ArticleItem(**base)
+
+
+def test_extract_counts_a_parse_error_and_drops(monkeypatch):
+    pipeline, stats = make(ExtractPipeline)
+
+    def broken(*args, **kwargs):
+        raise ValueError("lxml gave up")
+
+    monkeypatch.setattr("pipelines.extract.extract_raw", broken)
+    with pytest.raises(DropItem):
+        pipeline.process_item(item())
+    assert stats.get_value("hromada/rada/errors/parse") == 1
+    assert stats.get_value("hromada/rada/dropped/parse_error") == 1
+
+
+def test_extract_makes_canonical_url_absolute():
+    pipeline, _ = make(ExtractPipeline)
+    page = ('<html><head><link rel="canonical" href="/news/1/"></head><body><article><h1>Ремонт даху ліцею</h1>'
+            f'<p>{TEXT}</p></article></body></html>').encode()
+    result = pipeline.process_item(item(url="https://rada.example.gov.ua/news/1/?utm_source=fb", body=page))
+    assert result["canonical_url"] == "https://rada.example.gov.ua/news/1/"
+
+
+def test_dates_are_stored_in_kyiv_time_with_the_days_offset():
+    pipeline, _ = make(DatesPipeline)
+    winter = pipeline.process_item(item(date_candidates=[DateCandidate("2025-01-23T14:44:00Z", "meta")]))
+    summer = pipeline.process_item(item(date_candidates=[DateCandidate("2025-07-23T14:44:00Z", "meta")]))
+    assert winter["published_at"] == "2025-01-23T16:44:00+02:00"
+    assert summer["published_at"] == "2025-07-23T17:44:00+03:00"
+    assert summer["date_source"] == "meta"
+
+
+def test_undated_article_is_kept_and_counted():
+    pipeline, stats = make(DatesPipeline)
+    result = pipeline.process_item(item(date_candidates=[DateCandidate("не дата", "visible")]))
+    assert result["published_at"] is None
+    assert stats.get_value("hromada/rada/undated") == 1
+
+
+@pytest.mark.parametrize("fields, reason", [
+    ({"page_type": "website"}, "not_article"),
+    ({"title": None}, "no_title"),
+    ({"text": "Коротко."}, "too_short"),
+])
+def test_validate_drops_with_a_counted_reason(fields, reason):
+    pipeline, stats = make(ValidatePipeline)
+    with pytest.raises(DropItem):
+        pipeline.process_item(item(**fields))
+    assert stats.get_value(f"hromada/rada/dropped/{reason}") == 1
+
+
+def test_validate_keeps_a_real_article():
+    pipeline, _ = make(ValidatePipeline)
+    assert pipeline.process_item(item())["title"] == "Ремонт даху ліцею"
+
+
+def test_dedup_same_canonical_url_and_same_content(tmp_path):
+    pipeline, stats = make(DedupPipeline, tmp_path)
+    pipeline.process_item(item())
+    with pytest.raises(DropItem):
+        pipeline.process_item(item(url="https://rada.example.gov.ua/news/1/?print=1"))
+    with pytest.raises(DropItem):
+        pipeline.process_item(item(url="https://rada.example.gov.ua/novyny/1", canonical_url="https://rada.example.gov.ua/novyny/1"))
+    assert stats.get_value("hromada/rada/dropped/duplicate_url") == 1
+    assert stats.get_value("hromada/rada/dropped/duplicate_content") == 1
+
+
+def test_archive_counts_new_then_unchanged(tmp_path):
+    dedup, _ = make(DedupPipeline, tmp_path)
+    archive, stats = make(ArchivePipeline, tmp_path)
+    dates, _ = make(DatesPipeline)
+    for _ in range(2):
+        archive.process_item(dedup.process_item(dates.process_item(item())))
+        dedup.urls_seen.clear()
+    assert stats.get_value("hromada/rada/new") == 1
+    assert stats.get_value("hromada/rada/unchanged") == 1
+    assert archive.archive.count_articles() == 1
