@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from crawler import __version__
-from crawler.search import Filters, _conn, compile_query, matching_sql, require_search_index
+from crawler.search import Filters, connection, compile_query, matching_sql, require_search_index
 
 CODEBOOK_FILE = Path(__file__).resolve().parent / "web" / "codebook.toml"
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -134,11 +134,11 @@ def export_sql(request: ExportRequest) -> tuple[str, list, list[Column]]:
 
 def count_rows(db, request: ExportRequest) -> int:
     sql, params, _ = export_sql(request)
-    return _conn(db).execute(f"select count(*) from ({sql})", params).fetchone()[0]
+    return connection(db).execute(f"select count(*) from ({sql})", params).fetchone()[0]
 
 
 def _batches(db, sql: str, params: list, has_score: bool) -> Iterator[list[tuple]]:
-    cursor = _conn(db).execute(sql, params)
+    cursor = connection(db).execute(sql, params)
     while rows := cursor.fetchmany(FETCH_BATCH):
         if has_score:
             # bm25() is lower-is-better; researchers expect higher-is-better relevance.
@@ -211,7 +211,7 @@ def _manifest(db, request: ExportRequest, columns: list[Column], rows: int, publ
         "archive": {
             "path": str(archive_path.resolve()),
             "schema_version": schema_version,
-            "articles_total": _conn(db).execute("select count(*) from articles").fetchone()[0],
+            "articles_total": connection(db).execute("select count(*) from articles").fetchone()[0],
         },
         "tool": {
             "name": "hromada-news", "version": __version__,

@@ -34,6 +34,8 @@ ALIASES_FILE = Path(__file__).resolve().parent.parent / "data" / "place_aliases.
 LEVEL_BY_CATEGORY = {"O": "oblast", "K": "settlement", "P": "raion", "H": "hromada",
                      "M": "settlement", "T": "settlement", "X": "settlement", "C": "settlement"}
 SETTLEMENT_CATEGORIES = ("K", "M", "T", "X", "C")
+# Categories a ``--oblast``/``--raion``/``--hromada`` filter accepts; Kyiv and Sevastopol count as oblasts there.
+LEVEL_CATEGORIES = {"oblast": ("O", "K"), "raion": ("P",), "hromada": ("H",), "settlement": SETTLEMENT_CATEGORIES}
 CODE_PATTERN = re.compile(r"^UA\d{17}$")
 # KATOTTG digits after "UA": oblast 2, raion 2, hromada 3, settlement 3, city district 2, then 5 check digits.
 LEVEL_DIGITS = (2, 2, 3, 3, 2)
@@ -178,10 +180,12 @@ class PlaceTagger:
         self.settlements: dict[str, list[Unit]] = {}
         self.oblast_by_name: dict[str, Unit] = {}
         self.centre_category: dict[str, str] = {}  # hromada prefix -> category of its centre
+        self.by_name: dict[str, list[Unit]] = {}
         for unit in units:
+            folded = normalize_name(unit.name)
+            self.by_name.setdefault(folded, []).append(unit)
             if unit.category in SETTLEMENT_CATEGORIES and unit.code[9:12] == "001":
                 self.centre_category[unit.code[:9]] = unit.category
-            folded = normalize_name(unit.name)
             if unit.category in ("O", "P", "H", "B"):
                 stem = adjective_stem(folded)
                 if stem:
@@ -190,6 +194,7 @@ class PlaceTagger:
                 self.oblast_by_name[folded] = unit
             if unit.category in SETTLEMENT_CATEGORIES:
                 self.settlements.setdefault(folded, []).append(unit)
+        self.by_prefix = {scope_prefix(u.code): u for u in units if u.category in ("O", "K", "P", "H")}
         self.regions = {normalize_name(alias): self.oblast_by_name[normalize_name(oblast)]
                         for alias, oblast in aliases.items()}
         self.bare_exclusions = {normalize_name(name) for name in bare_exclusions}
@@ -212,10 +217,6 @@ class PlaceTagger:
     def unit(self, code: str) -> Unit | None:
         return self.by_code.get(code)
 
-    def source_place(self, code: str | None) -> Place | None:
-        unit = self.by_code.get(code or "")
-        return Place(unit.code, unit.level, unit.name, "source") if unit else None
-
     def tag(self, title: str | None, text: str | None, source_katottg: str | None = None) -> list[Place]:
         """Places of one article: the source's unit, then those named in title and text."""
         mentions = self._mentions(title or "", "title") + self._mentions(text or "", "text")
@@ -233,19 +234,24 @@ class PlaceTagger:
             found.setdefault((unit.code, mention.where), Place(unit.code, unit.level, unit.name, mention.where))
         return list(found.values())
 
+    def enclosing(self, code: str, level: str) -> Unit | None:
+        """The oblast, raion or hromada a code lies in (itself when it is one): for counts by oblast or hromada."""
+        width = {"oblast": 4, "raion": 6, "hromada": 9}[level]
+        return self.by_prefix.get(code[:width])
+
     def resolve(self, query: str, level: str | None = None) -> list[str]:
         """Codes a user's place query names: a code, a codifier name, or a phrase like "Сумщина"."""
+        if level is not None and level not in LEVEL_CATEGORIES:
+            raise ValueError(f"unknown place level {level!r}; use one of {', '.join(LEVEL_CATEGORIES)}")
         query = query.strip()
         if CODE_PATTERN.match(query):
             return [query] if query in self.by_code else []
         folded = normalize_name(query)
-        units = [u for u in self.by_code.values() if normalize_name(u.name) == folded]
+        units = list(self.by_name.get(folded, ()))
         if not units:
             units = [c for m in self._mentions(query, "text") for c in m.candidates]
         if level is not None:
-            wanted = {"oblast": ("O", "K"), "raion": ("P",), "hromada": ("H",),
-                      "settlement": SETTLEMENT_CATEGORIES}[level]
-            units = [u for u in units if u.category in wanted]
+            units = [u for u in units if u.category in LEVEL_CATEGORIES[level]]
         return sorted({u.code for u in units if u.category != "B"})
 
     # -- finding names ----------------------------------------------------
@@ -548,6 +554,11 @@ def resolve_place(query: str, level: str | None = None) -> list[str]:
     codes starts with :func:`scope_prefix` of it.
     """
     return get_tagger().resolve(query, level)
+
+
+def enclosing_unit(code: str, level: str) -> Unit | None:
+    """The oblast/raion/hromada (a :class:`Unit` with ``code`` and ``name``) that ``code`` lies in."""
+    return get_tagger().enclosing(code, level)
 
 
 def place_filter_sql(codes: list[str], article_id_column: str = "articles.id") -> tuple[str, list[str]]:

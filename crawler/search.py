@@ -120,13 +120,13 @@ def get_lemmatizer() -> Lemmatizer:
 
 
 # -- keeping the lemma index in sync ------------------------------------------
-def _conn(db) -> sqlite3.Connection:
+def connection(db) -> sqlite3.Connection:
     """Accept a sqlite_utils.Database or a plain sqlite3.Connection."""
     return getattr(db, "conn", db)
 
 
 def has_search_index(db) -> bool:
-    row = _conn(db).execute("select 1 from sqlite_master where name = ?", [LEMMA_TABLE]).fetchone()
+    row = connection(db).execute("select 1 from sqlite_master where name = ?", [LEMMA_TABLE]).fetchone()
     return row is not None
 
 
@@ -139,7 +139,7 @@ def index_articles(db, ids: Iterable[int], lemmatizer: Lemmatizer | None = None)
     if not ids:
         return 0
     lemmatizer = lemmatizer or get_lemmatizer()
-    conn = _conn(db)
+    conn = connection(db)
     indexed = 0
     for chunk in _chunks(ids, INDEX_BATCH_SIZE):
         marks = ",".join("?" * len(chunk))
@@ -155,13 +155,13 @@ def index_articles(db, ids: Iterable[int], lemmatizer: Lemmatizer | None = None)
 
 
 def pending_count(db) -> int:
-    return _conn(db).execute(f"select count(*) from {PENDING_TABLE}").fetchone()[0]
+    return connection(db).execute(f"select count(*) from {PENDING_TABLE}").fetchone()[0]
 
 
 def index_pending(db, batch_size: int = INDEX_BATCH_SIZE, lemmatizer: Lemmatizer | None = None,
                   on_batch=None) -> int:
     """Index every article queued by the insert/update triggers, one committed batch at a time."""
-    conn = _conn(db)
+    conn = connection(db)
     total = 0
     while True:
         ids = [row[0] for row in conn.execute(
@@ -176,7 +176,7 @@ def index_pending(db, batch_size: int = INDEX_BATCH_SIZE, lemmatizer: Lemmatizer
 
 def rebuild_index(db, lemmatizer: Lemmatizer | None = None, on_batch=None) -> int:
     """Drop and rebuild the whole lemma index (e.g. after a dictionary upgrade), then optimize it."""
-    conn = _conn(db)
+    conn = connection(db)
     with conn:
         conn.execute(f"delete from {LEMMA_TABLE}")
         conn.execute(f"insert or ignore into {PENDING_TABLE}(article_id) select id from articles")
@@ -187,7 +187,7 @@ def rebuild_index(db, lemmatizer: Lemmatizer | None = None, on_batch=None) -> in
 
 def optimize_index(db) -> None:
     """Merge the FTS5 segments; worth it after a bulk load."""
-    conn = _conn(db)
+    conn = connection(db)
     with conn:
         conn.execute(f"insert into {LEMMA_TABLE}({LEMMA_TABLE}) values ('optimize')")
 
@@ -589,7 +589,7 @@ def search(db, query: str, filters: Filters = Filters(), *, sort: str = "rank", 
     lemmatizer = lemmatizer or get_lemmatizer()
     require_search_index(db)
     compiled = compile_query(query, lemmatizer)
-    conn = _conn(db)
+    conn = connection(db)
     try:
         find = _ranked_ids if sort == "rank" else _newest_ids
         return _hits(conn, find(conn, compiled, filters, int(limit)), compiled, lemmatizer)

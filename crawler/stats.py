@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from crawler.search import _conn
+from crawler.search import connection
 
 GROUPINGS = ("source", "month", "oblast")
 UNKNOWN_OBLAST = "(no oblast)"
@@ -19,8 +19,8 @@ def per_source(db) -> list[dict]:
              from sources s left join articles a on a.source_id = s.id
              group by s.id order by articles desc, s.id"""
     rows = [dict(zip(("source_id", "name", "oblast", "articles", "undated", "first_published", "last_published"), row))
-            for row in _conn(db).execute(sql)]
-    orphans = _conn(db).execute(
+            for row in connection(db).execute(sql)]
+    orphans = connection(db).execute(
         """select a.source_id, count(*), sum(a.published_at is null), min(a.published_at), max(a.published_at)
            from articles a left join sources s on s.id = a.source_id where s.id is null group by a.source_id""").fetchall()
     rows += [{"source_id": row[0], "name": None, "oblast": None, "articles": row[1], "undated": row[2],
@@ -32,14 +32,14 @@ def per_month(db) -> list[dict]:
     """Dated articles per publication month (YYYY-MM, the site's local time)."""
     sql = """select substr(published_at, 1, 7) as month, count(*) from articles
              where published_at is not null group by month order by month"""
-    return [{"month": month, "articles": count} for month, count in _conn(db).execute(sql)]
+    return [{"month": month, "articles": count} for month, count in connection(db).execute(sql)]
 
 
 def per_oblast(db) -> list[dict]:
     sql = """select coalesce(s.oblast, ?) as oblast, count(*) as articles, sum(a.published_at is null)
              from articles a left join sources s on s.id = a.source_id group by 1 order by articles desc"""
     return [{"oblast": oblast, "articles": count, "undated": undated}
-            for oblast, count, undated in _conn(db).execute(sql, [UNKNOWN_OBLAST])]
+            for oblast, count, undated in connection(db).execute(sql, [UNKNOWN_OBLAST])]
 
 
 def per_month_per_oblast(db) -> dict[str, dict[str, int]]:
@@ -48,7 +48,7 @@ def per_month_per_oblast(db) -> dict[str, dict[str, int]]:
              from articles a left join sources s on s.id = a.source_id
              where a.published_at is not null group by 1, 2"""
     table: dict[str, dict[str, int]] = defaultdict(dict)
-    for oblast, month, count in _conn(db).execute(sql, [UNKNOWN_OBLAST]):
+    for oblast, month, count in connection(db).execute(sql, [UNKNOWN_OBLAST]):
         table[oblast][month] = count
     return dict(table)
 
@@ -62,7 +62,8 @@ def plot_per_month_per_oblast(db, path: Path, title: str = "Articles per month p
 
     table = per_month_per_oblast(db)
     months = sorted({month for counts in table.values() for month in counts})
-    figure, axes = pyplot.subplots(figsize=(12, 6), dpi=100)
+    figure, axes = pyplot.subplots(figsize=(13, 6), dpi=100)
+    axes.set_prop_cycle(color=pyplot.cm.tab20.colors)  # 20 distinct colours; the default cycle repeats after 10
     try:
         for oblast in sorted(table, key=lambda name: -sum(table[name].values())):
             axes.plot(range(len(months)), [table[oblast].get(month, 0) for month in months], label=oblast, linewidth=1.4)
@@ -72,7 +73,7 @@ def plot_per_month_per_oblast(db, path: Path, title: str = "Articles per month p
         axes.set_title(title)
         axes.grid(alpha=0.3)
         if table:
-            axes.legend(fontsize=8, ncol=2, loc="upper left")
+            axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="oblast")
         figure.tight_layout()
         figure.savefig(path, format="png")
     finally:

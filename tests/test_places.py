@@ -72,7 +72,7 @@ def test_raion_and_city(tagger):
 
 def test_city_hromada_preferred_after_miska(tagger):
     assert found(tagger, "разом із Чернігівською міською територіальною громадою") == {
-        ("UA74100390000085157", "hromada")}
+        ("UA74100390000073425", "hromada")}
 
 
 def test_coordinated_oblasts_share_one_noun(tagger):
@@ -142,6 +142,17 @@ def test_resolve_place_by_code_name_and_regional_name():
     assert resolve_place("Сумщина") == [SUMY_OBLAST]
     assert resolve_place("Волинська область") == [VOLYN_OBLAST]
     assert resolve_place("Неіснуюча") == []
+    with pytest.raises(ValueError, match="unknown place level"):
+        resolve_place("Вінницька", level="country")
+
+
+def test_enclosing_unit_for_counts_by_oblast_and_hromada():
+    from crawler.places import enclosing_unit
+
+    assert enclosing_unit(KHMILNYK_CITY, "oblast").code == VINNYTSIA_OBLAST
+    assert enclosing_unit(KHMILNYK_CITY, "hromada").code == KHMILNYK_HROMADA
+    assert enclosing_unit(VINNYTSIA_OBLAST, "hromada") is None
+    assert enclosing_unit("UA80000000000093317", "oblast").name == "Київ"
 
 
 def test_place_filter_sql_matches_units_inside_the_code():

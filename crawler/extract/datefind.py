@@ -31,7 +31,6 @@ _PAGE_TYPES = {"webpage", "itempage", "aboutpage", "collectionpage", "medicalweb
 _LD_PUBLISHED_KEYS = ("datePublished", "dateCreated", "uploadDate", "startDate")
 _LD_MODIFIED_KEYS = ("dateModified",)
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "button", "select", "option"}
-_ALWAYS_EXCLUDED_TAGS = {"aside", "nav"}
 _SCOPE_TAGS = {"article", "main"}
 _HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
 _LABEL_TAGS = ("div", "span", "p", "strong", "b")
@@ -106,6 +105,7 @@ class _Page:
     scope: list  # elements that hold the article: its header and body
     excluded: set  # elements whose whole subtree is not the article
     headline_path: set = field(default_factory=set)  # the headline and its ancestors
+    body_path: set = field(default_factory=set)  # the extractor's body and its ancestors
     dated_text: dict = field(default_factory=dict)  # element -> its short dated text or None, once computed
 
     @classmethod
@@ -114,13 +114,14 @@ class _Page:
         page = cls(tree=tree, headline=None, scope=[], excluded=excluded)
         page.headline = headline if headline is not None else _find_headline(tree, page)
         page.headline_path = set(_self_and_ancestors(page.headline)) if page.headline is not None else set()
+        page.body_path = set(_self_and_ancestors(body)) if body is not None else set()
         page.scope = _article_scope(tree, page.headline, body)
         return page
 
     def is_excluded(self, element, *, by_class: bool = True) -> bool:
         """True when the element sits in a sidebar, related list, comments, page header or footer.
 
-        Regions that contain the headline are the article's own, whatever their class says.
+        Regions that contain the headline or the body are the article's own, whatever their class says.
         """
         for node in _self_and_ancestors(element):
             if node in self.excluded:
@@ -128,14 +129,21 @@ class _Page:
             tag = node.tag if isinstance(node.tag, str) else ""
             if tag in ("body", "html"):
                 return False
-            if node in self.headline_path:
+            if node in self.headline_path or node in self.body_path:
                 continue
-            if tag in _ALWAYS_EXCLUDED_TAGS or _is_page_furniture(node) or (by_class and _has_excluded_class(node)):
+            if _is_page_region(node) or (by_class and _has_excluded_class(node)):
                 return True
         return False
 
     def in_scope(self, element) -> bool:
         return any(_contains(root, element) for root in self.scope)
+
+
+def _is_page_region(element) -> bool:
+    """Navigation, a page sidebar, page header or footer; an <aside> inside an <article> is the article's own."""
+    if element.tag == "aside":
+        return _closest(element.getparent(), ("article",)) is None
+    return element.tag == "nav" or _is_page_furniture(element)
 
 
 def _is_page_furniture(element) -> bool:

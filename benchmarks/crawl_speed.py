@@ -1,0 +1,170 @@
+"""Crawl speed and memory on a large generated news site served on loopback, politeness off.
+
+    uv run python benchmarks/crawl_speed.py                  # 5,000 and 10,000 articles
+    uv run python benchmarks/crawl_speed.py --sizes 2000 5000
+
+For each size: a fresh archive, one full crawl (sitemap + paginated listings,
+the whole pipeline chain of crawler/settings.py), then a second, incremental
+crawl of the same site into the now full archive. Each crawl runs in its own
+child process, which reports its peak RSS. Prints articles archived per
+second and peak memory side by side, so growth with site size and with the
+number of articles already archived shows. Target: >= 150 articles/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PER_PAGE = 50
+NOW = datetime(2025, 9, 1, 12, 0, tzinfo=timezone(timedelta(hours=3)))
+WORDS = ("громада рада депутати бюджет ремонт школа лікарня дорога вода опалення ветерани програма сесія "
+         "рішення комісія мешканці старостат проєкт фінансування закупівля укриття транспорт освіта").split()
+
+CRAWL_IN_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from crawler.crawl import CrawlOptions, run_crawl
+from crawler.archive import Archive
+archive_path, registry_path, now, settings = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+from datetime import datetime
+options = CrawlOptions(archive_path=Path(archive_path), registry_path=Path(registry_path), now=datetime.fromisoformat(now),
+                       local=True, log_level="ERROR", backfill=True, progress="off", overrides=settings)
+started = time.perf_counter()
+run_id = run_crawl(options)
+elapsed = time.perf_counter() - started
+with Archive(archive_path) as archive:
+    row = archive.db.execute("select sum(articles_new), sum(pages) from run_sources where run_id = ?", [run_id]).fetchone()
+print(json.dumps({"seconds": elapsed, "new": row[0] or 0, "pages": row[1] or 0,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+CRAWL_SETTINGS = {
+    "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "HROMADA_BACKFILL_LISTING_PAGES": 100_000,
+}
+
+
+def paragraph(article_id: int, number: int) -> str:
+    words = [WORDS[(article_id * 7 + number * 13 + i * i) % len(WORDS)] for i in range(40)]
+    return f"Новина {article_id}, абзац {number}: " + " ".join(words).capitalize() + "."
+
+
+def article_html(article_id: int) -> str:
+    published = NOW - timedelta(hours=article_id)
+    body = "".join(f"<p>{paragraph(article_id, n)}</p>" for n in range(6))
+    return (f'<!doctype html><html lang="uk"><head><meta charset="utf-8"><title>Новина {article_id} — Громада</title>'
+            f'<meta property="og:type" content="article">'
+            f'<meta property="article:published_time" content="{published.isoformat()}"></head><body>'
+            f'<header><nav><a href="/">Головна</a> <a href="/news/">Новини</a></nav></header>'
+            f'<article><h1>Рішення громади № {article_id}</h1><time datetime="{published.isoformat()}">'
+            f'{published:%d.%m.%Y %H:%M}</time>{body}</article>'
+            f'<footer>© Громада. Усі права захищено.</footer></body></html>')
+
+
+class GeneratedSite:
+    """``size`` articles at /news/<id>.html, listings /news/?page=N, one sitemap; pages made on request."""
+
+    def __init__(self, size: int):
+        self.size = size
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                status, content_type, text = site.page(self.path)
+                body = text.encode("utf-8")
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def page(self, path: str) -> tuple[int, str, str]:
+        html = "text/html; charset=utf-8"
+        if path == "/robots.txt":
+            return 200, "text/plain", f"User-agent: *\nDisallow:\nSitemap: {self.base}/sitemap.xml\n"
+        if path == "/sitemap.xml":
+            urls = "".join(f"<url><loc>{self.base}/news/{i}.html</loc></url>" for i in range(1, self.size + 1))
+            return 200, "application/xml", f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        if path in ("/", "/news/") or path.startswith("/news/?page="):
+            number = int(path.rsplit("=", 1)[1]) if "=" in path else 1
+            first = (number - 1) * PER_PAGE + 1
+            links = "".join(f'<li><a href="/news/{i}.html">Рішення громади № {i}</a></li>'
+                            for i in range(first, min(first + PER_PAGE, self.size + 1)))
+            more = f'<a rel="next" href="/news/?page={number + 1}">Наступна</a>' if first + PER_PAGE <= self.size else ""
+            return 200, html, f"<html><body><h1>Новини</h1><ul>{links}</ul>{more}</body></html>"
+        if path.startswith("/news/") and path.endswith(".html"):
+            article_id = int(path[len("/news/"):-len(".html")])
+            if 1 <= article_id <= self.size:
+                return 200, html, article_html(article_id)
+        return 404, html, "<html><body>404</body></html>"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def write_registry(path: Path, base: str) -> Path:
+    path.write_text(f"""[[source]]
+id = "generated"
+name = "Згенерована громада"
+homepage = "{base}/"
+kind = "hromada_site"
+oblast = "Вінницька"
+
+[source.discovery]
+listings = ["{base}/news/"]
+article_pattern = "/news/\\\\d+\\\\.html$"
+""", encoding="utf-8")
+    return path
+
+
+def crawl(archive: Path, registry: Path) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", CRAWL_IN_CHILD, str(archive), str(registry), NOW.isoformat(), json.dumps(CRAWL_SETTINGS)],
+        cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"crawl failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 10000], help="articles per generated site")
+    args = parser.parse_args()
+    print(f"{'articles':>9} {'crawl':>12} {'archived':>9} {'pages':>7} {'seconds':>8} {'articles/s':>11} {'peak RSS MB':>12}")
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as directory, GeneratedSite(size) as site:
+            archive = Path(directory) / "archive.db"
+            registry = write_registry(Path(directory) / "sources.toml", site.base)
+            for label in ("first", "incremental"):
+                figures = crawl(archive, registry)
+                rate = figures["new"] / figures["seconds"] if figures["seconds"] else 0.0
+                print(f"{size:>9} {label:>12} {figures['new']:>9} {figures['pages']:>7} {figures['seconds']:>8.1f} "
+                      f"{rate:>11.1f} {figures['peak_rss_mb']:>12.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
