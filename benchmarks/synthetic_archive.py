@@ -68,7 +68,7 @@ def _accumulate(weights):
 
 class ArticleFactory:
     def __init__(self, vocabulary: dict, rng: random.Random, first_year: int, last_year: int):
-        morph = get_lemmatizer()._morph
+        morph = get_lemmatizer().morph
         self.rng = rng
         self.function_words = vocabulary["function_words"]
         self.general = WordPool(vocabulary["general"], morph, rng, offset=5)

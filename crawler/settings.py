@@ -37,6 +37,8 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 400,
     "pipelines.dedup.DedupPipeline": 500,
     "pipelines.archive.ArchivePipeline": 600,
+    "pipelines.places.PlacesPipeline": 700,
+    "pipelines.stories.StoriesPipeline": 800,
 }
 
 EXTENSIONS = {

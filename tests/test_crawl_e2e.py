@@ -89,3 +89,28 @@ def test_second_crawl_leaves_the_same_rows(crawled, sample_sites, tmp_path):
     assert after == before
     last_run = list(sqlite_utils.Database(db_path).query("select * from run_sources order by run_id desc"))
     assert sum(row["articles_new"] for row in last_run if row["run_id"] == last_run[0]["run_id"]) == 0
+
+
+def test_reposts_across_sites_share_one_story_with_the_earliest_as_original(crawled):
+    db_path, expected, _ = crawled
+    archived = articles_by_url(db_path)
+    stories = {}
+    for e in expected:
+        stories.setdefault(e.story, []).append(e)
+    reposted = [copies for story, copies in stories.items() if story and len(copies) > 1]
+    assert reposted, "the sample sites carry at least one reposted press release"
+    for copies in reposted:
+        rows = [archived[e.url] for e in copies]
+        assert len({row["story_id"] for row in rows}) == 1 and rows[0]["story_id"] is not None
+        earliest = min(copies, key=lambda e: e.published_at)
+        assert [e.url for e in copies if archived[e.url]["is_original"]] == [earliest.url]
+    others = [archived[e.url]["story_id"] for e in expected if not e.story]
+    assert len(others) == len(set(others)), "unrelated articles never share a story"
+
+
+def test_every_article_is_placed_in_its_sources_unit(crawled):
+    db_path, _, _ = crawled
+    db = sqlite_utils.Database(db_path)
+    unplaced = list(db.query("""select a.url from articles a where not exists
+        (select 1 from article_places p where p.article_id = a.id and p.how = 'source')"""))
+    assert unplaced == []

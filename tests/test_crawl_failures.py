@@ -29,6 +29,7 @@ name = "Сайт, що не відповідає"
 homepage = "http://127.0.0.1:{port}/"
 kind = "hromada_site"
 oblast = "Вінницька"
+katottg = "UA05020030000031457"
 
 [[source]]
 id = "oversized"
@@ -36,6 +37,7 @@ name = "Архів одним файлом"
 homepage = "{{base}}/"
 kind = "city_council"
 oblast = "Вінницька"
+katottg = "UA05020030000031457"
 
 [source.discovery]
 listings = ["{{base}}/arhiv/novyny-2019-povnyi.html"]
@@ -122,7 +124,7 @@ def test_only_own_http_links_followed(sample_sites):
 def test_broken_registry_entry_names_file_entry_and_field(tmp_path):
     registry = tmp_path / "sources.toml"
     registry.write_text('[[source]]\nid = "bad"\nname = "X"\nhomepage = "ftp://x.ua/"\nkind = "city_council"\n'
-                        'oblast = "Вінницька"\n', encoding="utf-8")
+                        'oblast = "Вінницька"\nkatottg = "UA05020030000031457"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["crawl", "--registry", str(registry), "--db", str(tmp_path / "a.db")])
     assert result.exit_code == 1
     assert str(registry) in result.output and "'bad'" in result.output and "'homepage'" in result.output

@@ -37,6 +37,7 @@ NEW_BODY = ("Виконавчий комітет міської ради зат�
     ({"pages": 2, "links_found": 9, "unchanged": 0}, "quiet"),
     ({"pages": 0, "pages_unchanged": 2}, "quiet"),
     ({"pages": 6, "links_found": 9, "new": 2, "errors": {"http_404": 1}}, "ok"),
+    ({"pages": 3, "new": 2}, "ok"),
 ])
 def test_run_verdict(counts, verdict):
     assert run_verdict(counts) == verdict

@@ -136,6 +136,7 @@ name = "Добра громада"
 homepage = "https://good-gromada.gov.ua/"
 kind = "hromada_site"
 oblast = "Вінницька"
+katottg = "UA05020030000031457"
 """
 
 
@@ -217,8 +218,20 @@ def test_unknown_discovery_field_is_named(tmp_path):
     _assert_names(error, tmp_path / "sources.toml", "good", "discovery.rss")
 
 
+def test_katottg_outside_the_entrys_oblast_is_named(tmp_path):
+    error = _load_error(tmp_path, VALID_ENTRY.replace('oblast = "Вінницька"', 'oblast = "Волинська"'))
+    _assert_names(error, tmp_path / "sources.toml", "good", "katottg")
+    assert "Вінницька" in str(error)
+
+
+def test_code_missing_from_codifier_is_named(tmp_path):
+    error = _load_error(tmp_path, VALID_ENTRY.replace("UA05020030000031457", "UA05999999999999999"))
+    _assert_names(error, tmp_path / "sources.toml", "good", "katottg")
+    assert "not in the KATOTTG codifier" in str(error)
+
+
 def test_bad_katottg_is_named(tmp_path):
-    error = _load_error(tmp_path, VALID_ENTRY + 'katottg = "UA0512"\n')
+    error = _load_error(tmp_path, VALID_ENTRY.replace("UA05020030000031457", "UA0512"))
     _assert_names(error, tmp_path / "sources.toml", "good", "katottg")
 
 

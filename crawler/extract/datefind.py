@@ -36,6 +36,8 @@ _HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6")
 _LABEL_TAGS = ("div", "span", "p", "strong", "b")
 _MAX_VISIBLE_CHARS = 100
 _HEADLINE_CLIMB = 5
+_MAX_DATELINE_WORDS = 6  # words besides the date in a dateline: "By Liam Austin · Updated: October 22, 2025"
+_WORD = re.compile(r"[^\W\d_]{2,}")
 _TEXT_CHARS = 1500
 _URL_PATH_DATE = re.compile(
     r"(?<!\d)(?P<date>(?:19|20)\d\d[/_-][01]?\d[/_-][0-3]?\d)(?=[/_.-]|$)"
@@ -55,6 +57,7 @@ class _FinderRules:
     excluded_fragments: tuple[str, ...]
     excluded_headings: tuple[str, ...]
     published_labels: tuple[str, ...]
+    modified_labels: tuple[str, ...]
     meta_published_fragments: tuple[str, ...]
     meta_modified_fragments: tuple[str, ...]
     script_published_keys: tuple[str, ...]
@@ -71,6 +74,7 @@ def _rules() -> _FinderRules:
         excluded_fragments=tuple(document["excluded_regions"]["fragments"]),
         excluded_headings=tuple(document["excluded_regions"]["headings"]),
         published_labels=tuple(document["labels"]["published"]),
+        modified_labels=tuple(document["labels"]["modified"]),
         meta_published_fragments=tuple(document["labels"]["meta_published_fragments"]),
         meta_modified_fragments=tuple(document["labels"]["meta_modified_fragments"]),
         script_published_keys=tuple(document["labels"]["script_published_keys"]),
@@ -340,18 +344,38 @@ def _jsonld_type_rank(item: dict) -> int:
 
 
 def _meta_candidates(tree, page: _Page) -> list[DateCandidate]:
-    """<meta> tags and microdata: the known names by rank, then any name that says "published"."""
-    ranked = []
+    """<meta> tags, then microdata, each by name rank: the known names, then any name that says "published".
+
+    Microdata in an excluded region (a card of another article, a sidebar) does
+    not count, unless every such date on the page agrees: then it is the page's own.
+    """
+    ranked, excluded_microdata = [], []
     for element in tree.xpath("//meta[@content]|//*[@itemprop]"):
         name = (element.get("property") or element.get("name") or element.get("itemprop") or element.get("http-equiv") or "")
         value = _meta_value(element)
         if not name or not value:
             continue
-        if (element.tag != "meta" or element.get("itemprop")) and page.is_excluded(element):
+        is_microdata = element.tag != "meta" or element.get("itemprop") is not None
+        found = [(kind, is_microdata, rank, DateCandidate(value, "meta", kind)) for kind, rank in _meta_ranks(name.lower().strip(), value)]
+        if is_microdata and page.is_excluded(element):
+            excluded_microdata.extend(found)
+        else:
+            ranked.extend(found)
+    ranked.extend(_unanimous(excluded_microdata, ranked))
+    ranked.sort(key=lambda entry: entry[:3])
+    return [entry[-1] for entry in ranked] + _script_candidates(tree)
+
+
+def _unanimous(excluded_microdata: list, kept: list) -> list:
+    """Excluded microdata dates of a kind nothing else states, when they all say the same."""
+    unanimous = []
+    for kind in (PUBLISHED, MODIFIED):
+        if any(entry[0] == kind for entry in kept):
             continue
-        ranked.extend((kind, rank, DateCandidate(value, "meta", kind)) for kind, rank in _meta_ranks(name.lower().strip(), value))
-    ranked.sort(key=lambda entry: entry[:2])
-    return [candidate for _kind, _rank, candidate in ranked] + _script_candidates(tree)
+        entries = [entry for entry in excluded_microdata if entry[0] == kind]
+        if len({entry[-1].raw for entry in entries}) == 1:
+            unanimous.append(entries[0])
+    return unanimous
 
 
 def _meta_value(element) -> str:
@@ -406,15 +430,28 @@ def _time_candidates(page: _Page) -> list[DateCandidate]:
                 continue
             value = (element.get("datetime") or " ".join(element.text_content().split())).strip()
             if value:
-                candidates.append(DateCandidate(value, "time", _kind_of(element)))
+                candidates.append(DateCandidate(value, "time", _kind_of(element, _text_before(element))))
     return candidates
 
 
-def _kind_of(element) -> str:
+def _kind_of(element, text: str = "") -> str:
+    """Modified when the element or its near ancestors are classed so, or its text opens with "Updated"."""
+    if _starts_with(text, _rules().modified_labels):
+        return MODIFIED
     for node in list(_self_and_ancestors(element))[:3]:
         if _has_class_fragment(node, _rules().modified_classes):
             return MODIFIED
     return PUBLISHED
+
+
+def _text_before(element) -> str:
+    """The label right before an element ("Оновлено: <time>…"), else the element's own text."""
+    previous, parent = element.getprevious(), element.getparent()
+    before = previous.tail if previous is not None else (parent.text if parent is not None else None)
+    words = (before or "").replace(":", " ").split()
+    labels = _rules().modified_labels
+    label = next((" ".join(words[-size:]) for size in (3, 2, 1) if " ".join(words[-size:]).lower() in labels), "")
+    return label or (element.text or "")
 
 
 # ---------------------------------------------------------------- visible date near the headline
@@ -446,7 +483,7 @@ def _labelled_dates_anywhere(page: _Page) -> list[DateCandidate]:
             continue
         skip_inside = element
         value = element.get("datetime") if element.tag == "time" and element.get("datetime") else text
-        found.append((position, DateCandidate(value, "visible", _kind_of(element))))
+        found.append((position, DateCandidate(value, "visible", _kind_of(element, text))))
     anchor = _position_of(page.tree, page.headline)
     found.sort(key=lambda entry: abs(entry[0] - anchor))
     return [candidate for _position, candidate in found]
@@ -464,8 +501,16 @@ def _is_date_classed(element) -> bool:
 
 
 def _starts_with_label(element) -> bool:
-    text = (element.text or "").strip().lower()
-    return bool(text) and text.startswith(_rules().published_labels)
+    return _starts_with_label_text(element.text or "")
+
+
+def _starts_with_label_text(text: str) -> bool:
+    return _starts_with(text, _rules().published_labels)
+
+
+def _starts_with(text: str, labels: tuple[str, ...]) -> bool:
+    text = text.strip(" \t\n|·•-–—").lower()
+    return bool(text) and text.startswith(labels)
 
 
 def _dated_text(element, page: _Page) -> str | None:
@@ -493,7 +538,7 @@ def _regions_near_headline(page: _Page):
 
 
 def _dated_elements(region, page: _Page) -> list[DateCandidate]:
-    """Dated elements of a region: date-classed ones first, then the rest, each in page order."""
+    """Dated elements of a region: date-classed ones first, then the rest, then sentences that mention a date."""
     found = []
     for element in region.iter():
         if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
@@ -504,9 +549,19 @@ def _dated_elements(region, page: _Page) -> list[DateCandidate]:
         if text is not None:
             found.append((element, text))
     found = _innermost(found)
+    sentences = [entry for entry in found if _is_sentence(entry[1])]
+    found = [entry for entry in found if entry not in sentences]
     classed = [entry for entry in found if any(_is_date_classed(node) for node in list(_self_and_ancestors(entry[0]))[:3])]
     plain = [entry for entry in found if entry not in classed]
-    return [DateCandidate(text, "visible", _kind_of(element)) for element, text in classed + plain]
+    return [DateCandidate(text, "visible", _kind_of(element, text)) for element, text in classed + plain + sentences]
+
+
+def _is_sentence(text: str) -> bool:
+    """Running text that mentions a date ("Call for proposals is open until July 31"), not a dateline."""
+    rest = text
+    for found in find_date_strings(text, yearless_numeric=True):
+        rest = rest.replace(found, " ")
+    return len(_WORD.findall(rest)) > _MAX_DATELINE_WORDS and not _starts_with_label_text(text)
 
 
 def _innermost(found: list) -> list:
