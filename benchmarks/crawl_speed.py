@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import subprocess
 import sys
 import tempfile
@@ -26,8 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PER_PAGE = 50
 NOW = datetime(2025, 9, 1, 12, 0, tzinfo=timezone(timedelta(hours=3)))
-WORDS = ("громада рада депутати бюджет ремонт школа лікарня дорога вода опалення ветерани програма сесія "
-         "рішення комісія мешканці старостат проєкт фінансування закупівля укриття транспорт освіта").split()
+SYLLABLES = ("ра", "да", "гро", "ма", "бю", "джет", "ре", "монт", "шко", "ла", "лі", "кар", "ня", "до", "ро", "га",
+             "во", "опа", "лен", "ве", "те", "ра", "ни", "про", "грам", "се", "сі", "я", "рі", "шен", "ко", "мі")
+# distinct words, so generated articles are not near-duplicates of each other (the stories stage would see reposts)
+WORDS = tuple(SYLLABLES[i % 32] + SYLLABLES[(i // 32) % 32] + SYLLABLES[(i // 1024) % 32] for i in range(4096))
 
 CRAWL_IN_CHILD = """
 import json, resource, sys, time
@@ -54,7 +57,8 @@ CRAWL_SETTINGS = {
 
 
 def paragraph(article_id: int, number: int) -> str:
-    words = [WORDS[(article_id * 7 + number * 13 + i * i) % len(WORDS)] for i in range(40)]
+    chooser = random.Random(article_id * 10 + number)
+    words = [chooser.choice(WORDS) for _ in range(40)]
     return f"Новина {article_id}, абзац {number}: " + " ".join(words).capitalize() + "."
 
 
@@ -68,6 +72,11 @@ def article_html(article_id: int) -> str:
             f'<article><h1>Рішення громади № {article_id}</h1><time datetime="{published.isoformat()}">'
             f'{published:%d.%m.%Y %H:%M}</time>{body}</article>'
             f'<footer>© Громада. Усі права захищено.</footer></body></html>')
+
+
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # the crawler closing keep-alive connections at its end is not an error worth a traceback
 
 
 class GeneratedSite:
@@ -92,7 +101,7 @@ class GeneratedSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -133,6 +142,7 @@ name = "Згенерована громада"
 homepage = "{base}/"
 kind = "hromada_site"
 oblast = "Вінницька"
+katottg = "UA05120170000013778"
 
 [source.discovery]
 listings = ["{base}/news/"]

@@ -367,16 +367,26 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
     A UTC timestamp does not say which calendar day the publisher saw; when
     a date in the URL falls on the neighbouring day, the URL date is kept.
     """
+    ranked = sorted(candidates, key=lambda c: _source_rank(c.source))
+    parsed = [(candidate, moment) for candidate in ranked if (moment := parse_date(candidate.raw, now)) is not None]
     result = {}
     for kind in ("published", "modified"):
-        ranked = sorted((c for c in candidates if c.kind == kind), key=lambda c: _source_rank(c.source))
-        parsed = [(candidate, moment) for candidate in ranked if (moment := parse_date(candidate.raw, now)) is not None]
-        chosen, moment = _by_vote(parsed) if kind == "published" else (parsed[0] if parsed else (None, None))
-        chosen, moment = _local_day(chosen, moment, parsed)
+        of_kind = [(candidate, moment) for candidate, moment in parsed if candidate.kind == kind]
+        if kind == "published":
+            chosen, moment = _by_vote(of_kind or _shown_modified(parsed))
+        else:
+            chosen, moment = of_kind[0] if of_kind else (None, None)
+        chosen, moment = _local_day(chosen, moment, of_kind)
         result[kind] = moment
         result[f"{kind}_raw"] = chosen.raw if chosen else None
         result[f"{kind}_source"] = chosen.source if chosen else None
     return result
+
+
+def _shown_modified(parsed: list) -> list:
+    """A page whose only date is the "Updated …" it shows was published no later; metadata modification
+    times (often the build or save time) are not used so."""
+    return [(candidate, moment) for candidate, moment in parsed if candidate.kind == "modified" and candidate.source in _SHOWN_SOURCES]
 
 
 def _by_vote(parsed: list) -> tuple:
@@ -402,6 +412,7 @@ def _states_year(candidate) -> bool:
 
 
 _ALWAYS_DATED_SOURCES = ("jsonld", "meta", "url")
+_SHOWN_SOURCES = ("time", "visible", "text")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 
 

@@ -8,8 +8,9 @@ A dataset folder holds ``html/ID.html.gz`` (the page) and ``ground-truth/ID.json
   (words are ``\\w+`` lower-cased, counted as multisets); pages without ``main_content``
   are left out of this mean;
 - with kept / without dropped: share of all ``with`` snippets found in the extracted
-  text, and of all ``without`` snippets absent from it (both compared as ``\\w+`` word
-  sequences, lower-cased);
+  text, and of all ``without`` snippets absent from it (both lower-cased and collapsed
+  to ``\\w+`` words joined by single spaces, then matched as a substring: WCXB
+  snippets are often cut mid-word, "...those who follo");
 - title match: normalized extracted title equals normalized ground-truth title;
 - date match: same calendar day as ``publish_date``, over pages that have one;
 - pages/s: pages over the seconds spent inside the extractor call only.
@@ -94,7 +95,7 @@ class Scores:
             self.per_page_f1[page.page_id] = score
             self.f1_sum += score
             self.f1_pages += 1
-        joined = " " + " ".join(text_words) + " "
+        joined = " ".join(text_words)
         for snippet in truth.with_snippets:
             self.with_total += 1
             self.with_kept += snippet_in(snippet, joined)
@@ -166,9 +167,9 @@ def word_f1(predicted: list[str], expected: list[str]) -> float:
 
 
 def snippet_in(snippet: str, joined_words: str) -> bool:
-    """``joined_words`` is the extracted text's words joined by single spaces, padded with spaces."""
+    """``joined_words`` is the extracted text's words joined by single spaces; a substring match, as WCXB defines it."""
     snippet_words = words(snippet)
-    return bool(snippet_words) and f" {' '.join(snippet_words)} " in joined_words
+    return bool(snippet_words) and " ".join(snippet_words) in joined_words
 
 
 def normalize_title(title: str | None) -> str:

@@ -121,3 +121,90 @@ def test_broken_pages_never_crash(html):
 def test_broken_jsonld_still_gives_its_stated_date():
     tree = parse_html(b'<script type="application/ld+json">{"datePublished": "2024-01-02", broken</script><h1>x</h1>')
     assert DateCandidate("2024-01-02", "jsonld") in find_date_candidates(tree, None)
+
+
+def _candidates_of(html: str, url: str | None = None) -> list[DateCandidate]:
+    return find_date_candidates(parse_html(html.encode("utf-8")), url)
+
+
+def test_aside_inside_the_article_is_the_articles_own():
+    page = """<html><body><aside class="x"><time datetime="2025-07-31">31.07.2025</time></aside>
+    <article><aside><time datetime="2021-06-06">6 червня 2021</time></aside><h1>Заголовок</h1>
+    <p>Текст новини без дат, достатньо довгий для статті.</p></article></body></html>"""
+    times = [c.raw for c in _candidates_of(page) if c.source == "time"]
+    assert times == ["2021-06-06"]
+
+
+def test_region_holding_the_body_is_not_a_sidebar_whatever_its_class():
+    page = parse_html("""<html><body><h1>Сайт громади</h1>
+    <div class="story-sidebar-mode"><div class="story-date">27 серпня 2024</div>
+    <div class="story-body"><p>Текст новини, який стоїть поряд з датою публікації.</p></div></div>
+    <div class="sidebar"><span class="date">31 липня 2025</span></div></body></html>""".encode())
+    body = page.xpath("//div[@class='story-body']")[0]
+    dates = resolve_dates(find_date_candidates(page, None, headline=page.xpath("//h1")[0], body=body), NOW)
+    assert dates["published"].date().isoformat() == "2024-08-27"
+
+
+def test_head_meta_outranks_microdata_of_article_cards():
+    page = """<html><head><meta name="date" content="March 27, 2025"></head><body><h1>Title</h1>
+    <div class="card"><span itemprop="datePublished" content="2026-03-13T16:44:22+00:00">Mar 13</span></div>
+    <p>Body text of the article that is long enough.</p></body></html>"""
+    meta = [c.raw for c in _candidates_of(page) if c.source == "meta" and c.kind == "published"]
+    assert meta[0] == "March 27, 2025"
+
+
+def test_lone_microdata_date_counts_even_in_a_region_classed_as_widget():
+    # Blogger puts the whole post, its date included, in a "widget Blog" footer line
+    page = """<html><body><h1>Blog name</h1><div class="widget Blog"><h3>Post</h3>
+    <div class="post-body"><p>Post text.</p></div><div class="post-footer"><abbr class="published"
+    itemprop="datePublished" title="2025-12-19T15:18:00-05:00">December 19, 2025</abbr></div></div></body></html>"""
+    assert DateCandidate("2025-12-19T15:18:00-05:00", "meta") in _candidates_of(page)
+
+
+def test_jsonld_rendered_into_a_meta_tag():
+    page = """<html><head><meta name="script:ld+json" content='{"@type":"Article","datePublished":"2025-11-17T09:00:00-05:00"}'>
+    </head><body><h1>Title</h1></body></html>"""
+    assert DateCandidate("2025-11-17T09:00:00-05:00", "jsonld") in _candidates_of(page)
+
+
+def test_page_builder_widgets_are_not_sidebars():
+    page = """<html><body><div class="elementor-widget-wrap"><h1>Заголовок</h1>
+    <div class="elementor-widget elementor-widget-post-info"><div class="elementor-widget-container">
+    <time>8 жовтня 2022</time></div></div></div>
+    <div class="elementor-widget-sidebar"><span class="date">31 липня 2025</span></div></body></html>"""
+    visible = [c.raw for c in _candidates_of(page) if c.source == "visible"]
+    assert visible == ["8 жовтня 2022"]
+
+
+def test_a_sentence_that_mentions_a_date_comes_after_the_dateline():
+    page = """<html><body><div><h1>Title</h1>
+    <p>Lean Startup Week call for proposals is open until July 31</p><p>July 22, 2017</p></div></body></html>"""
+    visible = [c.raw for c in _candidates_of(page) if c.source == "visible"]
+    assert visible[0] == "July 22, 2017"
+
+
+@pytest.mark.parametrize(
+    "dateline",
+    [
+        '<div class="post-info">Оновлено: 04 лютого 2025 11:20</div>',
+        '<div class="post-info">Last updated: Feb 4, 2025</div>',
+        '<div class="post-info">Оновлено: <time datetime="2025-02-04T11:20">04.02.2025</time></div>',
+    ],
+)
+def test_update_label_makes_a_shown_date_the_modified_one(dateline):
+    page = f"""<html><body><div><h1>Заголовок</h1>{dateline}
+    <div class="post-info">Опубліковано: 17 березня 2024</div></div></body></html>"""
+    dates = resolve_dates(_candidates_of(page), NOW)
+    assert dates["published"].date().isoformat() == "2024-03-17"
+    assert dates["modified"].date().isoformat() == "2025-02-04"
+
+
+def test_without_a_headline_the_dateline_above_the_body_is_found():
+    page = parse_html("""<html><body><table><tr><td><font size="4"><b>Засідання виконкому</b></font><br>
+    <font color="#666666">23.01.2025 16:44</font> <span>Переглядів: 684</span></td></tr>
+    <tr><td class="newstext"><p>Сьогодні, 23 січня 2025 року, відбулося засідання виконавчого комітету міської ради.</p></td></tr>
+    <tr><td><div class="related-news"><h3>Інші новини</h3><span class="date">20.08.2025 15:10</span></div></td></tr>
+    </table></body></html>""".encode())
+    body = page.xpath("//td[@class='newstext']")[0]
+    dates = resolve_dates(find_date_candidates(page, None, headline=None, body=body), NOW)
+    assert (dates["published"].isoformat(), dates["published_source"]) == ("2025-01-23T16:44:00+02:00", "visible")

@@ -229,3 +229,65 @@ def test_resolve_without_candidates_invents_nothing():
         "published": None, "published_raw": None, "published_source": None,
         "modified": None, "modified_raw": None, "modified_source": None,
     }
+
+
+def test_resolve_shown_date_outvotes_a_lone_metadata_date():
+    # the date by the headline and the same date opening the text outvote JSON-LD that disagrees
+    candidates = _candidates(
+        ("2025-06-24T00:00:00+03:00", "jsonld", "published"),
+        ("25 серпня 2024 р.", "visible", "published"),
+        ("25 серпня 2024 р.", "text", "published"),
+    )
+    result = resolve_dates(candidates, NOW)
+    assert (result["published"].date().isoformat(), result["published_source"]) == ("2024-08-25", "visible")
+
+
+def test_resolve_tie_goes_to_the_more_reliable_source():
+    candidates = _candidates(
+        ("2025-03-17T17:11:00+02:00", "jsonld", "published"),
+        ("2025-03-17T17:11:00+02:00", "meta", "published"),
+        ("12 березня 2025", "time", "published"),
+        ("12 березня 2025", "visible", "published"),
+    )
+    result = resolve_dates(candidates, NOW)
+    assert (result["published"].isoformat(), result["published_source"]) == ("2025-03-17T17:11:00+02:00", "jsonld")
+
+
+def test_resolve_yearless_dates_never_outvote():
+    candidates = _candidates(
+        ("2025-03-17T17:11:00+02:00", "meta", "published"),
+        ("Сьогодні, 10:15", "visible", "published"),
+        ("30.07", "text", "published"),
+    )
+    assert resolve_dates(candidates, NOW)["published_source"] == "meta"
+    alone = resolve_dates(_candidates(("Сьогодні, 10:15", "visible", "published")), NOW)
+    assert alone["published"].isoformat() == "2025-08-01T10:15:00+03:00"
+
+
+def test_resolve_each_source_votes_once():
+    # three dated items of one list do not outvote the metadata
+    candidates = _candidates(
+        ("2025-03-17T17:11:00+02:00", "jsonld", "published"),
+        ("01.08.2025", "visible", "published"),
+        ("01.08.2025 12:00", "visible", "published"),
+        ("01.08.2025 09:00", "visible", "published"),
+    )
+    assert resolve_dates(candidates, NOW)["published_source"] == "jsonld"
+
+
+def test_resolve_shown_update_date_is_the_last_resort_for_published():
+    shown = resolve_dates(_candidates(("Оновлено: 04 лютого 2025 11:20", "visible", "modified")), NOW)
+    assert (shown["published"].isoformat(), shown["published_source"]) == ("2025-02-04T11:20:00+02:00", "visible")
+    assert shown["modified"] == shown["published"]
+    # a metadata modification time is often the build time: never taken for the publication date
+    built = resolve_dates(_candidates(("2025-07-31T21:00:00Z", "meta", "modified")), NOW)
+    assert built["published"] is None and built["modified_source"] == "meta"
+
+
+def test_resolve_utc_timestamp_yields_to_the_local_day_in_the_url():
+    candidates = _candidates(
+        ("2025-12-19T02:41:41+00:00", "meta", "published"),
+        ("2025/12/18", "url", "published"),
+    )
+    result = resolve_dates(candidates, NOW.replace(year=2026))
+    assert (result["published"].date().isoformat(), result["published_source"]) == ("2025-12-18", "url")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,44 @@ def test_broken_pages_give_an_empty_article_not_a_crash(html):
 def test_cp1251_page_is_decoded():
     html = "<html><head><meta charset='windows-1251'></head><body><article><p>Громада відремонтувала дорогу до школи, яку чекали десять років.</p></article></body></html>"
     assert "відремонтувала дорогу" in extract(html.encode("cp1251")).text
+
+
+def _article_page(body: str, head: str = "") -> str:
+    return f"<html><head>{head}</head><body><h1>Ремонт ліцею</h1>{body}</body></html>"
+
+
+def test_sentence_ending_with_a_link_is_kept_and_link_lists_are_dropped():
+    html = _article_page(
+        "<article><p>Виконавчий комітет погодив капітальний ремонт ліцею, роботи почнуться навесні.</p>"
+        "<p>Текст рішення можна завантажити: <a href='/d/312.pdf'>рішення виконавчого комітету № 312 (PDF)</a>.</p>"
+        "<p><a href='/'>Головна</a> | <a href='/news'>Новини</a> | <a href='/rada'>Міська рада</a></p></article>")
+    text = extract(html).text
+    assert "Текст рішення можна завантажити: рішення виконавчого комітету № 312 (PDF)." in text
+    assert "Головна" not in text
+
+
+def test_class_names_that_merely_contain_a_rule_word_are_not_furniture():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    html = _article_page(f"<div class='blogInner'><div class='content-nav-section'>{paragraphs}</div>"
+                         "<p class='contextmenu'>Останній абзац новини про ремонт дороги біля школи.</p></div>")
+    text = extract(html).text
+    assert "Абзац 3" in text and "Останній абзац" in text
+
+
+def test_copyright_block_is_furniture():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    html = _article_page(f"<table><tr><td class='newstext'>{paragraphs}</td></tr>"
+                         "<tr><td class='bottom'><div class='copyright'>© 2016–2025 Міська рада. Усі права захищено, "
+                         "при використанні матеріалів посилання обов'язкове.</div>"
+                         "<p>57508, Миколаївська обл., м. Очаків, вул. Миколаївська, 37. Вебмайстер: web@rada.example</p>"
+                         "</td></tr></table>")
+    assert "Усі права захищено" not in extract(html).text
+
+
+def test_article_text_rendered_from_scripts_falls_back_to_json_ld_article_body():
+    body = "Перший абзац статті про нову амбулаторію в селі.\nДругий абзац: лікарі приймають щодня, " + "запис телефоном. " * 20
+    jsonld = json.dumps({"@type": "NewsArticle", "headline": "Ремонт ліцею", "articleBody": body}, ensure_ascii=False)
+    html = _article_page("<div id='app'><p>Завантаження…</p></div>", f"<script type='application/ld+json'>{jsonld}</script>")
+    text = extract(html).text
+    assert text.startswith("Перший абзац статті про нову амбулаторію в селі.\n\nДругий абзац")
+

@@ -19,6 +19,7 @@ name = "Нова громада"
 homepage = "https://new-hromada.example.gov.ua/"
 kind = "hromada_site"
 oblast = "Волинська"
+katottg = "UA07020210000033081"
 """
 
 NEW_BODY = ("Виконавчий комітет міської ради затвердив план ремонту доріг на осінь. "

@@ -16,6 +16,7 @@ from crawler.extract.domrules import DomRules, class_id_tokens
 
 _SPACES = re.compile(r"\s+")
 PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "td", "dd", "li"})
+PROSE_TAGS = ("p", "pre", "blockquote")
 TEXT_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
 BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt",
@@ -35,6 +36,10 @@ _ANCESTOR_LEVELS = 5
 _PROTECTED_SHARE = 0.4
 _SIBLING_SHARE = 0.2
 _MAX_LINK_DENSITY = 0.5
+_SENTENCE_WORDS_PER_LINK = 3
+_MIN_BODY_WORDS = 50
+_FALLBACK_CANDIDATES = 6
+_WORD = re.compile(r"\w+")
 
 
 def clean_text(value: str | None) -> str:
@@ -51,7 +56,8 @@ class Page:
     furniture: set = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.paragraph_chars = paragraph_chars_by_element(self.root)
+        self.text_chars, self.link_chars = text_and_link_chars(self.root)
+        self.paragraph_chars = paragraph_chars_by_element(self.root, self.text_chars)
         self._guard_chars = self.paragraph_chars.get(self.root, 0) * _PROTECTED_SHARE
         self._headline_ancestors = set(self.headline.iterancestors()) if self.headline is not None else set()
         self.elements = self._walk_visible()
@@ -84,11 +90,34 @@ class Page:
         return reason != "unguarded" and self.paragraph_chars.get(element, 0) > self._guard_chars
 
 
-def paragraph_chars_by_element(root) -> dict:
-    """For every element, the characters of the paragraphs (p, li, td...) inside it."""
+    def link_density(self, element) -> float:
+        text_chars = self.text_chars.get(element, 0)
+        return min(self.link_chars.get(element, 0) / text_chars, 1.0) if text_chars else 0.0
+
+
+def text_and_link_chars(root) -> tuple[dict, dict]:
+    """For every element, its text characters and those inside links, counted in one pass from the leaves up."""
+    text_chars: dict = {}
+    link_chars: dict = {}
+    for element in reversed(list(root.iter())):
+        chars = char_count(element.text) if isinstance(element.tag, str) else 0
+        links = 0
+        for child in element:
+            chars += text_chars.get(child, 0) + char_count(child.tail)
+            links += link_chars.get(child, 0)
+        text_chars[element] = chars
+        link_chars[element] = chars if element.tag == "a" else links
+    return text_chars, link_chars
+
+
+def paragraph_chars_by_element(root, text_chars: dict) -> dict:
+    """For every element, the characters of the prose paragraphs (p, pre, blockquote) inside it.
+
+    Lists and table cells are left out: menus and link tables are made of them.
+    """
     totals: dict = {}
-    for paragraph in root.iter(*PARAGRAPH_TAGS):
-        chars = char_count(paragraph.text_content())
+    for paragraph in root.iter(*PROSE_TAGS):
+        chars = text_chars[paragraph]
         if chars < _MIN_PARAGRAPH_CHARS:
             continue
         totals[paragraph] = totals.get(paragraph, 0) + chars
@@ -97,25 +126,55 @@ def paragraph_chars_by_element(root) -> dict:
     return totals
 
 
-def char_count(text: str) -> int:
+def char_count(text: str | None) -> int:
     """Characters that are not whitespace."""
-    return sum(map(len, text.split()))
+    return sum(map(len, text.split())) if text else 0
 
 
-def find_body_elements(page: Page, body_css: str | None = None) -> list:
-    """The elements whose rendered text is the article: a hinted one, else the best-scored container with its siblings."""
+def render_body(page: Page, body_css: str | None = None) -> tuple[list, str]:
+    """The body elements and their text: a hinted element, else the best-scored container.
+
+    When the best container renders to almost nothing (a mega-menu that outscored the
+    article), the other top-scored containers are rendered and the first that reads like
+    an article is the body. Containers around the chosen one are not tried: they only
+    add what surrounds it.
+    """
     if body_css:
         found = page.root.cssselect(body_css)
         if found:
-            return found
+            return found, Renderer(page).render(found)
     scores = score_candidates(page)
     if not scores:
-        return [page.root]
-    best = max(scores, key=scores.get)
+        return [page.root], Renderer(page).render([page.root])
+    elements = body_around(page, max(scores, key=scores.get), scores)
+    text = Renderer(page).render(elements)
+    if word_count(text) >= _MIN_BODY_WORDS:
+        return elements, text
+    around = set(elements[0].iterancestors())
+    for candidate in sorted(scores, key=scores.get, reverse=True)[1:_FALLBACK_CANDIDATES]:
+        if candidate in around:
+            continue
+        other_text = Renderer(page).render([candidate])
+        if word_count(other_text) >= _MIN_BODY_WORDS:
+            return [candidate], other_text
+    return elements, text
+
+
+def find_body_elements(page: Page, body_css: str | None = None) -> list:
+    """The elements whose rendered text is the article (see :func:`render_body`)."""
+    return render_body(page, body_css)[0]
+
+
+def body_around(page: Page, best, scores: dict) -> list:
+    """The best-scored container, widened to the parts of an article split in sections, or with its siblings."""
     container = merge_article_parts(best, scores)
     if container is not best:
         return [container]
     return with_related_siblings(page, best, scores)
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
 
 
 def merge_article_parts(best, scores: dict):
@@ -139,10 +198,12 @@ def score_candidates(page: Page) -> dict:
     """Readability scoring: each paragraph lends its score to its nearest ancestors, damped by distance."""
     raw: dict = {}
     for element in page.elements:
+        if page.text_chars.get(element, 0) < _MIN_PARAGRAPH_CHARS * 0.6:  # spaces make clean text longer than its chars
+            continue
         text = _paragraph_text(element)
         if len(text) < _MIN_PARAGRAPH_CHARS:
             continue
-        density = link_density(element) if element.tag in PARAGRAPH_TAGS else 0.0
+        density = page.link_density(element) if element.tag in PARAGRAPH_TAGS else 0.0
         if density > _MAX_LINK_DENSITY:
             continue
         score = (1 + text.count(",") + min(len(text) / 100, 3)) * (1 - density)
@@ -153,7 +214,7 @@ def score_candidates(page: Page) -> dict:
                 raw[ancestor] = _initial_score(ancestor)
             raw[ancestor] += score / (1 if level == 0 else 2 if level == 1 else level * 3)
     top = sorted(raw, key=raw.get, reverse=True)[:12]
-    return {element: raw[element] * (1 - link_density(element)) for element in top}
+    return {element: raw[element] * (1 - page.link_density(element)) for element in top}
 
 
 def _paragraph_text(element) -> str:
@@ -187,14 +248,6 @@ def _initial_score(element) -> float:
     return score
 
 
-def link_density(element) -> float:
-    text_chars = char_count(element.text_content())
-    if not text_chars:
-        return 0.0
-    link_chars = sum(char_count(link.text_content()) for link in element.iter("a"))
-    return min(link_chars / text_chars, 1.0)
-
-
 def with_related_siblings(page: Page, best, scores: dict) -> list:
     """The best container plus its siblings that score close to it or read like paragraphs."""
     parent = best.getparent()
@@ -212,14 +265,14 @@ def with_related_siblings(page: Page, best, scores: dict) -> list:
         bonus = scores[best] * 0.2 if best_class and sibling.get("class") == best_class else 0
         if sibling in scores and scores[sibling] + bonus >= threshold:
             chosen.append(sibling)
-        elif sibling.tag == "p" and _reads_like_paragraph(sibling):
+        elif sibling.tag == "p" and _reads_like_paragraph(page, sibling):
             chosen.append(sibling)
     return chosen
 
 
-def _reads_like_paragraph(element) -> bool:
+def _reads_like_paragraph(page: Page, element) -> bool:
     text = clean_text(element.text_content())
-    density = link_density(element)
+    density = page.link_density(element)
     return (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and re.search(r"\.( |$)", text))
 
 
@@ -231,6 +284,8 @@ class Renderer:
         self.paragraphs: list[str] = []
         self._parts: list[str] = []
         self._link_chars = 0
+        self._links = 0
+        self._words_outside_links = 0
         self._in_link = 0
 
     def render(self, elements) -> str:
@@ -256,6 +311,7 @@ class Renderer:
             self._flush()
         if tag == "a":
             self._in_link += 1
+            self._links += 1
         self._add_text(element.text)
         for child in element:
             self._walk(child)
@@ -270,15 +326,26 @@ class Renderer:
             self._parts.append(text)
             if self._in_link:
                 self._link_chars += len(text.strip())
+            else:
+                self._words_outside_links += len(_WORD.findall(text))
 
     def _flush(self) -> None:
         if not self._parts:
             return
         lines = [clean_text(line) for line in "".join(self._parts).split("\n")]
         text = "\n".join(line for line in lines if line)
-        link_chars, self._parts, self._link_chars = self._link_chars, [], 0
-        if not text:
-            return
-        if link_chars / len(text) > _MAX_LINK_DENSITY:
-            return
-        self.paragraphs.append(text)
+        link_chars, links, plain_words = self._link_chars, self._links, self._words_outside_links
+        self._parts, self._link_chars, self._links, self._words_outside_links = [], 0, 0, 0
+        if text and not is_link_list(len(text), link_chars, links, plain_words):
+            self.paragraphs.append(text)
+
+
+def is_link_list(chars: int, link_chars: int, links: int, words_outside_links: int) -> bool:
+    """Mostly link text, and too few words around the links to be a sentence that merely ends with one.
+
+    "Текст рішення можна завантажити: <a>рішення № 312 (PDF)</a>." is text; "Головна | Новини"
+    or "Читайте також: <a>...</a>" is a list of links.
+    """
+    if link_chars <= chars * _MAX_LINK_DENSITY:
+        return False
+    return words_outside_links < _SENTENCE_WORDS_PER_LINK * links

@@ -3,32 +3,48 @@
 from __future__ import annotations
 
 from crawler.extract import RawArticle
-from crawler.extract.body import Page, Renderer, find_body_elements
+from crawler.extract.body import Page, render_body, word_count
 from crawler.extract.datefind import find_date_candidates
 from crawler.extract.domrules import load_dom_rules
 from crawler.extract.metadata import (
+    find_article_body,
     find_author,
     find_canonical_url,
     find_headline_element,
     find_language,
     find_page_type,
     find_title,
+    jsonld_items,
 )
+
+# the page's JSON-LD articleBody replaces the DOM text when the DOM gives less than this share of it
+_DOM_SHARE_OF_DECLARED_BODY = 0.5
 
 
 def extract_content(tree, url: str | None, hints=None) -> RawArticle:
     """Find the article's parts; the tree is read, never modified."""
-    headline = find_headline_element(tree, hints.title_css if hints else None)
+    items = jsonld_items(tree)
+    headline = find_headline_element(tree, items, hints.title_css if hints else None)
     root = tree.find("body")
     page = Page(root=root if root is not None else tree, rules=load_dom_rules(), headline=headline)
-    body_elements = find_body_elements(page, hints.body_css if hints else None)
-    text = Renderer(page).render(body_elements)
+    body_elements, text = render_body(page, hints.body_css if hints else None)
+    if not (hints and hints.body_css):
+        text = prefer_declared_body(text, find_article_body(items))
     return RawArticle(
-        title=find_title(tree, headline),
+        title=find_title(tree, headline, items),
         text=text,
-        author=find_author(tree),
+        author=find_author(tree, items),
         language=find_language(tree, text),
         canonical_url=find_canonical_url(tree, url),
-        page_type=find_page_type(tree),
+        page_type=find_page_type(tree, items),
         date_candidates=find_date_candidates(tree, url, headline=headline, body=body_elements[0] if body_elements else None),
     )
+
+
+def prefer_declared_body(dom_text: str, declared_body: str | None) -> str:
+    """The JSON-LD articleBody when the DOM gave little of it (pages that render their text from scripts)."""
+    if not declared_body:
+        return dom_text
+    if word_count(dom_text) >= word_count(declared_body) * _DOM_SHARE_OF_DECLARED_BODY:
+        return dom_text
+    return declared_body

@@ -46,6 +46,7 @@ _URL_PATH_DATE = re.compile(
 _URL_UNIX_ID = re.compile(r"/news/(?P<seconds>1[2-9]\d{8})(?=[/?#.]|$)")
 _CLASS_SPLIT = re.compile(r"\s+")
 _CLASS_PART_SPLIT = re.compile(r"[-_]+")
+_BUILDER_BLOCK_WORDS = ("widget", "widgets")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class _FinderRules:
     date_classes: tuple[str, ...]
     modified_classes: tuple[str, ...]
     excluded_fragments: tuple[str, ...]
+    builder_prefixes: tuple[str, ...]
     excluded_headings: tuple[str, ...]
     published_labels: tuple[str, ...]
     modified_labels: tuple[str, ...]
@@ -72,6 +74,7 @@ def _rules() -> _FinderRules:
         date_classes=tuple(document["date_classes"]["published"]),
         modified_classes=tuple(document["date_classes"]["modified"]),
         excluded_fragments=tuple(document["excluded_regions"]["fragments"]),
+        builder_prefixes=tuple(document["excluded_regions"]["builder_prefixes"]),
         excluded_headings=tuple(document["excluded_regions"]["headings"]),
         published_labels=tuple(document["labels"]["published"]),
         modified_labels=tuple(document["labels"]["modified"]),
@@ -106,6 +109,7 @@ def find_date_candidates(tree, url: str | None, *, headline=None, body=None) -> 
 class _Page:
     tree: object
     headline: object | None
+    body: object | None
     scope: list  # elements that hold the article: its header and body
     excluded: set  # elements whose whole subtree is not the article
     headline_path: set = field(default_factory=set)  # the headline and its ancestors
@@ -115,7 +119,7 @@ class _Page:
     @classmethod
     def build(cls, tree, headline, body) -> _Page:
         excluded = _related_lists(tree)
-        page = cls(tree=tree, headline=None, scope=[], excluded=excluded)
+        page = cls(tree=tree, headline=None, body=body, scope=[], excluded=excluded)
         page.headline = headline if headline is not None else _find_headline(tree, page)
         page.headline_path = set(_self_and_ancestors(page.headline)) if page.headline is not None else set()
         page.body_path = set(_self_and_ancestors(body)) if body is not None else set()
@@ -173,9 +177,12 @@ def _class_tokens(element) -> list[str]:
 
 def _has_excluded_class(element) -> bool:
     """A class or id naming an excluded region: "sidebar", "related-posts", "comments-area"…"""
-    fragments = _rules().excluded_fragments
+    rules = _rules()
+    fragments = rules.excluded_fragments
     for token in _class_tokens(element):
         parts = _CLASS_PART_SPLIT.split(token)
+        if token.startswith(rules.builder_prefixes):
+            parts = [part for part in parts[1:] if part not in _BUILDER_BLOCK_WORDS]
         if any(part in (fragment, fragment + "s") for part in parts for fragment in fragments if "-" not in fragment):
             return True
         if any(fragment in token for fragment in fragments if "-" in fragment):
@@ -289,8 +296,8 @@ def _headline_container(headline):
 
 def _jsonld_candidates(tree) -> list[DateCandidate]:
     ranked = []
-    for position, script in enumerate(tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]")):
-        for rank, depth, item in _jsonld_items(_load_jsonld(script.text or "")):
+    for position, text in enumerate(_jsonld_texts(tree)):
+        for rank, depth, item in _jsonld_items(_load_jsonld(text)):
             ranked.append((rank, depth, position, item))
     candidates = []
     for keys, kind in ((_LD_PUBLISHED_KEYS, PUBLISHED), (_LD_MODIFIED_KEYS, MODIFIED)):
@@ -300,6 +307,13 @@ def _jsonld_candidates(tree) -> list[DateCandidate]:
                 if isinstance(value, (str, int)) and str(value).strip():
                     candidates.append(DateCandidate(str(value).strip(), "jsonld", kind))
     return candidates
+
+
+def _jsonld_texts(tree) -> list[str]:
+    """JSON-LD scripts, and the <meta name="script:ld+json" content="…"> some frameworks render instead."""
+    scripts = tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]")
+    metas = tree.xpath("//meta[contains(translate(@name,'LDJSON','ldjson'),'ld+json')]/@content")
+    return [script.text or "" for script in scripts] + [str(content) for content in metas]
 
 
 def _load_jsonld(text: str):
@@ -430,13 +444,13 @@ def _time_candidates(page: _Page) -> list[DateCandidate]:
                 continue
             value = (element.get("datetime") or " ".join(element.text_content().split())).strip()
             if value:
-                candidates.append(DateCandidate(value, "time", _kind_of(element, _text_before(element))))
+                candidates.append(DateCandidate(value, "time", _kind_of(element, element.text or "")))
     return candidates
 
 
-def _kind_of(element, text: str = "") -> str:
-    """Modified when the element or its near ancestors are classed so, or its text opens with "Updated"."""
-    if _starts_with(text, _rules().modified_labels):
+def _kind_of(element, text: str) -> str:
+    """Modified when labelled so ("Оновлено: …", "Updated <time>…") or classed so, itself or near ancestors."""
+    if _starts_with(text, _rules().modified_labels) or _ends_with_label(_text_before(element)):
         return MODIFIED
     for node in list(_self_and_ancestors(element))[:3]:
         if _has_class_fragment(node, _rules().modified_classes):
@@ -445,26 +459,24 @@ def _kind_of(element, text: str = "") -> str:
 
 
 def _text_before(element) -> str:
-    """The label right before an element ("Оновлено: <time>…"), else the element's own text."""
     previous, parent = element.getprevious(), element.getparent()
     before = previous.tail if previous is not None else (parent.text if parent is not None else None)
-    words = (before or "").replace(":", " ").split()
-    labels = _rules().modified_labels
-    label = next((" ".join(words[-size:]) for size in (3, 2, 1) if " ".join(words[-size:]).lower() in labels), "")
-    return label or (element.text or "")
+    return before or ""
 
 
 # ---------------------------------------------------------------- visible date near the headline
 
 
 def _visible_candidates(page: _Page) -> list[DateCandidate]:
-    """Short dated elements in the smallest region around the headline that has any;
-    failing that, dated elements anywhere outside excluded regions that say they are dates."""
+    """Datelines in the smallest region around the headline that has any; failing that, dated elements
+    anywhere outside excluded regions that say they are dates; last, short sentences that mention a date."""
+    sentences = []
     for region in _regions_near_headline(page):
-        found = _dated_elements(region, page)
-        if found:
-            return found
-    return _labelled_dates_anywhere(page)
+        datelines, in_sentences = _dated_elements(region, page)
+        if datelines:
+            return datelines + in_sentences
+        sentences = sentences or in_sentences
+    return _labelled_dates_anywhere(page) or sentences
 
 
 def _labelled_dates_anywhere(page: _Page) -> list[DateCandidate]:
@@ -525,10 +537,12 @@ def _dated_text(element, page: _Page) -> str | None:
 
 
 def _regions_near_headline(page: _Page):
+    """Ever larger regions around the headline; without one, the article scope and then around the body."""
     if page.headline is None:
         yield from page.scope
+    node = page.headline if page.headline is not None else page.body
+    if node is None:
         return
-    node = page.headline
     for _ in range(_HEADLINE_CLIMB):
         parent = node.getparent()
         if parent is None or parent.tag in ("body", "html"):
@@ -537,8 +551,8 @@ def _regions_near_headline(page: _Page):
         yield node
 
 
-def _dated_elements(region, page: _Page) -> list[DateCandidate]:
-    """Dated elements of a region: date-classed ones first, then the rest, then sentences that mention a date."""
+def _dated_elements(region, page: _Page) -> tuple[list[DateCandidate], list[DateCandidate]]:
+    """Dated elements of a region: its datelines (date-classed ones first) and its sentences that mention a date."""
     found = []
     for element in region.iter():
         if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
@@ -553,7 +567,10 @@ def _dated_elements(region, page: _Page) -> list[DateCandidate]:
     found = [entry for entry in found if entry not in sentences]
     classed = [entry for entry in found if any(_is_date_classed(node) for node in list(_self_and_ancestors(entry[0]))[:3])]
     plain = [entry for entry in found if entry not in classed]
-    return [DateCandidate(text, "visible", _kind_of(element, text)) for element, text in classed + plain + sentences]
+    return (
+        [DateCandidate(text, "visible", _kind_of(element, text)) for element, text in classed + plain],
+        [DateCandidate(text, "visible", _kind_of(element, text)) for element, text in sentences],
+    )
 
 
 def _is_sentence(text: str) -> bool:
@@ -615,5 +632,13 @@ def _text_candidates(page: _Page) -> list[DateCandidate]:
             seen += len(own_text)
             strings = find_date_strings(own_text)
             if strings and not page.is_excluded(element):
-                return [DateCandidate(strings[0], "text")]
+                before = own_text[: own_text.index(strings[0])]
+                return [DateCandidate(strings[0], "text", MODIFIED if _ends_with_label(before) else PUBLISHED)]
     return []
+
+
+def _ends_with_label(text: str) -> bool:
+    """Text that ends with a modification label: "… Last updated:"."""
+    words = text.replace(":", " ").lower().split()
+    labels = _rules().modified_labels
+    return any(" ".join(words[-size:]) in labels for size in (3, 2, 1) if len(words) >= size)

@@ -38,7 +38,13 @@ class DomRules:
         style = element.get("style")
         if style and _HIDDEN_STYLE.search(style):
             return "hidden"
-        tokens = "\n".join(class_id_tokens(element))
+        class_value, id_value = element.get("class"), element.get("id")
+        if not class_value and not id_value:
+            return None
+        return _token_reason(self, class_value, id_value)
+
+    def token_reason(self, class_value: str | None, id_value: str | None) -> str | None:
+        tokens = "\n".join(_tokens(class_value, id_value))
         if not tokens:
             return None
         if self.unguarded is not None and self.unguarded.search(tokens):
@@ -51,8 +57,18 @@ class DomRules:
 
 
 def class_id_tokens(element) -> list[str]:
-    value = f"{element.get('class') or ''} {element.get('id') or ''}".strip().lower()
+    return _tokens(element.get("class"), element.get("id"))
+
+
+def _tokens(class_value: str | None, id_value: str | None) -> list[str]:
+    value = f"{class_value or ''} {id_value or ''}".strip().lower()
     return _TOKEN_SPLIT.split(value) if value else []
+
+
+@lru_cache(maxsize=65536)
+def _token_reason(rules: DomRules, class_value: str | None, id_value: str | None) -> str | None:
+    """Pages repeat the same class attributes many times; each is matched once."""
+    return rules.token_reason(class_value, id_value)
 
 
 @lru_cache(maxsize=4)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape as html_unescape
 from urllib.parse import urljoin
 
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/~]|::)\s+")
@@ -13,6 +14,8 @@ _RU_LETTERS = re.compile(r"[ыэъё]")
 _CYRILLIC = re.compile(r"[а-яё]")
 _LATIN = re.compile(r"[a-z]")
 _HEADLINE_TAGS = ("h1", "h2")
+_HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h\d)\b[^>]*>", re.I)
+_HTML_TAG = re.compile(r"<[^>]+>")
 
 
 def clean_text(value: str | None) -> str:
@@ -53,13 +56,16 @@ def _collect_items(data, items: list[dict], depth: int) -> None:
             _collect_items(data["@graph"], items, depth + 1)
 
 
-def find_headline_element(tree, title_css: str | None = None):
-    """The element holding the article headline: the hinted one, else the h1 that best matches the page title."""
+def find_headline_element(tree, items: list[dict], title_css: str | None = None):
+    """The element holding the article headline: the hinted one, else the h1 that best matches the page title.
+
+    ``items`` are the page's JSON-LD objects (:func:`jsonld_items`).
+    """
     if title_css:
         found = tree.cssselect(title_css)
         if found:
             return found[0]
-    declared = [_key(text) for text in _declared_titles(tree)]
+    declared = [_key(text) for text in _declared_titles(tree, items)]
     headings = [node for node in tree.iter("h1") if clean_text(node.text_content())]
     for heading in headings:
         key = _key(heading.text_content())
@@ -68,23 +74,23 @@ def find_headline_element(tree, title_css: str | None = None):
     return headings[0] if len(headings) == 1 else None
 
 
-def find_title(tree, headline) -> str | None:
+def find_title(tree, headline, items: list[dict]) -> str | None:
     """The article headline without the site name that <title> and og:title append."""
     if headline is not None:
         text = clean_text(headline.text_content())
         if text:
             return text
     site_name = meta_content(tree, "og:site_name", "application-name")
-    for declared in _declared_titles(tree):
+    for declared in _declared_titles(tree, items):
         stripped = strip_site_name(declared, site_name)
         if stripped:
             return stripped
     return None
 
 
-def _declared_titles(tree) -> list[str]:
+def _declared_titles(tree, items: list[dict]) -> list[str]:
     titles = []
-    for item in jsonld_items(tree):
+    for item in items:
         headline = item.get("headline")
         if isinstance(headline, str) and clean_text(headline):
             titles.append(clean_text(headline))
@@ -126,8 +132,8 @@ def _key(text: str | None) -> str:
     return " ".join(re.findall(r"\w+", (text or "").lower()))
 
 
-def find_author(tree) -> str | None:
-    for item in jsonld_items(tree):
+def find_author(tree, items: list[dict]) -> str | None:
+    for item in items:
         name = _author_name(item.get("author"))
         if name:
             return name
@@ -184,14 +190,37 @@ def find_canonical_url(tree, url: str | None) -> str | None:
     return url
 
 
-def find_page_type(tree) -> str | None:
+def find_page_type(tree, items: list[dict]) -> str | None:
     og_type = meta_content(tree, "og:type")
     if og_type:
         return og_type
-    for item in jsonld_items(tree):
+    for item in items:
         kind = item.get("@type")
         if isinstance(kind, list):
             kind = kind[0] if kind else None
         if isinstance(kind, str) and kind:
             return kind
     return None
+
+
+def find_article_body(items: list[dict]) -> str | None:
+    """The longest JSON-LD ``articleBody``/``text`` of an article object, paragraphs kept; None without one."""
+    bodies = []
+    for item in items:
+        kind = item.get("@type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if not any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Posting", "Report")) for k in kinds):
+            continue
+        body = item.get("articleBody") or item.get("text")
+        if isinstance(body, str) and body.strip():
+            bodies.append(_paragraphs(body))
+    return max(bodies, key=len) if bodies else None
+
+
+def _paragraphs(body: str) -> str:
+    """Declared bodies may carry HTML or bare newlines; the result has paragraphs separated by blank lines."""
+    if "<" in body and ">" in body:
+        body = _HTML_BREAK.sub("\n", body)
+        body = _HTML_TAG.sub(" ", body)
+    lines = (clean_text(html_unescape(line)) for line in body.splitlines())
+    return "\n\n".join(line for line in lines if line)
