@@ -17,6 +17,8 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
+from crawler.search import index_articles
+
 DEFAULT_ARCHIVE = Path(__file__).resolve().parent.parent / "data" / "archive.db"
 
 ARTICLE_COLUMNS = {
@@ -215,6 +217,8 @@ class Archive:
                     outcome = "updated"
             if raw_page is not None:
                 self._save_raw_page(article_id, raw_page)
+            if outcome != "unchanged":
+                index_articles(self.db, [article_id])
         return outcome
 
     def _save_raw_page(self, article_id: int, raw_page: dict) -> None:

@@ -9,7 +9,8 @@ explicit offset keeps it: same instant, and the calendar day the publisher
 wrote. Relative and year-less dates resolve against ``now``, the fetch time.
 Implausible dates (before 1995, or after ``now`` + 1 day) are rejected.
 
-:func:`resolve_dates` walks the candidates by source, most reliable first.
+:func:`resolve_dates` lets the sources vote on the publication day; ties go
+to the most reliable source.
 """
 
 from __future__ import annotations
@@ -384,8 +385,10 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
 
 
 def _shown_modified(parsed: list) -> list:
-    """A page whose only date is the "Updated …" it shows was published no later; metadata modification
-    times (often the build or save time) are not used so."""
+    """The "Оновлено: …" dates a page shows: its last resort for the publication date.
+
+    Metadata modification times are not: they are often the time the page was built.
+    """
     return [(candidate, moment) for candidate, moment in parsed if candidate.kind == "modified" and candidate.source in _SHOWN_SOURCES]
 
 

@@ -114,3 +114,15 @@ def test_every_article_is_placed_in_its_sources_unit(crawled):
     unplaced = list(db.query("""select a.url from articles a where not exists
         (select 1 from article_places p where p.article_id = a.id and p.how = 'source')"""))
     assert unplaced == []
+
+
+def test_crawled_articles_are_searchable_in_their_inflected_forms(crawled):
+    from crawler.search import pending_count, search
+
+    db_path, _, _ = crawled
+    db = sqlite_utils.Database(db_path)
+    assert pending_count(db) == 0
+    hits = search(db, "громада", limit=100)
+    texts = [row["title"] + " " + row["text"] for row in
+             db.query(f"select title, text from articles where id in ({','.join(str(h.id) for h in hits)})")]
+    assert hits and any("громада" not in t.lower() for t in texts), "inflected forms match too"
