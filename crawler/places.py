@@ -77,7 +77,7 @@ LIST_HEAD_GAP = re.compile(r"^\s*[:—–-]\s*$")  # "громад – Усти�
 WORD_CACHE_SIZE = 200_000  # distinct words whose lookups and pymorphy3 parses are remembered
 SCOPE_WINDOW = 4  # tokens after a mention in which "... Одеської області" narrows it
 
-WORD = re.compile(r"[^\W\d_]+(?:['’ʼ`-][^\W\d_]+)*")
+WORD_SPLIT = re.compile(r"([^\W\d_]+(?:['’ʼ`-][^\W\d_]+)*)")  # split() gives gap, word, gap, ..., gap
 APOSTROPHES = str.maketrans({c: "'" for c in "’ʼ`´‘"})
 OTHER_APOSTROPHES = re.compile("[’ʼ`´‘]")  # the same as APOSTROPHES; a regex is 15 times faster on long texts
 SENTENCE_END = re.compile(r"[.!?…\n]")
@@ -107,27 +107,28 @@ class Unit:
         return LEVEL_BY_CATEGORY.get(self.category, "city_district")
 
 
-class Token:
-    """One word of a text; ``gap_before``/``gap_after`` hold the text between it and its neighbours."""
+class Tokens:
+    """The words of a text as parallel lists, one object per text (not one per word, which is slower)."""
 
-    __slots__ = ("text", "folded", "start", "end", "capitalized", "index", "gap_before", "gap_after")
+    __slots__ = ("words", "folded", "capitalized", "gaps")
 
-    def __init__(self, text: str, start: int, end: int, index: int, gap_before: str):
-        self.text = text  # as written, apostrophes unified
-        self.folded = text.casefold()
-        self.start, self.end = start, end
-        self.capitalized = text[0].isupper()
-        self.index = index
-        self.gap_before = gap_before
-        self.gap_after = ""
+    def __init__(self, words: list[str], gaps: list[str]):
+        self.words = words  # as written, apostrophes unified
+        self.folded = [word.casefold() for word in words]
+        self.capitalized = [word[0].isupper() for word in words]
+        self.gaps = gaps  # gaps[i]: the text before word i; gaps[-1]: after the last word
 
-    @property
-    def sentence_start(self) -> bool:
-        return self.index == 0 or bool(SENTENCE_END.search(self.gap_before))
+    def __len__(self) -> int:
+        return len(self.words)
 
-    @property
-    def after_quote(self) -> bool:
-        return bool(OPENING_QUOTE.search(self.gap_before))
+    def gap_after(self, index: int) -> str:
+        return self.gaps[index + 1]
+
+    def sentence_start(self, index: int) -> bool:
+        return index == 0 or bool(SENTENCE_END.search(self.gaps[index]))
+
+    def after_quote(self, index: int) -> bool:
+        return bool(OPENING_QUOTE.search(self.gaps[index]))
 
 
 @dataclass
@@ -164,20 +165,9 @@ def adjective_stem(folded_name: str) -> str | None:
     return None
 
 
-def tokenize(text: str) -> list[Token]:
-    text = OTHER_APOSTROPHES.sub("'", text)
-    tokens: list[Token] = []
-    previous_end = 0
-    for index, match in enumerate(WORD.finditer(text)):
-        start, end = match.span()
-        gap_before = text[previous_end:start]
-        if tokens:
-            tokens[-1].gap_after = gap_before
-        tokens.append(Token(match.group(), start, end, index, gap_before))
-        previous_end = end
-    if tokens:
-        tokens[-1].gap_after = text[previous_end:]
-    return tokens
+def tokenize(text: str) -> Tokens:
+    pieces = WORD_SPLIT.split(OTHER_APOSTROPHES.sub("'", text))
+    return Tokens(pieces[1::2], pieces[0::2])
 
 
 class PlaceTagger:
@@ -274,10 +264,11 @@ class PlaceTagger:
         self._settlement_mentions(tokens, where, mentions, consumed)
         return mentions
 
-    def _administrative_mentions(self, tokens, where, mentions, consumed) -> None:
+    def _administrative_mentions(self, tokens: Tokens, where, mentions, consumed) -> None:
+        capitalized = tokens.capitalized
         index = 0
         while index < len(tokens):
-            if not tokens[index].capitalized:
+            if not capitalized[index]:
                 index += 1
                 continue
             chain = self._adjective_chain(tokens, index)
@@ -302,56 +293,56 @@ class PlaceTagger:
                     consumed.add(position)
             index = head_end
 
-    def _centre_categories(self, tokens, start, end) -> tuple[str, ...] | None:
+    def _centre_categories(self, tokens: Tokens, start, end) -> tuple[str, ...] | None:
         """"міської громади" names a hromada centred on a city: the centre categories its modifier allows."""
-        for token in tokens[start:end]:
+        for word in tokens.folded[start:end]:
             for modifier, categories in CENTRE_BY_MODIFIER.items():
-                if token.folded.startswith(modifier):
+                if word.startswith(modifier):
                     return categories
         return None
 
-    def _list_head(self, tokens, index) -> str | None:
+    def _list_head(self, tokens: Tokens, index) -> str | None:
         """The level of a head noun that introduces a list: "районів: Ковельського та Луцького"."""
-        if index == 0 or not LIST_HEAD_GAP.match(tokens[index - 1].gap_after):
+        if index == 0 or not LIST_HEAD_GAP.match(tokens.gap_after(index - 1)):
             return None
-        word = tokens[index - 1].folded
+        word = tokens.folded[index - 1]
         for category, heads in (("O", OBLAST_HEADS), ("P", RAION_HEADS), ("H", HROMADA_HEADS)):
             if word in heads:
                 return category
         return None
 
-    def _adjective_chain(self, tokens, index) -> list[tuple[int, list[Unit]]]:
+    def _adjective_chain(self, tokens: Tokens, index) -> list[tuple[int, tuple[Unit, ...]]]:
         """"Львівської, Волинської та Закарпатської" -> each position with its units."""
         chain = []
         position = index
         while position < len(tokens):
-            units = self._adjective_units(tokens[position])
+            units = self._adjective_units(tokens, position)
             if not units:
                 break
             chain.append((position, units))
             following = position + 1
-            if following < len(tokens) and tokens[following].folded in CONJUNCTIONS:
+            if following < len(tokens) and tokens.folded[following] in CONJUNCTIONS:
                 following += 1
-            elif following < len(tokens) and tokens[position].gap_after.strip() == ",":
+            elif following < len(tokens) and tokens.gap_after(position).strip() == ",":
                 pass
             else:
                 break
-            if following >= len(tokens) or not self._adjective_units(tokens[following]):
+            if following >= len(tokens) or not self._adjective_units(tokens, following):
                 break
             position = following
         return chain
 
-    def _adjective_units(self, token: Token) -> tuple[Unit, ...]:
-        if not token.capitalized:
+    def _adjective_units(self, tokens: Tokens, index: int) -> tuple[Unit, ...]:
+        if not tokens.capitalized[index]:
             return ()
-        return self.adjective_units_of(token.folded)
+        return self.adjective_units_of(tokens.folded[index])
 
-    def _head(self, tokens, position) -> tuple[str | None, int]:
+    def _head(self, tokens: Tokens, position) -> tuple[str | None, int]:
         """The level named by the nouns after an adjective: O, P, H or None, and where it ends."""
         for offset in range(3):
             if position + offset >= len(tokens):
                 return None, position
-            word = tokens[position + offset].folded
+            word = tokens.folded[position + offset]
             if word in OBLAST_HEADS or word.startswith(OBLAST_MODIFIERS):
                 return "O", position + offset + 1
             if word in RAION_HEADS or word.startswith(RAION_MODIFIERS):
@@ -362,34 +353,34 @@ class PlaceTagger:
                 return None, position
         return None, position
 
-    def _scope_after(self, tokens, position) -> list[Unit]:
+    def _scope_after(self, tokens: Tokens, position) -> list[Unit]:
         """Unambiguous oblasts and raions named right after a mention: "... Одеської області"."""
         scope = []
         for index in range(position, min(position + SCOPE_WINDOW, len(tokens))):
-            units = self._adjective_units(tokens[index])
+            units = self._adjective_units(tokens, index)
             category, _ = self._head(tokens, index + 1) if units else (None, index)
             picked = [u for u in units if u.category == category and category in ("O", "P")]
             if len(picked) == 1:
                 scope.append(picked[0])
-            region = self.regions.get(tokens[index].folded)
+            region = self.regions.get(tokens.folded[index])
             if region:
                 scope.append(region)
         return scope
 
-    def _settlement_mentions(self, tokens, where, mentions, consumed) -> None:
+    def _settlement_mentions(self, tokens: Tokens, where, mentions, consumed) -> None:
+        folded, capitalized = tokens.folded, tokens.capitalized
         index = 0
         while index < len(tokens):
-            token = tokens[index]
-            marker = SETTLEMENT_MARKERS.get(token.folded)
-            if marker and token.folded in DOTTED_MARKERS and not token.gap_after.lstrip().startswith("."):
+            marker = SETTLEMENT_MARKERS.get(folded[index])
+            if marker and folded[index] in DOTTED_MARKERS and not tokens.gap_after(index).lstrip().startswith("."):
                 marker = None
             if marker:
                 end = self._marked_settlements(tokens, index, marker, where, mentions, consumed)
                 if end > index + 1:
                     index = end
                     continue
-            if index not in consumed and token.capitalized and not token.after_quote:
-                region = self._region(token)
+            if capitalized[index] and index not in consumed and not tokens.after_quote(index):
+                region = self._region(folded[index])
                 if region:
                     mentions.append(Mention([region], where, []))
                 else:
@@ -400,12 +391,12 @@ class PlaceTagger:
                         continue
             index += 1
 
-    def _marked_settlements(self, tokens, index, categories, where, mentions, consumed) -> int:
+    def _marked_settlements(self, tokens: Tokens, index, categories, where, mentions, consumed) -> int:
         """Settlements after a marker, also in lists ("сіл Перемога, Полошки та Студенок"); returns where they end."""
         position = index + 1
-        while position < len(tokens) and tokens[position].folded in MARKER_FILLERS:
+        while position < len(tokens) and tokens.folded[position] in MARKER_FILLERS:
             position += 1
-        while position < len(tokens) and tokens[position].capitalized:
+        while position < len(tokens) and tokens.capitalized[position]:
             units, length = self._settlement_at(tokens, position, categories)
             if not units:
                 break
@@ -413,31 +404,31 @@ class PlaceTagger:
             mentions.append(Mention(units, where, self._scope_after(tokens, end)))
             consumed.update(range(position, end))
             position = end
-            if position < len(tokens) and tokens[position].folded in CONJUNCTIONS:
+            if position < len(tokens) and tokens.folded[position] in CONJUNCTIONS:
                 position += 1
-            elif not (position < len(tokens) and tokens[position - 1].gap_after.strip() == ","):
+            elif not (position < len(tokens) and tokens.gap_after(position - 1).strip() == ","):
                 break
         return position
 
-    def _region(self, token: Token) -> Unit | None:
-        if token.folded[:3] not in self.prefixes:
+    def _region(self, folded: str) -> Unit | None:
+        if folded[:3] not in self.prefixes:
             return None
-        for form in self._nominatives(token.folded):
+        for form in self._nominatives(folded):
             if form in self.regions:
                 return self.regions[form]
         return None
 
-    def _bare_settlement_at(self, tokens, index) -> tuple[list[Unit], int]:
+    def _bare_settlement_at(self, tokens: Tokens, index) -> tuple[list[Unit], int]:
         """A settlement named without a marker: a two-word name of any kind, or a city's name.
 
         A city's name also stands for the villages of the same name, so that
         the source's oblast can pick the village; see :meth:`_resolve`.
         """
-        if index and tokens[index - 1].folded in NOT_A_PLACE_BEFORE:
+        if index and tokens.folded[index - 1] in NOT_A_PLACE_BEFORE:
             return [], 0
-        if tokens[index].folded[:3] not in self.prefixes:
+        if tokens.folded[index][:3] not in self.prefixes:
             return [], 0  # no settlement name starts like this
-        if not self._is_personal_name(tokens[index].folded):
+        if not self._is_personal_name(tokens.folded[index]):
             units, length = self._settlement_at(tokens, index, SETTLEMENT_CATEGORIES, lengths=(2,))
             if units:
                 return units, length
@@ -450,18 +441,18 @@ class PlaceTagger:
         """"Івана" in "Івана Франка" is a first name: the pair is a person (or a street), not a village."""
         return _is_personal_name(self.morph, folded)
 
-    def _settlement_at(self, tokens, index, categories, lengths=(2, 1), bare=False) -> tuple[list[Unit], int]:
+    def _settlement_at(self, tokens: Tokens, index, categories, lengths=(2, 1), bare=False) -> tuple[list[Unit], int]:
         """Settlement units named by one or two tokens from ``index``, longest name first."""
         for length in lengths:
-            words = tokens[index:index + length]
-            if len(words) < length or not all(w.capitalized for w in words):
+            end = index + length
+            if end > len(tokens) or not all(tokens.capitalized[index:end]):
                 continue
-            if length == 2 and words[0].gap_after.strip():
+            if length == 2 and tokens.gap_after(index).strip():
                 continue
-            if words[0].folded[:3] not in self.prefixes:
+            if tokens.folded[index][:3] not in self.prefixes:
                 continue
             units: list[Unit] = []
-            for name in self._name_forms(words):
+            for name in self._name_forms(tokens.folded[index:end]):
                 if bare and name in self.bare_exclusions:
                     return [], 0
                 units.extend(u for u in self.settlements.get(name, ()) if u.category in categories)
@@ -471,8 +462,8 @@ class PlaceTagger:
                 return units, length
         return [], 0
 
-    def _name_forms(self, words: list[Token]) -> list[str]:
-        forms = [[w.folded, *sorted(self._nominatives(w.folded) - {w.folded})] for w in words]
+    def _name_forms(self, folded_words: list[str]) -> list[str]:
+        forms = [[word, *sorted(self._nominatives(word) - {word})] for word in folded_words]
         if len(forms) == 1:
             return forms[0]
         return [f"{first} {second}" for first in forms[0] for second in forms[1]]

@@ -810,3 +810,49 @@ def _expected_for(layout: Layout, article: SampleArticle) -> ExpectedArticle:
         sentences=must_contain(article),
         story=article.story,
     )
+
+
+# --------------------------------------------------------------------------- checking an archive
+
+
+@dataclass(frozen=True)
+class GroundTruthReport:
+    """How an archive of the sample sites compares with their ground truth."""
+
+    expected: int
+    archived_once: int
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    wrong_titles: tuple[str, ...]
+    wrong_dates: tuple[str, ...]
+    boilerplate_left: tuple[tuple[str, str], ...]  # (url, phrase)
+
+    @property
+    def perfect(self) -> bool:
+        return not (self.missing or self.unexpected or self.wrong_titles or self.wrong_dates or self.boilerplate_left)
+
+    def summary(self) -> str:
+        return (f"{self.archived_once}/{self.expected} sample articles archived exactly once, "
+                f"{len(self.unexpected)} unexpected; titles right {self.expected - len(self.wrong_titles)}/{self.expected}, "
+                f"dates right {self.expected - len(self.wrong_dates)}/{self.expected}; "
+                f"boilerplate phrases left: {len(self.boilerplate_left)}")
+
+
+def check_archive(rows: list[dict], expected: list[ExpectedArticle]) -> GroundTruthReport:
+    """Compare archived article rows (url, title, text, published_at) with the ground truth.
+
+    ``url`` is unique in the archive, so an expected URL that is found was archived exactly once.
+    """
+    by_url = {row["url"]: row for row in rows}
+    truth = {e.url: e for e in expected}
+    found = [url for url in truth if url in by_url]
+    return GroundTruthReport(
+        expected=len(truth),
+        archived_once=len(found),
+        missing=tuple(sorted(set(truth) - set(by_url))),
+        unexpected=tuple(sorted(set(by_url) - set(truth))),
+        wrong_titles=tuple(url for url in found if by_url[url]["title"] != truth[url].title),
+        wrong_dates=tuple(url for url in found if by_url[url]["published_at"] != truth[url].published_at),
+        boilerplate_left=tuple((url, phrase) for url, row in by_url.items() for phrase in sorted(BOILERPLATE_PHRASES)
+                               if phrase.lower() in f"{row['title']}\n{row['text']}".lower()),
+    )

@@ -123,8 +123,10 @@ def test_odd_input_gives_no_places_and_no_crash(tagger, title, text, source):
 
 def test_tokenize_marks_sentence_starts_and_quotes():
     tokens = tokenize("Сьогодні. Центр «Гармонія» у Вінниці")
-    assert [t.sentence_start for t in tokens] == [True, True, False, False, False]
-    assert tokens[2].after_quote
+    assert tokens.words == ["Сьогодні", "Центр", "Гармонія", "у", "Вінниці"]
+    assert [tokens.sentence_start(i) for i in range(len(tokens))] == [True, True, False, False, False]
+    assert [tokens.after_quote(i) for i in range(len(tokens))] == [False, False, True, False, False]
+    assert tokens.gap_after(1) == " «"
 
 
 def test_scope_prefix_by_level():

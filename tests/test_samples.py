@@ -287,3 +287,21 @@ def test_server_stops_cleanly():
 def test_naive_clock_is_refused():
     with pytest.raises(ValueError):
         SampleSites(now=datetime(2025, 9, 1, 18, 0))
+
+
+def test_ground_truth_check_names_each_kind_of_fault():
+    from crawler.samples import check_archive, expected_articles
+    from tests.conftest import SAMPLE_NOW
+
+    truth = expected_articles(SAMPLE_NOW, {sid: f"http://127.0.0.1:{9000 + i}" for i, sid in enumerate(
+        ["wp-hromada", "joomla-rada", "gromada-gov", "dle-portal", "legacy-rada", "drupal-oblast"])})
+    rows = [{"url": e.url, "title": e.title, "text": " ".join(e.sentences), "published_at": e.published_at} for e in truth]
+    assert check_archive(rows, truth).perfect
+    rows[0] = {**rows[0], "title": "Інший заголовок"}
+    rows[1] = {**rows[1], "published_at": None}
+    rows[2] = {**rows[2], "text": rows[2]["text"] + " Поділиться новиною"}
+    report = check_archive(rows[:-1] + [{**rows[-1], "url": rows[-1]["url"] + "?print=1"}], truth)
+    assert report.wrong_titles == (truth[0].url,) and report.wrong_dates == (truth[1].url,)
+    assert report.boilerplate_left[0][0] == truth[2].url
+    assert report.missing == (truth[-1].url,) and len(report.unexpected) == 1
+    assert not report.perfect

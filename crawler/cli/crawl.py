@@ -85,7 +85,7 @@ def demo(db_path, log_level) -> None:
     Example:
         hromada demo --db /tmp/demo.db
     """
-    from crawler.samples import SAMPLE_REGISTRY, SampleSites
+    from crawler.samples import SAMPLE_REGISTRY, SampleSites, check_archive
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     with SampleSites(now=now) as sites:
@@ -93,8 +93,12 @@ def demo(db_path, log_level) -> None:
         options = CrawlOptions(archive_path=db_path, registry_path=SAMPLE_REGISTRY, base_urls=sites.base_urls,
                                now=now, local=True, log_level=log_level, backfill=True)
         status = crawl_and_report(options)
+        expected = sites.expected_articles()
     show_some_titles(db_path)
-    sys.exit(status)
+    with Archive(db_path) as archive:
+        report = check_archive(list(archive.db.query("select url, title, text, published_at from articles")), expected)
+    click.echo(f"\nGround truth: {report.summary()}")
+    sys.exit(status or (0 if report.perfect else 1))
 
 
 def report_run(db_path: Path, run_id: int) -> int:
