@@ -5,7 +5,8 @@
 Text comes from benchmarks/synthetic_vocabulary.toml: dictionary words inflected
 with pymorphy3 (so громада appears as громади, громадою, ...), Zipf-weighted,
 one topic per article, dates spread over several years, ~30 sources across
-oblasts, ~2% of articles without a date. Rows go in with batched executemany;
+oblasts (with KATOTTG codes; every article is about its source's unit and 10% also
+about another hromada), ~2% of articles without a date. Rows go in with batched executemany;
 the insert triggers queue every article for the lemma index, which is then
 built in bulk (crawler.search.index_pending) and both FTS indexes optimized.
 """
@@ -28,6 +29,7 @@ from crawler.search import get_lemmatizer, index_pending, optimize_index  # noqa
 VOCABULARY = Path(__file__).with_name("synthetic_vocabulary.toml")
 INSERT_BATCH = 10_000
 UNDATED_SHARE = 0.02
+OTHER_PLACE_SHARE = 0.1
 KYIV_OFFSETS = (timezone(timedelta(hours=2)), timezone(timedelta(hours=3)))
 
 
@@ -103,15 +105,46 @@ class ArticleFactory:
                 "meta" if published else None, "uk", fetched_at, fetched_at, f"synthetic-{number}", "synthetic")
 
 
+def katottg_code(oblast: str, hromada: str | None) -> str:
+    """The codifier code of a hromada (the one inside ``oblast`` when the name repeats) or of the oblast."""
+    from crawler.places import resolve_place, scope_prefix
+
+    oblast_code = resolve_place(oblast, level="oblast")[0]
+    if hromada is None:
+        return oblast_code
+    inside = [code for code in resolve_place(hromada, level="hromada") if code.startswith(scope_prefix(oblast_code))]
+    return inside[0]
+
+
 def source_rows(places: dict) -> list[dict]:
     rows = []
     for oblast, hromadas in places.items():
         for hromada in hromadas:
             rows.append({"id": f"syn-{len(rows):02d}", "name": f"{hromada} міська рада", "homepage": f"https://syn-{len(rows):02d}.example/",
-                         "kind": "city_council", "oblast": oblast, "hromada": hromada, "language": "uk", "verified": 0})
+                         "kind": "city_council", "oblast": oblast, "hromada": hromada, "language": "uk", "verified": 0,
+                         "katottg": katottg_code(oblast, hromada)})
     for oblast in list(places)[:2]:
         rows.append({"id": f"syn-{len(rows):02d}", "name": f"{oblast} обласна новинна служба", "homepage": f"https://syn-{len(rows):02d}.example/",
-                     "kind": "regional_portal", "oblast": oblast, "hromada": None, "language": "uk", "verified": 0})
+                     "kind": "regional_portal", "oblast": oblast, "hromada": None, "language": "uk", "verified": 0,
+                     "katottg": katottg_code(oblast, None)})
+    return rows
+
+
+PLACES_SQL = "insert into article_places (article_id, katottg, level, name, how) values (?, ?, ?, ?, ?)"
+
+
+def place_rows(first_id: int, chosen_sources: list[str], sources: dict[str, dict], rng: random.Random) -> list[tuple]:
+    """Each article is about its source's unit; one in ``OTHER_PLACE_SHARE`` also names another source's hromada."""
+    hromadas = [source for source in sources.values() if source["hromada"]]
+    rows = []
+    for article_id, source_id in enumerate(chosen_sources, first_id):
+        source = sources[source_id]
+        level = "hromada" if source["hromada"] else "oblast"
+        rows.append((article_id, source["katottg"], level, source["hromada"] or source["oblast"], "source"))
+        if rng.random() < OTHER_PLACE_SHARE:
+            other = rng.choice(hromadas)
+            if other["katottg"] != source["katottg"]:
+                rows.append((article_id, other["katottg"], "hromada", other["hromada"], "text"))
     return rows
 
 
@@ -131,6 +164,7 @@ def generate(count: int, path: Path, seed: int, first_year: int, last_year: int,
         with conn:
             archive.db["sources"].upsert_all(sources, pk="id")
         source_ids = [row["id"] for row in sources]
+        source_by_id = {row["id"]: row for row in sources}
         source_weights = zipf_weights(len(source_ids))
         fetched_at = now.isoformat(timespec="seconds")
         started = time.perf_counter()
@@ -139,6 +173,7 @@ def generate(count: int, path: Path, seed: int, first_year: int, last_year: int,
             chosen_sources = rng.choices(source_ids, weights=source_weights, k=len(numbers))
             with conn:
                 conn.executemany(INSERT_SQL, [factory.article(n, s, fetched_at) for n, s in zip(numbers, chosen_sources)])
+                conn.executemany(PLACES_SQL, place_rows(numbers.start + 1, chosen_sources, source_by_id, rng))
             _progress("inserted", numbers.stop, count, started)
         started = time.perf_counter()
         indexed = [0]

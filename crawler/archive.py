@@ -74,10 +74,10 @@ def _migration_1(db: sqlite_utils.Database) -> None:
 
 def _migration_2_search(db: sqlite_utils.Database) -> None:
     """Lemma search index (see crawler/search.py), its queue and triggers, the articles_browse view."""
-    from crawler.search import create_search_schema, index_articles
+    from crawler.search import PENDING_TABLE, create_search_schema
 
     create_search_schema(db.conn)
-    index_articles(db, [row[0] for row in db.execute("select id from articles")])
+    db.execute(f"insert or ignore into {PENDING_TABLE}(article_id) select id from articles")  # indexed by migration 6
 
 
 def _migration_3_places_stories(db: sqlite_utils.Database) -> None:
@@ -111,7 +111,27 @@ def _migration_4_incremental(db: sqlite_utils.Database) -> None:
     db["raw_pages"].create_index(["fetched_url"])
 
 
-MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental]
+def _migration_5_fts_on_text_updates(db: sqlite_utils.Database) -> None:
+    """Reindex an article's full text only when its title or text change, not on every update of the row
+    (story ids, fetch times): the trigger cost about 1 ms per updated row, see benchmarks/pipeline_stages.py."""
+    db.execute('drop trigger if exists "articles_au"')
+    db.execute("""create trigger "articles_au" after update of "title", "text" on "articles" begin
+        insert into "articles_fts" ("articles_fts", rowid, "title", "text") values ('delete', old.rowid, old."title", old."text");
+        insert into "articles_fts" (rowid, "title", "text") values (new.rowid, new."title", new."text");
+        end""")
+
+
+def _migration_6_search_filters(db: sqlite_utils.Database) -> None:
+    """Filter tokens (source, language, year, month, places) in the lemma index, so filtered searches
+    narrow inside FTS5 (crawler/search.py); then index whatever is still queued."""
+    from crawler.search import PENDING_TABLE, add_search_filters, index_articles
+
+    add_search_filters(db.conn)
+    index_articles(db, [row[0] for row in db.execute(f"select article_id from {PENDING_TABLE}")])
+
+
+MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental,
+              _migration_5_fts_on_text_updates, _migration_6_search_filters]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -141,6 +161,9 @@ class Archive:
             self.db = sqlite_utils.Database(self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoint (and fsync) every ~40 MB of WAL instead of 4 MB: per-article commits of a crawl
+            # touch many scattered index pages, and frequent checkpoints tripled their cost.
+            self.db.execute("PRAGMA wal_autocheckpoint=10000")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.migrate()
         self.db.execute("PRAGMA busy_timeout=10000")

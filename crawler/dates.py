@@ -389,7 +389,10 @@ def _shown_modified(parsed: list) -> list:
 
     Metadata modification times are not: they are often the time the page was built.
     """
-    return [(candidate, moment) for candidate, moment in parsed if candidate.kind == "modified" and candidate.source in _SHOWN_SOURCES]
+    return [
+        (candidate, moment) for candidate, moment in parsed
+        if candidate.kind == "modified" and candidate.source in _SHOWN_SOURCES
+    ]
 
 
 def _by_vote(parsed: list) -> tuple:

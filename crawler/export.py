@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -63,32 +65,74 @@ def sidecar_paths(output: Path) -> tuple[Path, Path]:
 
 
 # -- writers ---------------------------------------------------------------------
-class CsvWriter:
-    def __init__(self, path: Path, columns: list[Column], excel: bool):
-        self.file = open(path, "w", encoding="utf-8-sig" if excel else "utf-8", newline="")
-        self.writer = csv.writer(self.file, lineterminator="\r\n")
-        self.writer.writerow([column.name for column in columns])
+WRITE_BUFFER = 1 << 20
 
-    def write(self, rows: list[tuple]) -> None:
-        self.writer.writerows(["" if value is None else value for value in row] for row in rows)
+
+class HashingFile(io.RawIOBase):
+    """A binary file that keeps the SHA-256 of everything written, so the export is hashed in one pass."""
+
+    def __init__(self, path: Path):
+        self.file = open(path, "wb")
+        self.digest = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return self.file.write(data)
 
     def close(self) -> None:
+        if not self.closed:
+            self.file.close()
+        super().close()
+
+
+def hashed_text_file(path: Path, encoding: str, newline: str) -> tuple[io.TextIOWrapper, HashingFile]:
+    raw = HashingFile(path)
+    return io.TextIOWrapper(io.BufferedWriter(raw, WRITE_BUFFER), encoding=encoding, newline=newline), raw
+
+
+class CsvWriter:
+    """Writes the lines SQLite already formatted (:func:`csv_lines_sql`): rows of (UTF-8 line, published_at).
+
+    Formatting in SQL spares a decode, a csv.writer pass and an encode per field; it was half the export time.
+    """
+
+    LINES_IN_SQL = True
+
+    def __init__(self, path: Path, columns: list[Column], excel: bool):
+        self.raw = HashingFile(path)
+        self.file = io.BufferedWriter(self.raw, WRITE_BUFFER)
+        header = io.StringIO()
+        csv.writer(header, lineterminator="\r\n").writerow([column.name for column in columns])
+        self.file.write(("\ufeff" if excel else "").encode("utf-8") + header.getvalue().encode("utf-8"))
+
+    def write(self, rows: list[tuple]) -> None:
+        self.file.write(b"".join(map(itemgetter(0), rows)))
+
+    def close(self) -> str:
         self.file.close()
+        return self.raw.digest.hexdigest()
 
 
 class JsonLinesWriter:
+    LINES_IN_SQL = False
+
     def __init__(self, path: Path, columns: list[Column], excel: bool):
-        self.file = open(path, "w", encoding="utf-8", newline="\n")
+        self.file, self.raw = hashed_text_file(path, "utf-8", "\n")
         self.names = [column.name for column in columns]
 
     def write(self, rows: list[tuple]) -> None:
         self.file.writelines(json.dumps(dict(zip(self.names, row)), ensure_ascii=False) + "\n" for row in rows)
 
-    def close(self) -> None:
+    def close(self) -> str:
         self.file.close()
+        return self.raw.digest.hexdigest()
 
 
 class ParquetWriter:
+    LINES_IN_SQL = False
     ARROW_TYPES = {"integer": "int64", "real": "float64", "text": "string"}
 
     def __init__(self, path: Path, columns: list[Column], excel: bool):
@@ -96,6 +140,7 @@ class ParquetWriter:
         import pyarrow.parquet as pq
 
         self.pa = pa
+        self.path = path
         self.schema = pa.schema([(column.name, pa.type_for_alias(self.ARROW_TYPES[column.type])) for column in columns])
         self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
 
@@ -104,8 +149,9 @@ class ParquetWriter:
         arrays = [self.pa.array(values, type=field.type) for values, field in zip(columns, self.schema)]
         self.writer.write_table(self.pa.Table.from_arrays(arrays, schema=self.schema))
 
-    def close(self) -> None:
+    def close(self) -> str:
         self.writer.close()
+        return _sha256(self.path)  # Parquet is written by pyarrow's own file; hash it once it is complete
 
 
 WRITERS = {"csv": CsvWriter, "jsonl": JsonLinesWriter, "parquet": ParquetWriter}
@@ -122,27 +168,42 @@ class ExportRequest:
     excel: bool = False
 
 
-def export_sql(request: ExportRequest) -> tuple[str, list, list[Column]]:
+def export_sql(db, request: ExportRequest) -> tuple[str, list, list[Column]]:
     """The SELECT for an export, its parameters and the columns it yields, in order."""
     columns, query_columns = load_codebook()
     compiled = compile_query(request.query) if request.query else None
-    sql, params = matching_sql(", ".join(column.sql for column in columns), request.filters, compiled, request.sort)
+    selected = ", ".join(f'{column.sql} as "{column.name}"' for column in columns)
+    sql, params = matching_sql(db, selected, request.filters, compiled, request.sort)
     if compiled is not None:
+        names = ", ".join(f'"{column.name}"' for column in columns)
+        # bm25() is lower-is-better; researchers expect higher-is-better relevance.
+        sql = f'select {names}, round(-score, 6) as "{query_columns[0].name}" from ({sql})'
         columns = columns + query_columns
     return sql, params, columns
 
 
+def _csv_field(column: Column) -> str:
+    """RFC 4180 field of an exported column: text always quoted with quotes doubled, NULL empty."""
+    name = f'"{column.name}"'
+    if column.type == "text":
+        return f"""coalesce('"' || replace({name}, '"', '""') || '"', '')"""
+    return f"coalesce({name}, '')"
+
+
+def csv_lines_sql(sql: str, columns: list[Column]) -> str:
+    """Rows of (one CSV line as UTF-8 bytes, published_at) for the export SELECT ``sql``."""
+    line = " || ',' || ".join(_csv_field(column) for column in columns)
+    return f'select cast({line} || char(13, 10) as blob), "{PUBLISHED_AT}" from ({sql})'
+
+
 def count_rows(db, request: ExportRequest) -> int:
-    sql, params, _ = export_sql(request)
+    sql, params, _ = export_sql(db, request)
     return connection(db).execute(f"select count(*) from ({sql})", params).fetchone()[0]
 
 
-def _batches(db, sql: str, params: list, has_score: bool) -> Iterator[list[tuple]]:
+def _batches(db, sql: str, params: list) -> Iterator[list[tuple]]:
     cursor = connection(db).execute(sql, params)
     while rows := cursor.fetchmany(FETCH_BATCH):
-        if has_score:
-            # bm25() is lower-is-better; researchers expect higher-is-better relevance.
-            rows = [(*row[:-1], round(-row[-1], 6)) for row in rows]
         yield rows
 
 
@@ -151,15 +212,11 @@ class _PublishedRange:
         self.index, self.first, self.last, self.undated = index, None, None, 0
 
     def update(self, rows: list[tuple]) -> None:
-        for row in rows:
-            value = row[self.index]
-            if value is None:
-                self.undated += 1
-                continue
-            if self.first is None or value < self.first:
-                self.first = value
-            if self.last is None or value > self.last:
-                self.last = value
+        dated = [value for value in map(itemgetter(self.index), rows) if value is not None]
+        self.undated += len(rows) - len(dated)
+        if dated:
+            self.first = min(dated) if self.first is None else min(self.first, min(dated))
+            self.last = max(dated) if self.last is None else max(self.last, max(dated))
 
 
 def export(db, request: ExportRequest, *, archive_path: Path, schema_version: int, now: datetime,
@@ -173,36 +230,40 @@ def export(db, request: ExportRequest, *, archive_path: Path, schema_version: in
     if request.excel and request.format != "csv":
         raise ExportError("--excel only applies to CSV")
     require_search_index(db)
-    sql, params, columns = export_sql(request)
-    published = _PublishedRange([column.name for column in columns].index(PUBLISHED_AT))
+    sql, params, columns = export_sql(db, request)
+    writer_class = WRITERS[request.format]
+    if writer_class.LINES_IN_SQL:
+        sql, published = csv_lines_sql(sql, columns), _PublishedRange(1)
+    else:
+        published = _PublishedRange([column.name for column in columns].index(PUBLISHED_AT))
     try:
-        writer = WRITERS[request.format](request.output, columns, request.excel)
+        writer = writer_class(request.output, columns, request.excel)
     except OSError as error:
         raise ExportError(f"cannot write {request.output}: {error.strerror}") from None
     rows_written = 0
     try:
-        for rows in _batches(db, sql, params, has_score=request.query is not None):
+        for rows in _batches(db, sql, params):
             writer.write(rows)
             published.update(rows)
             rows_written += len(rows)
             if on_rows is not None:
                 on_rows(len(rows))
     finally:
-        writer.close()
-    manifest = _manifest(db, request, columns, rows_written, published, archive_path, schema_version, now)
+        sha256 = writer.close()
+    manifest = _manifest(db, request, columns, rows_written, published, archive_path, schema_version, now, sha256)
     _write_sidecars(request.output, manifest, columns)
     return manifest
 
 
 def _manifest(db, request: ExportRequest, columns: list[Column], rows: int, published: _PublishedRange,
-              archive_path: Path, schema_version: int, now: datetime) -> dict:
+              archive_path: Path, schema_version: int, now: datetime, sha256: str) -> dict:
     manifest_path, codebook_path = sidecar_paths(request.output)
     return {
         "dataset": request.output.name,
         "format": request.format + (" (UTF-8 with BOM for Excel)" if request.excel else ""),
         "rows": rows,
         "bytes": request.output.stat().st_size,
-        "sha256": _sha256(request.output),
+        "sha256": sha256,
         "query": request.query,
         "match_expression": compile_query(request.query).match if request.query else None,
         "sort": request.sort if request.query else "newest",

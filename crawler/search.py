@@ -145,11 +145,12 @@ def index_articles(db, ids: Iterable[int], lemmatizer: Lemmatizer | None = None)
     indexed = 0
     for chunk in _chunks(ids, INDEX_BATCH_SIZE):
         marks = ",".join("?" * len(chunk))
-        rows = conn.execute(f"select id, title, text from articles where id in ({marks})", chunk).fetchall()
+        rows = conn.execute(f"select a.id, a.title, a.text, {FILTER_TOKENS_SQL} from articles a where a.id in ({marks})",
+                            chunk).fetchall()
         conn.execute(f"delete from {LEMMA_TABLE} where rowid in ({marks})", chunk)
         conn.executemany(
-            f"insert into {LEMMA_TABLE}(rowid, title, text) values (?, ?, ?)",
-            [(row[0], lemmatizer.index_text(row[1]), lemmatizer.index_text(row[2])) for row in rows],
+            f"insert into {LEMMA_TABLE}(rowid, title, text, {FILTERS_COLUMN}) values (?, ?, ?, ?)",
+            [(row[0], lemmatizer.index_text(row[1]), lemmatizer.index_text(row[2]), row[3]) for row in rows],
         )
         conn.execute(f"delete from {PENDING_TABLE} where article_id in ({marks})", chunk)
         indexed += len(rows)
@@ -214,6 +215,120 @@ def create_search_schema(conn: sqlite3.Connection) -> None:
         select a.id, a.published_at, substr(a.published_at, 1, 7) as month, s.name as source, s.oblast, s.hromada,
                a.language, a.title, a.text, a.url, a.source_id, a.date_source, a.author
         from articles a left join sources s on s.id = a.source_id""")
+
+
+# -- filter tokens ----------------------------------------------------------------
+#: Third column of the lemma index: tokens for an article's source, language, year, month and places,
+#: so filters narrow the match inside the FTS index instead of testing every match against the tables.
+FILTERS_COLUMN = "filters"
+SOURCE_TOKEN, LANGUAGE_TOKEN, YEAR_TOKEN, MONTH_TOKEN, PLACE_TOKEN = "zzs", "zzl", "zzy", "zzm", "zzp"
+#: The filter tokens of article ``a`` (values hex-encoded or digits, so the tokenizer keeps each whole).
+FILTER_TOKENS_SQL = f"""('{SOURCE_TOKEN}' || hex(a.source_id)
+    || case when a.language is null then '' else ' {LANGUAGE_TOKEN}' || hex(a.language) end
+    || coalesce(' {YEAR_TOKEN}' || substr(a.published_at, 1, 4)
+                || ' {MONTH_TOKEN}' || substr(a.published_at, 1, 4) || substr(a.published_at, 6, 2), '')
+    || coalesce((select ' ' || group_concat('{PLACE_TOKEN}' || katottg, ' ')
+                 from (select distinct p.katottg from article_places p where p.article_id = a.id)), ''))"""
+
+
+def _refresh_filters_sql(article_id: str) -> str:
+    return (f"update {LEMMA_TABLE} set {FILTERS_COLUMN} = (select {FILTER_TOKENS_SQL} from articles a "
+            f"where a.id = {article_id}) where rowid = {article_id};")
+
+
+def add_search_filters(conn: sqlite3.Connection) -> None:
+    """Migration 5: rebuild the lemma index with the filter-token column (copying the stored lemmas, so
+    nothing is lemmatized again) and keep the tokens current when places, dates or languages change."""
+    conn.execute("drop trigger articles_search_au")
+    conn.execute("drop trigger articles_search_ad")
+    conn.execute(f"create virtual table {LEMMA_TABLE}_new using fts5(title, text, {FILTERS_COLUMN}, "
+                 f"tokenize='unicode61 remove_diacritics 0')")
+    conn.execute(f"""insert into {LEMMA_TABLE}_new(rowid, title, text, {FILTERS_COLUMN})
+                     select f.rowid, f.title, f.text, {FILTER_TOKENS_SQL}
+                     from {LEMMA_TABLE} f join articles a on a.id = f.rowid""")
+    conn.execute(f"drop table {LEMMA_TABLE}")
+    conn.execute(f"alter table {LEMMA_TABLE}_new rename to {LEMMA_TABLE}")
+    conn.execute(f"""create trigger articles_search_au after update of title, text on articles begin
+        delete from {LEMMA_TABLE} where rowid = old.id;
+        insert or ignore into {PENDING_TABLE}(article_id) values (new.id); end""")
+    conn.execute(f"""create trigger articles_search_ad after delete on articles begin
+        delete from {LEMMA_TABLE} where rowid = old.id;
+        delete from {PENDING_TABLE} where article_id = old.id; end""")
+    conn.execute(f"""create trigger articles_filters_au after update of source_id, language, published_at on articles
+        begin {_refresh_filters_sql("new.id")} end""")
+    conn.execute(f"create trigger article_places_filters_ai after insert on article_places "
+                 f"begin {_refresh_filters_sql('new.article_id')} end")
+    conn.execute(f"create trigger article_places_filters_ad after delete on article_places "
+                 f"begin {_refresh_filters_sql('old.article_id')} end")
+    conn.execute(f"insert into {LEMMA_TABLE}({LEMMA_TABLE}) values ('optimize')")
+
+
+def has_filter_tokens(conn: sqlite3.Connection) -> bool:
+    """False for an archive opened read-only before migration 5; its searches filter in SQL alone."""
+    return any(row[1] == FILTERS_COLUMN for row in conn.execute(f"pragma table_info({LEMMA_TABLE})"))
+
+
+def _any_of(tokens: Iterable[str]) -> str:
+    return "(" + " OR ".join(tokens) + ")"
+
+
+def _hex(value: str) -> str:
+    return value.encode("utf-8").hex()
+
+
+MONTHS_TOKENS_MAX = 120  # a date range longer than ten years is filtered in SQL alone
+
+
+def _date_tokens(conn: sqlite3.Connection, since: date | None, until: date | None) -> list[str]:
+    """Year and month tokens covering [since, until] (open ends bounded by the archive's dates)."""
+    first, last = conn.execute("select min(published_at), max(published_at) from articles").fetchone()
+    if first is None:
+        return []
+    start = max(since, date.fromisoformat(first[:10])) if since else date.fromisoformat(first[:10])
+    end = min(until, date.fromisoformat(last[:10])) if until else date.fromisoformat(last[:10])
+    months = [(year, month) for year in range(start.year, end.year + 1) for month in range(1, 13)
+              if (start.year, start.month) <= (year, month) <= (end.year, end.month)]
+    if not months or len(months) > MONTHS_TOKENS_MAX:
+        return [] if months else [f"{YEAR_TOKEN}0000"]  # an empty range matches nothing
+    tokens = []
+    for year in sorted({year for year, _ in months}):
+        in_year = [month for y, month in months if y == year]
+        tokens += [f"{YEAR_TOKEN}{year}"] if len(in_year) == 12 else [f"{MONTH_TOKEN}{year}{m:02d}" for m in in_year]
+    return tokens
+
+
+def filter_match(conn: sqlite3.Connection, filters: Filters) -> str | None:
+    """The filters as an FTS5 expression over the filter-token column, or None when none apply.
+
+    It only narrows: :func:`filter_clause` still decides exactly, so stale tokens can cost speed, not results.
+    """
+    from crawler.places import scope_prefix
+
+    if not has_filter_tokens(conn):
+        return None
+    parts = []
+    if filters.sources:
+        parts.append(_any_of(f"{SOURCE_TOKEN}{_hex(source)}" for source in filters.sources))
+    for codes in filters.place_codes():
+        parts.append(_any_of(f"{PLACE_TOKEN}{scope_prefix(code).lower()}*" for code in codes))
+    if filters.language:
+        parts.append(f"{LANGUAGE_TOKEN}{_hex(filters.language.strip())}")
+    if filters.since or filters.until:
+        dates = _date_tokens(conn, filters.since, filters.until)
+        if dates:
+            parts.append(_any_of(dates))
+    if not parts:
+        return None
+    return "{" + FILTERS_COLUMN + "} : (" + " AND ".join(parts) + ")"
+
+
+def full_match(conn: sqlite3.Connection, query: "CompiledQuery", filters: Filters) -> str:
+    """The user's query over title and text, AND the filter tokens."""
+    if not has_filter_tokens(conn):
+        return query.match
+    narrowing = filter_match(conn, filters)
+    searched = "{title text} : (" + query.match + ")"
+    return searched if narrowing is None else f"{searched} AND {narrowing}"
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -398,46 +513,78 @@ def highlight_tokens(tree, lemmatizer: Lemmatizer | None = None) -> frozenset[st
 
 
 # -- filters --------------------------------------------------------------------
+class UnknownPlace(SearchQueryError):
+    """A --oblast / --hromada / --katottg value the KATOTTG codifier does not know."""
+
+
+#: Place filters: (Filters field, CLI option, level passed to crawler.places.resolve_place).
+PLACE_FILTERS = (("oblast", "--oblast", "oblast"), ("hromada", "--hromada", "hromada"), ("katottg", "--katottg", None))
+
+
 @dataclass(frozen=True)
 class Filters:
     sources: tuple[str, ...] = ()
-    oblast: str | None = None
+    oblast: str | None = None  # name or KATOTTG code; matches the places an article is about
     hromada: str | None = None
+    katottg: str | None = None  # any unit's code or name
     since: date | None = None
     until: date | None = None  # inclusive
     language: str | None = None
+    one_per_story: bool = False  # only each story's original (and articles in no story)
 
     def as_dict(self) -> dict:
         return {
-            "source": list(self.sources), "oblast": self.oblast, "hromada": self.hromada,
+            "source": list(self.sources), "oblast": self.oblast, "hromada": self.hromada, "katottg": self.katottg,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None, "lang": self.language,
+            "one_per_story": self.one_per_story,
         }
 
+    def place_codes(self) -> list[list[str]]:
+        """KATOTTG codes of each place filter given (all must hold); raises UnknownPlace."""
+        return [resolve_place_filter(option, value, level)
+                for name, option, level in PLACE_FILTERS if (value := getattr(self, name))]
 
-def normalize_oblast(name: str) -> str:
-    """'Вінницька область' / 'вінницька обл.' → 'Вінницька', the form the registry uses."""
-    cleaned = re.sub(r"\s+(область|обл\.?)$", "", name.strip(), flags=re.IGNORECASE)
-    return cleaned[:1].upper() + cleaned[1:]
+
+@functools.lru_cache(maxsize=256)
+def _resolve_place(value: str, level: str | None) -> tuple[str, ...]:
+    from crawler.places import resolve_place
+
+    codes = resolve_place(value, level=level)
+    if not codes and value[:1].islower():  # "вінницька область" as typed
+        codes = resolve_place(value[:1].upper() + value[1:], level=level)
+    return tuple(codes)
 
 
-def filter_clause(filters: Filters, article: str = "a", source: str = "s") -> tuple[str, list]:
+def resolve_place_filter(option: str, value: str, level: str | None) -> list[str]:
+    codes = list(_resolve_place(value.strip(), level))
+    if not codes:
+        what = f"{level} " if level else "unit "
+        raise UnknownPlace(f"{option} {value!r}: no {what}of that name or code in the KATOTTG codifier "
+                           f"(give a name such as Вінницька or a code such as UA05000000000010236)")
+    return codes
+
+
+ONE_PER_STORY = "({article}.is_original = 1 or {article}.story_id is null)"
+
+
+def filter_clause(filters: Filters, article: str = "a") -> tuple[str, list]:
     """The WHERE conditions (joined by AND, or ``1`` when none) and their bound parameters.
 
-    The one place that decides what a filter means. Place filters read the
-    source's oblast/hromada today; once ``article_places`` exists they can
-    also match places tagged on the article here.
+    The one place that decides what a filter means. Place filters match the
+    places an article is about (``article_places``, including its source's
+    own unit), anything inside the named unit included.
     """
+    from crawler.places import place_filter_sql
+
     conditions, params = [], []
     if filters.sources:
         conditions.append(f"{article}.source_id in ({','.join('?' * len(filters.sources))})")
         params.extend(filters.sources)
-    if filters.oblast:
-        conditions.append(f"{source}.oblast = ?")
-        params.append(normalize_oblast(filters.oblast))
-    if filters.hromada:
-        conditions.append(f"{source}.hromada = ?")
-        params.append(filters.hromada.strip())
+    for codes in filters.place_codes():
+        sql, place_params = place_filter_sql(codes, f"{article}.id")
+        conditions.append(sql)
+        params.extend(place_params)
     if filters.since:
         conditions.append(f"{article}.published_at >= ?")
         params.append(filters.since.isoformat())
@@ -448,6 +595,8 @@ def filter_clause(filters: Filters, article: str = "a", source: str = "s") -> tu
     if filters.language:
         conditions.append(f"{article}.language = ?")
         params.append(filters.language.strip())
+    if filters.one_per_story:
+        conditions.append(ONE_PER_STORY.format(article=article))
     return (" and ".join(conditions) or "1"), params
 
 
@@ -503,7 +652,7 @@ def require_search_index(db) -> None:
 
 
 NEWEST = "a.published_at desc, a.id desc"  # SQLite sorts NULL lowest, so undated articles come last
-SCORE = f"bm25({LEMMA_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT})"
+SCORE = f"bm25({LEMMA_TABLE}, {TITLE_WEIGHT}, {TEXT_WEIGHT}, 0.0)"  # filter tokens do not score
 MATCHED = f"{LEMMA_TABLE} join articles a on a.id = {LEMMA_TABLE}.rowid left join sources s on s.id = a.source_id"
 #: Ranked search scores at most this many matches (the most recently archived ones);
 #: bm25 over every match of a common word in a large archive takes seconds. Exports rank all matches.
@@ -513,7 +662,7 @@ RANK_CANDIDATES = 2_000
 NEWEST_WALK_FROM = 5_000
 
 
-def matching_sql(columns: str, filters: Filters, query: CompiledQuery | None, sort: str) -> tuple[str, list]:
+def matching_sql(conn, columns: str, filters: Filters, query: CompiledQuery | None, sort: str) -> tuple[str, list]:
     """SELECT ``columns`` of every article ``a`` (joined to sources ``s``) matching the query and filters, in order.
 
     Exact over all matches (exports use it); with a query, a trailing ``score`` column holds bm25.
@@ -525,7 +674,7 @@ def matching_sql(columns: str, filters: Filters, query: CompiledQuery | None, so
         return sql, params
     order = "score, a.id" if sort == "rank" else NEWEST
     sql = f"select {columns}, {SCORE} as score from {MATCHED} where {LEMMA_TABLE} match ? and {where} order by {order}"
-    return sql, [query.match, *params]
+    return sql, [full_match(connection(conn), query, filters), *params]
 
 
 def _check_sort(sort: str) -> None:
@@ -536,27 +685,28 @@ def _check_sort(sort: str) -> None:
 def _ranked_ids(conn, query: CompiledQuery, filters: Filters, limit: int) -> list[tuple[int, float | None]]:
     where, params = filter_clause(filters)
     # Without filters the index alone answers; joining articles would cost a row lookup per match.
-    source = MATCHED if params else LEMMA_TABLE
+    source = MATCHED if where != "1" else LEMMA_TABLE
     sql = (f"select id, score from (select {LEMMA_TABLE}.rowid as id, {SCORE} as score from {source} "
            f"where {LEMMA_TABLE} match ? and {where} order by {LEMMA_TABLE}.rowid desc limit ?) "
            f"order by score, id limit ?")
-    return conn.execute(sql, [query.match, *params, RANK_CANDIDATES, limit]).fetchall()
+    return conn.execute(sql, [full_match(conn, query, filters), *params, RANK_CANDIDATES, limit]).fetchall()
 
 
 def _newest_ids(conn, query: CompiledQuery, filters: Filters, limit: int) -> list[tuple[int, float | None]]:
     where, params = filter_clause(filters)
-    if _count_matches(conn, query, NEWEST_WALK_FROM) < NEWEST_WALK_FROM:
+    match = full_match(conn, query, filters)
+    if _count_matches(conn, match, NEWEST_WALK_FROM) < NEWEST_WALK_FROM:
         sql = f"select a.id, null from {MATCHED} where {LEMMA_TABLE} match ? and {where} order by {NEWEST} limit ?"
-        return conn.execute(sql, [query.match, *params, limit]).fetchall()
+        return conn.execute(sql, [match, *params, limit]).fetchall()
     sql = (f"select a.id, null from articles a left join sources s on s.id = a.source_id where {where} and exists "
            f"(select 1 from {LEMMA_TABLE} where {LEMMA_TABLE} match ? and {LEMMA_TABLE}.rowid = a.id) "
            f"order by {NEWEST} limit ?")
-    return conn.execute(sql, [*params, query.match, limit]).fetchall()
+    return conn.execute(sql, [*params, match, limit]).fetchall()
 
 
-def _count_matches(conn, query: CompiledQuery, cap: int) -> int:
+def _count_matches(conn, match: str, cap: int) -> int:
     sql = f"select count(*) from (select rowid from {LEMMA_TABLE} where {LEMMA_TABLE} match ? limit ?)"
-    return conn.execute(sql, [query.match, cap]).fetchone()[0]
+    return conn.execute(sql, [match, cap]).fetchone()[0]
 
 
 _HIT_COLUMNS = "a.id, a.url, a.source_id, s.name, s.oblast, s.hromada, a.title, a.published_at, a.language, a.text"

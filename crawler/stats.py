@@ -1,4 +1,4 @@
-"""Counts over the archive: articles per source, month and oblast, and a per-oblast plot."""
+"""Counts over the archive: articles per source and month, and about each oblast and hromada; a per-oblast plot."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 from crawler.search import connection
 
-GROUPINGS = ("source", "month", "oblast")
-UNKNOWN_OBLAST = "(no oblast)"
+GROUPINGS = ("source", "month", "oblast", "hromada")
 
 
 def per_source(db) -> list[dict]:
@@ -35,21 +34,57 @@ def per_month(db) -> list[dict]:
     return [{"month": month, "articles": count} for month, count in connection(db).execute(sql)]
 
 
+#: Characters of a KATOTTG code shared by everything inside one unit of the level (see crawler.places.scope_prefix).
+PLACE_PREFIX = {"oblast": 4, "hromada": 9}
+NO_PLACE = "(no place)"
+
+
+def per_place(db, level: str) -> list[dict]:
+    """Distinct articles about each oblast or hromada (``article_places``, anything inside the unit included).
+
+    An article about two hromadas counts in both; articles with no place at all come last as ``(no place)``.
+    """
+    from crawler.places import enclosing_unit
+
+    sql = f"""select substr(p.katottg, 1, {PLACE_PREFIX[level]}) as prefix, min(p.katottg),
+                     count(distinct p.article_id), count(distinct case when a.published_at is null then a.id end)
+              from article_places p join articles a on a.id = p.article_id group by prefix"""
+    rows = []
+    for _, code, articles, undated in connection(db).execute(sql):
+        unit = enclosing_unit(code, level)
+        if unit is not None:  # codes above the level (an oblast when counting hromadas) have no enclosing unit
+            rows.append({level: unit.name, "katottg": unit.code, "articles": articles, "undated": undated})
+    rows.sort(key=lambda row: (-row["articles"], row[level]))
+    unplaced, unplaced_undated = connection(db).execute(
+        """select count(*), coalesce(sum(a.published_at is null), 0) from articles a
+           where not exists (select 1 from article_places p where p.article_id = a.id)""").fetchone()
+    if unplaced:
+        rows.append({level: NO_PLACE, "katottg": None, "articles": unplaced, "undated": unplaced_undated})
+    return rows
+
+
 def per_oblast(db) -> list[dict]:
-    sql = """select coalesce(s.oblast, ?) as oblast, count(*) as articles, sum(a.published_at is null)
-             from articles a left join sources s on s.id = a.source_id group by 1 order by articles desc"""
-    return [{"oblast": oblast, "articles": count, "undated": undated}
-            for oblast, count, undated in connection(db).execute(sql, [UNKNOWN_OBLAST])]
+    return per_place(db, "oblast")
+
+
+def per_hromada(db) -> list[dict]:
+    return per_place(db, "hromada")
 
 
 def per_month_per_oblast(db) -> dict[str, dict[str, int]]:
-    """{oblast: {month: dated articles}}."""
-    sql = """select coalesce(s.oblast, ?), substr(a.published_at, 1, 7), count(*)
-             from articles a left join sources s on s.id = a.source_id
-             where a.published_at is not null group by 1, 2"""
+    """{oblast: {month: dated articles about it}}."""
+    from crawler.places import enclosing_unit
+
+    sql = f"""select prefix, min(code), month, count(distinct article_id) from (
+                select substr(p.katottg, 1, {PLACE_PREFIX['oblast']}) as prefix, p.katottg as code,
+                       substr(a.published_at, 1, 7) as month, p.article_id
+                from article_places p join articles a on a.id = p.article_id where a.published_at is not null)
+              group by prefix, month"""
     table: dict[str, dict[str, int]] = defaultdict(dict)
-    for oblast, month, count in connection(db).execute(sql, [UNKNOWN_OBLAST]):
-        table[oblast][month] = count
+    for _, code, month, count in connection(db).execute(sql):
+        unit = enclosing_unit(code, "oblast")
+        if unit is not None:
+            table[unit.name][month] = count
     return dict(table)
 
 

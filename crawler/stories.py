@@ -190,11 +190,6 @@ def originals(articles: list[StoryArticle], story_of: dict[int, int]) -> set[int
 
 
 # -- the archive ---------------------------------------------------------
-def _story_articles(db, where: str = "", params=()) -> list[StoryArticle]:
-    sql = f"select id, text, published_at, fetched_at from articles {where}"
-    return [StoryArticle(*row) for row in db.execute(sql, list(params)).fetchall()]
-
-
 def rebuild(db) -> dict:
     """Recompute every story of an archive (a sqlite_utils Database). Returns counts."""
     articles = [StoryArticle(*row) for row in db.execute(
@@ -226,29 +221,34 @@ def rebuild(db) -> dict:
 
 
 def assign_story(db, article_id: int) -> int:
-    """Put one saved article into a story against the stored LSH; returns its story id."""
-    rows = _story_articles(db, "where id = ?", [article_id])
-    if not rows:
+    """Put one saved article into a story against the stored LSH; returns its story id.
+
+    Its cost does not grow with the archive: only the articles sharing an LSH
+    bucket with it are read (by the bucket index), and only the rows of its
+    story whose ``is_original`` changes are written.
+    """
+    row = db.execute("select text from articles where id = ?", [article_id]).fetchone()
+    if row is None:
         raise KeyError(f"no article with id {article_id}")
-    article = rows[0]
-    values = signature(article.text)
+    values = signature(row[0])
     with db.conn:
         db.execute("delete from story_buckets where article_id = ?", [article_id])
         db.execute("delete from article_minhash where article_id = ?", [article_id])
         story = article_id
         if values is not None:
-            story = _story_from_buckets(db, article_id, values)
+            keys = bucket_keys(values)
+            story = _story_from_buckets(db, article_id, values, keys)
             db.execute("insert into article_minhash (article_id, signature) values (?, ?)",
                        [article_id, to_blob(values)])
             db.conn.executemany("insert into story_buckets (bucket, article_id) values (?, ?)",
-                                [(key, article_id) for key in bucket_keys(values)])
-        db.execute("update articles set story_id = ? where id = ?", [story, article_id])
+                                [(key, article_id) for key in keys])
+        db.execute("update articles set story_id = ? where id = ? and story_id is not ?", [story, article_id, story])
         _mark_original(db, story)
     return story
 
 
-def _story_from_buckets(db, article_id: int, values: np.ndarray) -> int:
-    keys = bucket_keys(values)
+def _story_from_buckets(db, article_id: int, values: np.ndarray, keys: list[bytes]) -> int:
+    """The story of the stored article most similar to ``values`` among those sharing a bucket key."""
     placeholders = ", ".join("?" for _ in keys)
     rows = db.execute(
         f"""select m.article_id, m.signature, a.story_id from article_minhash m join articles a on a.id = m.article_id
@@ -263,9 +263,12 @@ def _story_from_buckets(db, article_id: int, values: np.ndarray) -> int:
 
 
 def _mark_original(db, story: int) -> None:
-    members = _story_articles(db, "where story_id = ?", [story])
-    first = min(members, key=lambda a: a.order)
-    db.execute("update articles set is_original = (id = ?) where story_id = ?", [first.id, story])
+    """Mark the story's earliest copy as its original; write only the rows whose mark changes."""
+    members = db.execute("select id, published_at, fetched_at, is_original from articles where story_id = ?",
+                         [story]).fetchall()
+    first = min(members, key=lambda m: StoryArticle(m[0], "", m[1], m[2]).order)[0]
+    db.conn.executemany("update articles set is_original = ? where id = ?",
+                        [(int(m[0] == first), m[0]) for m in members if m[3] != int(m[0] == first)])
 
 
 def largest_stories(db, limit: int = 20) -> list[dict]:

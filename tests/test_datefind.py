@@ -153,14 +153,6 @@ def test_head_meta_outranks_microdata_of_article_cards():
     assert meta[0] == "March 27, 2025"
 
 
-def test_lone_microdata_date_counts_even_in_a_region_classed_as_widget():
-    # Blogger puts the whole post, its date included, in a "widget Blog" footer line
-    page = """<html><body><h1>Blog name</h1><div class="widget Blog"><h3>Post</h3>
-    <div class="post-body"><p>Post text.</p></div><div class="post-footer"><abbr class="published"
-    itemprop="datePublished" title="2025-12-19T15:18:00-05:00">December 19, 2025</abbr></div></div></body></html>"""
-    assert DateCandidate("2025-12-19T15:18:00-05:00", "meta") in _candidates_of(page)
-
-
 def test_jsonld_rendered_into_a_meta_tag():
     page = """<html><head><meta name="script:ld+json" content='{"@type":"Article","datePublished":"2025-11-17T09:00:00-05:00"}'>
     </head><body><h1>Title</h1></body></html>"""

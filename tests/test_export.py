@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import sqlite3
 from datetime import date, datetime, timezone
@@ -77,7 +78,7 @@ def test_manifest_and_codebook_ship_beside_the_export(archive_path, tmp_path):
     assert on_disk["published_range"] == {"first": "2023-01-15T10:00:00+02:00", "last": "2025-03-10T11:00:00+02:00", "undated_rows": 0}
     assert on_disk["archive"]["schema_version"] >= 2 and on_disk["archive"]["articles_total"] == len(ARTICLES)
     assert on_disk["exported_at"] == "2025-09-02T08:30:00+00:00" and on_disk["tool"]["name"] == "hromada-news"
-    assert len(on_disk["sha256"]) == 64 and on_disk["bytes"] == output.stat().st_size
+    assert on_disk["sha256"] == hashlib.sha256(output.read_bytes()).hexdigest() and on_disk["bytes"] == output.stat().st_size
     with open(codebook_path, encoding="utf-8", newline="") as file:
         codebook = list(csv.DictReader(file))
     assert [entry["name"] for entry in codebook] == on_disk["columns"] == COLUMNS + ["relevance"]
@@ -128,3 +129,42 @@ def test_bad_requests_give_clear_messages_and_no_file(archive_path, tmp_path):
     with Archive(archive_path, read_only=True) as archive, pytest.raises(ExportError, match="cannot write"):
         export(archive.db, ExportRequest(tmp_path / "missing-dir" / "x.csv", "csv"), archive_path=archive_path,
                schema_version=archive.schema_version, now=NOW)
+
+
+def test_place_filter_exports_articles_about_the_place(archive_path, tmp_path):
+    output = tmp_path / "volyn.csv"
+    run_export(archive_path, output, "--oblast", "Волинська")
+    frame = pandas.read_csv(output, dtype=str, keep_default_na=False)
+    assert list(frame["url"]) == ["https://example.test/volyn"] and list(frame["oblast"]) == ["Вінницька"]
+    assert json.loads(sidecar_paths(output)[0].read_text(encoding="utf-8"))["filters"]["oblast"] == "Волинська"
+    result = CliRunner().invoke(main, ["export", "--db", str(archive_path), "-o", str(tmp_path / "x.csv"),
+                                       "--hromada", "Нарнійська"])
+    assert result.exit_code == 2 and "--hromada 'Нарнійська'" in result.output and not (tmp_path / "x.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def story_archive(tmp_path_factory) -> Path:
+    """session is the original of a story that veterans reposts; the other articles are in no story."""
+    path = build_archive(tmp_path_factory.mktemp("stories") / "archive.db")
+    with Archive(path) as archive, archive.db.conn:
+        for key, is_original in (("session", 1), ("veterans", 0)):
+            archive.db.execute("update articles set story_id = 7, is_original = ? where url = ?",
+                               [is_original, f"https://example.test/{key}"])
+    return path
+
+
+def test_exports_carry_story_columns(story_archive, tmp_path):
+    output = tmp_path / "all.csv"
+    run_export(story_archive, output)
+    frame = pandas.read_csv(output, dtype=str, keep_default_na=False).set_index("url")
+    assert frame.loc["https://example.test/session", ["story_id", "is_original"]].tolist() == ["7", "1"]
+    assert frame.loc["https://example.test/veterans", ["story_id", "is_original"]].tolist() == ["7", "0"]
+    assert frame.loc["https://example.test/park", ["story_id", "is_original"]].tolist() == ["", ""]
+
+
+def test_one_per_story_keeps_originals_and_story_less_articles(story_archive, tmp_path):
+    output = tmp_path / "stories.jsonl"
+    run_export(story_archive, output, "--one-per-story")
+    urls = {json.loads(line)["url"].rsplit("/", 1)[1] for line in output.read_text(encoding="utf-8").splitlines()}
+    assert urls == set(ARTICLES) - {"veterans"}
+    assert json.loads(sidecar_paths(output)[0].read_text(encoding="utf-8"))["filters"]["one_per_story"] is True

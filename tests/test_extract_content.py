@@ -46,6 +46,38 @@ def test_title_from_declared_title_when_no_h1():
     assert extract_raw(html).title == "Нова школа відкрилась"
 
 
+def test_title_skips_an_h1_that_is_the_site_name():
+    html = ("<html><head><meta property='og:site_name' content='Вісті Поділля'>"
+            "<title>Нова школа відкрилась - Вісті Поділля</title></head><body><h1>Вісті Поділля</h1>"
+            "<h1>Нова школа відкрилась</h1><p>Текст.</p></body></html>")
+    assert extract_raw(html).title == "Нова школа відкрилась"
+
+
+def test_title_skips_a_lone_h1_named_like_the_domain():
+    html = ("<html><head><title>Нова школа відкрилась | Podilsk News</title></head>"
+            "<body><h1>Podilsk News</h1><p>Текст.</p></body></html>")
+    assert extract_raw(html, "https://podilsknews.com.ua/1").title == "Нова школа відкрилась"
+
+
+def test_title_prefers_the_h2_that_is_the_declared_title_over_a_pull_quote_h1():
+    html = ("<html><head><title>Громада отримала автобуси | Вісті</title></head><body>"
+            "<h2>Громада отримала автобуси</h2><h1>Діти більше не ходять пішки</h1><p>Текст.</p></body></html>")
+    assert extract_raw(html).title == "Громада отримала автобуси"
+
+
+def test_h1_holding_the_declared_headline_with_extras_is_the_headline():
+    html = ("<html><head><title>Громада отримала нові автобуси - Вісті</title></head><body>"
+            "<h2>Громада отримала нові автобуси</h2><h1>Громада отримала нові автобуси (suspilne.media)</h1>"
+            "<p>Текст.</p></body></html>")
+    assert extract_raw(html).title == "Громада отримала нові автобуси (suspilne.media)"
+
+
+def test_declared_title_entities_are_decoded():
+    html = ("<html><head><script type='application/ld+json'>{\"@type\": \"NewsArticle\", "
+            "\"headline\": \"Ремонт доріг &#171;Київ&#187; &#038; карта\"}</script></head><body><p>Текст.</p></body></html>")
+    assert extract_raw(html).title == "Ремонт доріг «Київ» & карта"
+
+
 @pytest.mark.parametrize("title, site, expected", [
     ("Суд визнав незаконним звільнення - Праворуб", None, "Суд визнав незаконним звільнення"),
     ("Праворуб - Суд визнав незаконним звільнення", "Праворуб", "Суд визнав незаконним звільнення"),
@@ -53,6 +85,10 @@ def test_title_from_declared_title_when_no_h1():
 ])
 def test_strip_site_name(title, site, expected):
     assert strip_site_name(title, site) == expected
+
+
+def test_strip_site_name_by_the_domain_name():
+    assert strip_site_name("Рішення сесії | Khmilnyk Rada", None, frozenset({"khmilnykrada"})) == "Рішення сесії"
 
 
 def test_metadata_of_a_sample_page():

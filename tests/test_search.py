@@ -16,13 +16,17 @@ from click.testing import CliRunner
 from crawler import search as searching
 from crawler.archive import Archive, _migration_1, content_hash
 from crawler.cli import main
+from crawler.places import retag_archive
 from crawler.search import Filters, SearchQueryError, compile_query, index_pending, search
 
 FETCHED = "2025-09-01T15:00:00+00:00"
 SOURCES = [
-    {"id": "ekhmilnyk", "name": "Хмільницька міська рада", "kind": "city_council", "oblast": "Вінницька", "hromada": "Хмільницька"},
-    {"id": "bucha", "name": "Бучанська міська рада", "kind": "city_council", "oblast": "Київська", "hromada": "Бучанська"},
-    {"id": "lviv-portal", "name": "Львівський обласний портал", "kind": "regional_portal", "oblast": "Львівська", "hromada": None},
+    {"id": "ekhmilnyk", "name": "Хмільницька міська рада", "kind": "city_council", "oblast": "Вінницька", "hromada": "Хмільницька",
+     "katottg": "UA05120170000013778"},
+    {"id": "bucha", "name": "Бучанська міська рада", "kind": "city_council", "oblast": "Київська", "hromada": "Бучанська",
+     "katottg": "UA32080070000050759"},
+    {"id": "lviv-portal", "name": "Львівський обласний портал", "kind": "regional_portal", "oblast": "Львівська", "hromada": None,
+     "katottg": "UA46000000000026241"},
 ]
 # url suffix -> (source, published_at, language, title, text). Each article says громада only in the form noted.
 ARTICLES = {
@@ -38,6 +42,9 @@ ARTICLES = {
             "Соціальні послуги для переселенців у громадах області."),
     "veterans": ("ekhmilnyk", "2025-03-20T12:00:00+02:00", "uk", "Нове об'єднання",
                  "Створено об'єднання ветеранів. Сільська рада підтримала ініціативу."),
+    # From a Vinnytsia source but about Volyn (the places tagger finds Волині and Луцьку).
+    "volyn": ("ekhmilnyk", "2025-04-02T10:00:00+03:00", "uk", "Допомога Волині",
+              "Хмільницькі волонтери передали генератори лікарні у Луцьку."),
 }
 GROMADA = {"session", "park", "ru-news", "idp"}
 
@@ -50,12 +57,13 @@ def article_row(key: str) -> dict:
 
 
 def build_archive(path: Path) -> Path:
-    """A small archive filled through Archive.save_article, then lemma-indexed as the pipeline does."""
+    """A small archive filled through Archive.save_article, places tagged and lemma-indexed as the pipelines do."""
     with Archive(path) as archive:
         with archive.db.conn:
             archive.db["sources"].insert_all(SOURCES, pk="id")
         for key in ARTICLES:
             archive.save_article(article_row(key))
+        retag_archive(archive.db)
         index_pending(archive.db)
     return path
 
@@ -137,9 +145,36 @@ def test_sort_newest_puts_undated_last(db):
     (Filters(language="ru"), {"ru-news"}),
     (Filters(language="uk", oblast="Київська"), {"park", "idp"}),
     (Filters(oblast="Харківська"), set()),
+    (Filters(oblast="UA05000000000010236"), {"session", "ru-news"}),
+    (Filters(hromada="UA32080070000050759"), {"park", "idp"}),
+    (Filters(katottg="Київська"), {"park", "idp"}),
+    (Filters(katottg="UA32080070000050759"), {"park", "idp"}),
+    (Filters(oblast="Київська", hromada="Хмільницька"), set()),
 ])
 def test_each_filter_narrows(db, filters, expected):
     assert keys(search(db, "громада", filters)) == expected
+
+
+def test_place_filters_match_the_places_an_article_is_about_not_only_its_source(db):
+    about_volyn = keys(search(db, "генератор", Filters(oblast="Волинська")))
+    assert about_volyn == {"volyn"}  # its source is in Vinnytsia oblast
+    assert keys(search(db, "генератор", Filters(oblast="UA07000000000024379"))) == about_volyn
+    assert keys(search(db, "генератор", Filters(oblast="Вінницька"))) == about_volyn  # and its source's own unit
+    assert keys(search(db, "генератор", Filters(oblast="Львівська"))) == set()
+
+
+@pytest.mark.parametrize("filters, option", [
+    (Filters(oblast="Нарнійська"), "--oblast"), (Filters(hromada="Хмільницький"), "--hromada"),
+    (Filters(katottg="UA99000000000000000"), "--katottg"),
+])
+def test_unknown_place_gives_a_clear_error(db, filters, option):
+    with pytest.raises(searching.UnknownPlace, match=f"^{option} .*KATOTTG codifier"):
+        search(db, "громада", filters)
+
+
+def test_cli_unknown_place_is_a_usage_error(archive_path):
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--oblast", "Нарнійська"])
+    assert result.exit_code == 2 and "--oblast 'Нарнійська'" in result.output and "Traceback" not in result.output
 
 
 def test_limit(db):
@@ -182,8 +217,11 @@ def test_cli_rejects_bad_queries_cleanly_and_leaves_the_archive_untouched(archiv
 def test_cli_hostile_filters_are_bound_parameters(archive_path):
     before = file_digest(archive_path)
     result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--json",
-                                       "--source", "x' OR '1'='1", "--oblast", "'); DROP TABLE articles; --"])
+                                       "--source", "x' OR '1'='1", "--oblast", "Вінницька", "--lang", "' OR 1=1 --"])
     assert result.exit_code == 0 and json.loads(result.output) == []
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--json",
+                                       "--oblast", "'); DROP TABLE articles; --"])
+    assert result.exit_code == 2 and "no oblast of that name or code" in result.output
     assert file_digest(archive_path) == before
 
 
@@ -214,6 +252,7 @@ def test_updates_and_deletes_keep_the_index_in_sync(tmp_path):
         assert keys(search(archive.db, "амбулаторія")) == {"osbb"}
         assert keys(search(archive.db, "грант")) == {"osbb"}  # from the unchanged title
         with archive.db.conn:
+            archive.db.execute("delete from article_places where article_id = ?", [article_id])
             archive.db.execute("delete from articles where id = ?", [article_id])
         assert keys(search(archive.db, "амбулаторія")) == set()
 
@@ -223,7 +262,7 @@ def test_cli_reindex_then_search(tmp_path):
     with Archive(path) as archive:
         with archive.db.conn:
             archive.db["sources"].insert_all(SOURCES, pk="id")
-        archive.save_article(article_row("park"))
+            archive.db["articles"].insert(article_row("park"))  # as a bulk load would, bypassing save_article
     unindexed = CliRunner().invoke(main, ["search", "громада", "--db", str(path), "--json"])
     assert "not in the search index yet" in unindexed.output
     result = CliRunner().invoke(main, ["search", "громада", "--db", str(path), "--json", "--reindex"])
@@ -276,3 +315,21 @@ def test_bounded_plans_for_large_match_sets(db, monkeypatch):
     newest_archived = sorted((hit.id for hit in search(db, "громада")), reverse=True)
     assert len(newest_archived) == 2 and newest_archived == sorted(
         (hit.id for hit in search(db, "громада", limit=50)), reverse=True)[:2]
+
+
+def test_filter_tokens_in_the_index_follow_places_and_dates(tmp_path):
+    from crawler.places import Place, store_places
+
+    path = build_archive(tmp_path / "tokens.db")
+    with Archive(path) as archive:
+        article_id = archive.article_by_url("https://example.test/osbb")["id"]
+        tokens = archive.db.execute(f"select filters from {searching.LEMMA_TABLE} where rowid = ?", [article_id]).fetchone()[0]
+        assert set(tokens.split()) >= {"zzs" + "lviv-portal".encode().hex().upper(), "zzy2025", "zzm202506",
+                                       "zzpUA46000000000026241"}
+        with archive.db.conn:
+            store_places(archive.db, article_id, [Place("UA07000000000024379", "oblast", "Волинська", "text")])
+        archive.update_article(article_id, {"published_at": "2021-02-03T10:00:00+02:00"})
+        assert searching.pending_count(archive.db) == 0
+        assert keys(search(archive.db, "грант", Filters(oblast="Волинська", since=date(2021, 2, 1), until=date(2021, 2, 28)))) == {"osbb"}
+        assert keys(search(archive.db, "грант", Filters(oblast="Львівська"))) == set()
+        assert keys(search(archive.db, "грант", Filters(since=date(2025, 1, 1)))) == set()

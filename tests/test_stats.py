@@ -28,26 +28,47 @@ def db(archive_path):
 def test_per_source_counts_articles_and_undated(db):
     rows = {row["source_id"]: row for row in stats.per_source(db)}
     assert {key: (row["articles"], row["undated"]) for key, row in rows.items()} == {
-        "ekhmilnyk": (3, 0), "bucha": (2, 1), "lviv-portal": (1, 0)}
+        "ekhmilnyk": (4, 0), "bucha": (2, 1), "lviv-portal": (1, 0)}
     assert rows["bucha"]["first_published"] == rows["bucha"]["last_published"] == "2024-11-05T09:30:00+02:00"
 
 
-def test_per_month_and_per_oblast(db):
+def test_per_month(db):
     assert stats.per_month(db) == [{"month": "2023-01", "articles": 1}, {"month": "2024-11", "articles": 1},
-                                   {"month": "2025-03", "articles": 2}, {"month": "2025-06", "articles": 1}]
-    assert stats.per_oblast(db) == [{"oblast": "Вінницька", "articles": 3, "undated": 0},
-                                    {"oblast": "Київська", "articles": 2, "undated": 1},
-                                    {"oblast": "Львівська", "articles": 1, "undated": 0}]
-    assert stats.per_month_per_oblast(db)["Вінницька"] == {"2023-01": 1, "2025-03": 2}
+                                   {"month": "2025-03", "articles": 2}, {"month": "2025-04", "articles": 1},
+                                   {"month": "2025-06", "articles": 1}]
+
+
+def test_per_oblast_counts_the_places_articles_are_about(db):
+    # The "volyn" article comes from a Vinnytsia source and is about Volyn: it counts in both oblasts.
+    assert [(row["oblast"], row["articles"], row["undated"]) for row in stats.per_oblast(db)] == [
+        ("Вінницька", 4, 0), ("Київська", 2, 1), ("Волинська", 1, 0), ("Львівська", 1, 0)]
+    assert stats.per_oblast(db)[2]["katottg"] == "UA07000000000024379"
+    assert stats.per_month_per_oblast(db)["Вінницька"] == {"2023-01": 1, "2025-03": 2, "2025-04": 1}
+    assert stats.per_month_per_oblast(db)["Волинська"] == {"2025-04": 1}
+
+
+def test_per_hromada_groups_places_by_their_enclosing_hromada(db):
+    # Луцьк (a settlement) counts for the Луцька hromada; the Lviv oblast portal is about no single hromada.
+    assert [(row["hromada"], row["articles"]) for row in stats.per_hromada(db)] == [
+        ("Хмільницька", 4), ("Бучанська", 2), ("Луцька", 1)]
+
+
+def test_articles_without_places_are_counted_apart(tmp_path):
+    path = build_archive(tmp_path / "unplaced.db")
+    with Archive(path) as archive, archive.db.conn:
+        archive.db.execute("delete from article_places where article_id in (select id from articles where url like '%/osbb')")
+    with Archive(path, read_only=True) as archive:
+        assert stats.per_oblast(archive.db)[-1] == {"oblast": stats.NO_PLACE, "katottg": None, "articles": 1, "undated": 0}
 
 
 def test_cli_json_and_plot(archive_path, tmp_path):
     plot = tmp_path / "per-oblast.png"
     result = CliRunner().invoke(main, ["stats", "--db", str(archive_path), "--by", "oblast", "--by", "source",
-                                       "--plot", str(plot), "--json"])
+                                       "--by", "hromada", "--plot", str(plot), "--json"])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output[result.output.index("{"):])
-    assert list(printed) == ["oblast", "source"] and printed["oblast"][0]["oblast"] == "Вінницька"
+    assert list(printed) == ["oblast", "source", "hromada"] and printed["oblast"][0]["oblast"] == "Вінницька"
+    assert printed["hromada"][0] == {"hromada": "Хмільницька", "katottg": "UA05120170000013778", "articles": 4, "undated": 0}
     assert plot.read_bytes().startswith(b"\x89PNG") and plot.stat().st_size > 5_000
 
 

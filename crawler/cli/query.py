@@ -13,7 +13,7 @@ import click
 from crawler.archive import Archive
 from crawler.cli.common import db_option, is_terminal, open_archive_or_exit, print_json
 from crawler.search import (
-    SORTS, Filters, SearchIndexMissing, SearchQueryError, has_search_index, index_pending, pending_count, search as run_search,
+    SORTS, Filters, SearchIndexMissing, SearchQueryError, UnknownPlace, has_search_index, index_pending, pending_count, search as run_search,
 )
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -23,8 +23,9 @@ def filter_options(command):
     """The filters shared by search and export (one definition, so they mean the same everywhere)."""
     options = [
         click.option("--source", "sources", multiple=True, metavar="ID", help="Only this source id (repeatable)."),
-        click.option("--oblast", help="Only sources in this oblast, e.g. Вінницька."),
-        click.option("--hromada", help="Only sources of this hromada, e.g. Хмільницька."),
+        click.option("--oblast", help="Only articles about places in this oblast (name or KATOTTG code), e.g. Волинська."),
+        click.option("--hromada", help="Only articles about places in this hromada (name or code), e.g. Хмільницька."),
+        click.option("--katottg", metavar="CODE", help="Only articles about this unit or places inside it (code or name)."),
         click.option("--since", type=DATE, metavar="YYYY-MM-DD", help="Published on or after this day."),
         click.option("--until", type=DATE, metavar="YYYY-MM-DD", help="Published on or before this day."),
         click.option("--lang", "language", metavar="CODE", help="Only articles in this language (uk, ru, en)."),
@@ -34,12 +35,17 @@ def filter_options(command):
     return command
 
 
-def build_filters(sources, oblast, hromada, since, until, language) -> Filters:
+def build_filters(sources, oblast, hromada, katottg, since, until, language, one_per_story=False) -> Filters:
     if since and until and since > until:
         raise click.UsageError(f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}")
-    return Filters(sources=tuple(sources), oblast=oblast or None, hromada=hromada or None,
-                   since=since.date() if since else None, until=until.date() if until else None,
-                   language=language or None)
+    filters = Filters(sources=tuple(sources), oblast=oblast or None, hromada=hromada or None, katottg=katottg or None,
+                      since=since.date() if since else None, until=until.date() if until else None,
+                      language=language or None, one_per_story=one_per_story)
+    try:
+        filters.place_codes()
+    except UnknownPlace as error:
+        raise click.UsageError(str(error)) from None
+    return filters
 
 
 def open_searchable(db_path: Path) -> Archive:
@@ -67,7 +73,7 @@ def warn_if_unindexed(archive: Archive) -> None:
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True, help="Most results to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--reindex", is_flag=True, help="First bring the search index up to date (opens the archive for writing).")
-def search(query, db_path, sources, oblast, hromada, since, until, language, sort, limit, as_json, reindex) -> None:
+def search(query, db_path, sources, oblast, hromada, katottg, since, until, language, sort, limit, as_json, reindex) -> None:
     """Search the archive; inflected forms and apostrophe variants match.
 
     QUERY takes words, "exact phrases", AND, OR, NOT and parentheses;
@@ -77,8 +83,9 @@ def search(query, db_path, sources, oblast, hromada, since, until, language, sor
     Example:
         hromada search "громада AND (школа OR садок)" --oblast Вінницька --since 2025-01-01
         hromada search "\\"соціальні послуги\\"" --sort newest --json
+        hromada search бюджет --katottg UA05120170000013778
     """
-    filters = build_filters(sources, oblast, hromada, since, until, language)
+    filters = build_filters(sources, oblast, hromada, katottg, since, until, language)
     if reindex:
         with open_archive_or_exit(db_path) as archive:
             click.echo(f"indexed {index_pending(archive.db)} articles", err=True)
@@ -132,7 +139,9 @@ def print_hits(hits) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), help="Overrides the output file's extension.")
 @click.option("--sort", type=click.Choice(SORTS), default="newest", show_default=True, help="Row order when there is a QUERY.")
 @click.option("--excel", is_flag=True, help="CSV with a UTF-8 byte-order mark so Excel shows Cyrillic.")
-def export(query, db_path, sources, oblast, hromada, since, until, language, output, fmt, sort, excel) -> None:
+@click.option("--one-per-story", is_flag=True, help="Keep one row per repost story: its original (earliest copy).")
+def export(query, db_path, sources, oblast, hromada, katottg, since, until, language, output, fmt, sort, excel,
+           one_per_story) -> None:
     """Export matching articles with a manifest and codebook beside the data file.
 
     Without QUERY every article passing the filters is exported.
@@ -141,10 +150,11 @@ def export(query, db_path, sources, oblast, hromada, since, until, language, out
     Example:
         hromada export "соціальні послуги" --oblast Вінницька --since 2025-01-01 -o vinnytsia.csv --excel
         hromada export --source ekhmilnyk -o ekhmilnyk.parquet
+        hromada export --oblast Волинська --one-per-story -o volyn.jsonl
     """
     from crawler.export import ExportError, ExportRequest, count_rows, export as run_export, format_for
 
-    filters = build_filters(sources, oblast, hromada, since, until, language)
+    filters = build_filters(sources, oblast, hromada, katottg, since, until, language, one_per_story)
     try:
         request = ExportRequest(output=output, format=format_for(output, fmt), query=query, filters=filters,
                                 sort=sort, excel=excel)
@@ -228,21 +238,26 @@ def serve(db_path, port, no_open) -> None:
 # -- stats ------------------------------------------------------------------------
 @click.command()
 @db_option
-@click.option("--by", "groupings", type=click.Choice(["source", "month", "oblast"]), multiple=True,
+@click.option("--by", "groupings", type=click.Choice(["source", "month", "oblast", "hromada"]), multiple=True,
               help="Which counts to print (repeatable); default: source and month.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also draw articles per month per oblast into this PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats(db_path, groupings, plot, as_json) -> None:
-    """Articles per source (with undated counts), per month or per oblast.
+    """Articles per source (with undated counts), per month, or about each oblast or hromada.
+
+    --by oblast / --by hromada count distinct articles by the places they are
+    about (the source's own unit and places named in the text).
 
     \b
     Example:
         hromada stats --db data/demo.db --by source --by oblast
+        hromada stats --by hromada --json
         hromada stats --plot docs/per-oblast.png
     """
     from crawler import stats as counts
 
-    tables = {"source": counts.per_source, "month": counts.per_month, "oblast": counts.per_oblast}
+    tables = {"source": counts.per_source, "month": counts.per_month, "oblast": counts.per_oblast,
+              "hromada": counts.per_hromada}
     with open_archive_or_exit(db_path, read_only=True) as archive:
         result = {name: tables[name](archive.db) for name in (groupings or ("source", "month"))}
         if plot:

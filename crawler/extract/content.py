@@ -7,6 +7,7 @@ from crawler.extract.body import Page, render_body, word_count
 from crawler.extract.datefind import find_date_candidates
 from crawler.extract.domrules import load_dom_rules
 from crawler.extract.metadata import (
+    declared_titles,
     find_article_body,
     find_author,
     find_canonical_url,
@@ -24,14 +25,15 @@ _DOM_SHARE_OF_DECLARED_BODY = 0.5
 def extract_content(tree, url: str | None, hints=None) -> RawArticle:
     """Find the article's parts; the tree is read, never modified."""
     items = jsonld_items(tree)
-    headline = find_headline_element(tree, items, hints.title_css if hints else None)
+    titles = declared_titles(tree, items, url)
+    headline = find_headline_element(tree, titles, hints.title_css if hints else None)
     root = tree.find("body")
     page = Page(root=root if root is not None else tree, rules=load_dom_rules(), headline=headline)
     body_elements, text = render_body(page, hints.body_css if hints else None)
     if not (hints and hints.body_css):
         text = prefer_declared_body(text, find_article_body(items))
     return RawArticle(
-        title=find_title(tree, headline, items),
+        title=find_title(headline, titles),
         text=text,
         author=find_author(tree, items),
         language=find_language(tree, text),

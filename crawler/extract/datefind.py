@@ -358,38 +358,23 @@ def _jsonld_type_rank(item: dict) -> int:
 
 
 def _meta_candidates(tree, page: _Page) -> list[DateCandidate]:
-    """<meta> tags, then microdata, each by name rank: the known names, then any name that says "published".
-
-    Microdata in an excluded region (a card of another article, a sidebar) does
-    not count, unless every such date on the page agrees: then it is the page's own.
-    """
-    ranked, excluded_microdata = [], []
+    """<meta> tags, then microdata outside excluded regions, each by name rank: the known names,
+    then any name that says "published"."""
+    ranked = []
     for element in tree.xpath("//meta[@content]|//*[@itemprop]"):
         name = (element.get("property") or element.get("name") or element.get("itemprop") or element.get("http-equiv") or "")
         value = _meta_value(element)
         if not name or not value:
             continue
         is_microdata = element.tag != "meta" or element.get("itemprop") is not None
-        found = [(kind, is_microdata, rank, DateCandidate(value, "meta", kind)) for kind, rank in _meta_ranks(name.lower().strip(), value)]
         if is_microdata and page.is_excluded(element):
-            excluded_microdata.extend(found)
-        else:
-            ranked.extend(found)
-    ranked.extend(_unanimous(excluded_microdata, ranked))
+            continue
+        ranked.extend(
+            (kind, is_microdata, rank, DateCandidate(value, "meta", kind))
+            for kind, rank in _meta_ranks(name.lower().strip(), value)
+        )
     ranked.sort(key=lambda entry: entry[:3])
     return [entry[-1] for entry in ranked] + _script_candidates(tree)
-
-
-def _unanimous(excluded_microdata: list, kept: list) -> list:
-    """Excluded microdata dates of a kind nothing else states, when they all say the same."""
-    unanimous = []
-    for kind in (PUBLISHED, MODIFIED):
-        if any(entry[0] == kind for entry in kept):
-            continue
-        entries = [entry for entry in excluded_microdata if entry[0] == kind]
-        if len({entry[-1].raw for entry in entries}) == 1:
-            unanimous.append(entries[0])
-    return unanimous
 
 
 def _meta_value(element) -> str:
@@ -632,7 +617,7 @@ def _text_candidates(page: _Page) -> list[DateCandidate]:
             seen += len(own_text)
             strings = find_date_strings(own_text)
             if strings and not page.is_excluded(element):
-                before = own_text[: own_text.index(strings[0])]
+                before = own_text[: own_text.index(strings[0])].strip() or _text_before(element)
                 return [DateCandidate(strings[0], "text", MODIFIED if _ends_with_label(before) else PUBLISHED)]
     return []
 

@@ -11,6 +11,10 @@ from pathlib import Path
 RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "boilerplate.toml"
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"\s+")
+# WordPress marks a post's element with its taxonomy ("hentry tag-social-media category-news"):
+# those tokens name the article's topics, not furniture
+_POST_CLASS = re.compile(r"^(hentry|post-\d+|type-post|type-page)$")
+_TAXONOMY_TOKEN = re.compile(r"^(tag|category|format|status)-")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,10 @@ def class_id_tokens(element) -> list[str]:
 
 def _tokens(class_value: str | None, id_value: str | None) -> list[str]:
     value = f"{class_value or ''} {id_value or ''}".strip().lower()
-    return _TOKEN_SPLIT.split(value) if value else []
+    tokens = _TOKEN_SPLIT.split(value) if value else []
+    if any(_POST_CLASS.match(token) for token in tokens):
+        return [token for token in tokens if not _TAXONOMY_TOKEN.match(token)]
+    return tokens
 
 
 @lru_cache(maxsize=65536)

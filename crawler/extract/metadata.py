@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from html import unescape as html_unescape
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/~]|::)\s+")
 _SPACES = re.compile(r"\s+")
@@ -13,7 +14,6 @@ _UK_LETTERS = re.compile(r"[іїєґ]")
 _RU_LETTERS = re.compile(r"[ыэъё]")
 _CYRILLIC = re.compile(r"[а-яё]")
 _LATIN = re.compile(r"[a-z]")
-_HEADLINE_TAGS = ("h1", "h2")
 _HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h\d)\b[^>]*>", re.I)
 _HTML_TAG = re.compile(r"<[^>]+>")
 
@@ -56,36 +56,86 @@ def _collect_items(data, items: list[dict], depth: int) -> None:
             _collect_items(data["@graph"], items, depth + 1)
 
 
-def find_headline_element(tree, items: list[dict], title_css: str | None = None):
-    """The element holding the article headline: the hinted one, else the h1 that best matches the page title.
+@dataclass(frozen=True)
+class DeclaredTitles:
+    """The titles a page declares about itself (JSON-LD headline, og:title, <title>) and the names of its site."""
 
-    ``items`` are the page's JSON-LD objects (:func:`jsonld_items`).
+    titles: tuple[str, ...]
+    site_name: str | None
+    site_keys: frozenset[str]
+
+    def mention(self, text: str) -> bool:
+        """A declared title contains the text, or the text contains a declared headline ('Headline (source.com)')."""
+        key = _key(text)
+        if not key:
+            return False
+        if any(key in _key(title) for title in self.titles):
+            return True
+        return self.within(text) is not None
+
+    def within(self, text: str) -> str | None:
+        """The declared headline that the text holds with extras around it ('Headline (source.com)', 'Headline 87')."""
+        key = _key(text)
+        for headline in self.headlines():
+            headline_key = _key(headline)
+            if headline_key.count(" ") >= 2 and headline_key in key and headline_key != key:
+                return headline
+        return None
+
+    def is_site_name(self, text: str) -> bool:
+        """The text is the site's name: og:site_name, or the domain's name ("Rust-Lang" for rust-lang.org)."""
+        return _squeezed(text) in self.site_keys
+
+    def headlines(self) -> list[str]:
+        """The declared titles without the site name, most trusted first."""
+        stripped = (strip_site_name(title, self.site_name, self.site_keys) for title in self.titles)
+        return [title for title in stripped if title and not self.is_site_name(title)]
+
+
+def declared_titles(tree, items: list[dict], url: str | None) -> DeclaredTitles:
+    site_name = meta_content(tree, "og:site_name", "application-name")
+    site_keys = {_squeezed(site_name)} if site_name else set()
+    domain_name = _domain_name(url)
+    if domain_name:
+        site_keys.add(domain_name)
+    return DeclaredTitles(tuple(_declared_titles(tree, items)), site_name, frozenset(site_keys - {""}))
+
+
+def find_headline_element(tree, titles: DeclaredTitles, title_css: str | None = None):
+    """The element holding the article headline, or None.
+
+    The hinted one; else the first h1 that a declared title contains; else an h2 that
+    is a declared title (pages that use h1 for a logo or a pull quote); else the one h1.
+    Headings that are the site's name are never the headline.
     """
     if title_css:
         found = tree.cssselect(title_css)
         if found:
             return found[0]
-    declared = [_key(text) for text in _declared_titles(tree, items)]
-    headings = [node for node in tree.iter("h1") if clean_text(node.text_content())]
+    headings = [node for node in tree.iter("h1") if _is_headline_candidate(node, titles)]
     for heading in headings:
-        key = _key(heading.text_content())
-        if key and any(key in title for title in declared):
+        if titles.mention(heading.text_content()):
+            return heading
+    headlines = {_key(title) for title in titles.headlines()}
+    for heading in tree.iter("h2"):
+        if _key(heading.text_content()) in headlines:
             return heading
     return headings[0] if len(headings) == 1 else None
 
 
-def find_title(tree, headline, items: list[dict]) -> str | None:
+def _is_headline_candidate(heading, titles: DeclaredTitles) -> bool:
+    text = clean_text(heading.text_content())
+    return bool(text) and not titles.is_site_name(text)
+
+
+def find_title(headline, titles: DeclaredTitles) -> str | None:
     """The article headline without the site name that <title> and og:title append."""
     if headline is not None:
         text = clean_text(headline.text_content())
         if text:
             return text
-    site_name = meta_content(tree, "og:site_name", "application-name")
-    for declared in _declared_titles(tree, items):
-        stripped = strip_site_name(declared, site_name)
-        if stripped:
-            return stripped
-    return None
+    headlines = titles.headlines()
+    return headlines[0] if headlines else None
 
 
 def _declared_titles(tree, items: list[dict]) -> list[str]:
@@ -93,10 +143,10 @@ def _declared_titles(tree, items: list[dict]) -> list[str]:
     for item in items:
         headline = item.get("headline")
         if isinstance(headline, str) and clean_text(headline):
-            titles.append(clean_text(headline))
+            titles.append(clean_text(html_unescape(headline)))
     for value in (meta_content(tree, "og:title", "twitter:title"), _title_tag(tree)):
         if value:
-            titles.append(value)
+            titles.append(clean_text(html_unescape(value)))
     return titles
 
 
@@ -108,19 +158,44 @@ def _title_tag(tree) -> str | None:
     return None
 
 
-def strip_site_name(title: str, site_name: str | None) -> str:
-    """Drop the site-name part of 'Headline | Site' or 'Site - Headline'."""
+def _domain_name(url: str | None) -> str:
+    """The name part of a URL's domain: 'rustlang' for blog.rust-lang.org, 'khmilnytska' for khmilnytska.gov.ua."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    labels = [label for label in host.split(".") if label and label != "www"]
+    if len(labels) < 2:
+        return ""
+    name = labels[-2]
+    if len(labels) >= 3 and len(name) <= 3:  # gov.ua, co.uk, com.ua
+        name = labels[-3]
+    return _squeezed(name)
+
+
+def _squeezed(text: str | None) -> str:
+    return "".join(re.findall(r"\w+", (text or "").lower())).replace("_", "")
+
+
+def strip_site_name(title: str, site_name: str | None, site_keys=frozenset()) -> str:
+    """Drop the site-name part of 'Headline | Site' or 'Site - Headline'.
+
+    ``site_keys`` are other names of the site (squeezed to letters and digits, as the domain name).
+    """
     parts = [part for part in _TITLE_SEPARATORS.split(title) if part.strip()]
     if len(parts) < 2:
         return title
-    if site_name:
-        site = _key(site_name)
-        kept = [part for part in parts if _key(part) != site and _key(part) not in site]
-        if kept and len(kept) < len(parts):
-            return _rejoin(title, kept)
+    site = _key(site_name) if site_name else None
+    kept = [part for part in parts if not _names_site(part, site, site_keys)]
+    if kept and len(kept) < len(parts):
+        return _rejoin(title, kept)
     longest = max(parts, key=len)
     # 'Headline | Site' is the common order: keep the first part unless it is a short site label
     return parts[0] if len(parts[0]) >= len(longest) / 2 else longest
+
+
+def _names_site(part: str, site: str | None, site_keys) -> bool:
+    key = _key(part)
+    if site and (key == site or key in site):
+        return True
+    return _squeezed(part) in site_keys
 
 
 def _rejoin(title: str, kept: list[str]) -> str:
