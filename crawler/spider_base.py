@@ -176,7 +176,7 @@ class RegistryNewsSpider(scrapy.Spider):
         self.memory.remember(item["url"], item["source_id"], item.get("outcome") or "new", item["fetched_at"])
 
     def item_dropped(self, item, response, exception, spider):
-        reason = _drop_reason(exception)
+        reason = getattr(exception, "reason", None)
         if reason in SETTLED_OUTCOMES:
             self.memory.remember(item["url"], item["source_id"], reason, item["fetched_at"])
 
@@ -374,8 +374,3 @@ class RegistryNewsSpider(scrapy.Spider):
             return any(t in content_type for t in HTML_TYPES)
         return response.body[:1024].lstrip().lower().startswith((b"<!doctype html", b"<html"))
 
-
-def _drop_reason(exception) -> str:
-    """The reason word of a pipeline drop ("<source>: <reason> <url> ...", see pipelines/base.py)."""
-    words = str(exception).split(maxsplit=2)
-    return words[1] if len(words) > 1 else "unknown"

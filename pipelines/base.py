@@ -5,6 +5,14 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 
+class CountedDrop(DropItem):
+    """A drop whose reason (``too_short``, ``duplicate_url``...) has been counted for its source."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 class SourcePipeline:
     """Base for the pipelines: ``drop`` counts the reason per source before dropping."""
 
@@ -20,9 +28,9 @@ class SourcePipeline:
     def count(self, item, key: str, amount: int = 1) -> None:
         self.stats.inc_value(f"hromada/{item['source_id']}/{key}", amount)
 
-    def drop(self, item, reason: str, detail: str = "") -> DropItem:
+    def drop(self, item, reason: str, detail: str = "") -> CountedDrop:
         self.count(item, f"dropped/{reason}")
-        return DropItem(f"{item['source_id']}: {reason} {item.get('url')} {detail}".rstrip())
+        return CountedDrop(f"{item['source_id']}: {reason} {item.get('url')} {detail}".rstrip(), reason)
 
     def source(self, item):
         return self.crawler.spider.sources_by_id[item["source_id"]]

@@ -11,6 +11,8 @@ from pathlib import Path
 RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "boilerplate.toml"
 _WORD = re.compile(r"\w", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+# a `cut_tail` rule ends the text only when its line starts past this share of it
+_TAIL_SHARE = 0.5
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'"})
 
 
@@ -24,6 +26,7 @@ class LineRule:
     phrases: tuple[str, ...] = ()
     pattern: re.Pattern | None = None
     cut_rest: bool = False
+    cut_tail: bool = False
 
 
 def normalize_line(line: str) -> str:
@@ -45,7 +48,8 @@ def parse_rules(document: dict) -> tuple[LineRule, ...]:
             compiled = re.compile(pattern, re.IGNORECASE) if pattern else None
         except re.error as error:
             raise RuleError(f"boilerplate rule {name!r}: bad pattern: {error}") from None
-        rules.append(LineRule(name, tuple(normalize_line(p) for p in phrases), compiled, bool(entry.get("cut_rest"))))
+        rules.append(LineRule(name, tuple(normalize_line(p) for p in phrases), compiled, bool(entry.get("cut_rest")),
+                              bool(entry.get("cut_tail"))))
     return tuple(rules)
 
 
@@ -84,6 +88,7 @@ def strip_boilerplate(text: str, extra_phrases=(), rules: tuple[LineRule, ...] |
     """
     rules = load_rules() if rules is None else rules
     extra = tuple(extra_phrases)
+    tail_start, offset = len(text) * _TAIL_SHARE, 0
     kept_paragraphs = []
     for paragraph in text.split("\n\n"):
         kept_lines = []
@@ -91,8 +96,10 @@ def strip_boilerplate(text: str, extra_phrases=(), rules: tuple[LineRule, ...] |
             rule = matching_rule(line, rules, extra)
             if rule is None:
                 kept_lines.append(line)
-            elif rule.cut_rest:
+            elif rule.cut_rest or (rule.cut_tail and offset >= tail_start):
                 return _join(kept_paragraphs, kept_lines)
+            offset += len(line) + 1
+        offset += 1
         if kept_lines:
             kept_paragraphs.append("\n".join(kept_lines))
     return _join(kept_paragraphs, [])
