@@ -1,7 +1,7 @@
 """Search latency and full CSV export on a (synthetic) archive; prints figures beside the targets.
 
     uv run python benchmarks/synthetic_archive.py 1000000 /tmp/synthetic.db
-    uv run python benchmarks/search_export.py /tmp/synthetic.db
+    uv run python benchmarks/search_export.py /tmp/synthetic.db [--skip-search | --skip-export]
 
 Search: each common query runs once to warm up, then ``--repeat`` times through
 crawler.search.search (parse, lemmatize, MATCH + bm25 + filters, snippets);
@@ -45,6 +45,8 @@ COMMON_QUERIES = [
     ("apostrophe", "об’єднання", Filters(), "rank"),
     ("phrase + oblast", '"сільська рада"', Filters(oblast="Київська"), "newest"),
     ("rare AND", "генератор AND укриття", Filters(), "rank"),
+    ("hromada, newest", "школа", Filters(hromada="Хмільницька"), "newest"),
+    ("katottg + month", "бюджет", Filters(katottg="UA46000000000026241", since=date(2024, 3, 1), until=date(2024, 3, 31)), "rank"),
 ]
 
 

@@ -37,6 +37,9 @@ THRESHOLD = 0.5
 MIN_SHINGLES = 5  # shorter texts are too small to call reposts; each stays its own story
 SEED = 1
 SIGNATURE_BATCH = 1000
+# An article is compared with at most this many of the latest articles of each bucket it falls in, so a
+# press release reposted a thousand times costs no more to assign than one reposted twenty times.
+BUCKET_CANDIDATES = 20
 
 PUNCTUATION = string.punctuation + "«»„“”‘’ʼ—–…•·"
 # Polynomial combination of word hashes into a shingle hash (uint64 arithmetic wraps).
@@ -243,17 +246,17 @@ def assign_story(db, article_id: int) -> int:
             db.conn.executemany("insert into story_buckets (bucket, article_id) values (?, ?)",
                                 [(key, article_id) for key in keys])
         db.execute("update articles set story_id = ? where id = ? and story_id is not ?", [story, article_id, story])
-        _mark_original(db, story)
+        _mark_original(db, story, article_id)
     return story
 
 
 def _story_from_buckets(db, article_id: int, values: np.ndarray, keys: list[bytes]) -> int:
-    """The story of the stored article most similar to ``values`` among those sharing a bucket key."""
-    placeholders = ", ".join("?" for _ in keys)
+    """The story of the stored article most similar to ``values`` among the latest ones sharing a bucket key."""
+    latest_in_bucket = (f"select * from (select article_id from story_buckets where bucket = ? "
+                        f"order by rowid desc limit {BUCKET_CANDIDATES})")
     rows = db.execute(
         f"""select m.article_id, m.signature, a.story_id from article_minhash m join articles a on a.id = m.article_id
-            where m.article_id in (select article_id from story_buckets where bucket in ({placeholders}))
-              and m.article_id != ?""",
+            where m.article_id in ({" union ".join(latest_in_bucket for _ in keys)}) and m.article_id != ?""",
         [*keys, article_id],
     ).fetchall()
     signatures = {row[0]: from_blob(row[1]) for row in rows}
@@ -262,10 +265,18 @@ def _story_from_buckets(db, article_id: int, values: np.ndarray, keys: list[byte
     return story_of[best] if best is not None else article_id
 
 
-def _mark_original(db, story: int) -> None:
-    """Mark the story's earliest copy as its original; write only the rows whose mark changes."""
-    members = db.execute("select id, published_at, fetched_at, is_original from articles where story_id = ?",
-                         [story]).fetchall()
+def _mark_original(db, story: int, article_id: int) -> None:
+    """Mark the story's earliest copy as its original after ``article_id`` joined it; write only changed marks.
+
+    A new copy is compared with the story's current original alone; the whole story is read only when it
+    has no single original yet, or when the copy that changed is that original.
+    """
+    columns = "select id, published_at, fetched_at, is_original from articles"
+    members = db.execute(f"{columns} where story_id = ? and is_original = 1 and id != ?", [story, article_id]).fetchall()
+    if len(members) == 1:
+        members += db.execute(f"{columns} where id = ?", [article_id]).fetchall()
+    else:
+        members = db.execute(f"{columns} where story_id = ?", [story]).fetchall()
     first = min(members, key=lambda m: StoryArticle(m[0], "", m[1], m[2]).order)[0]
     db.conn.executemany("update articles set is_original = ? where id = ?",
                         [(int(m[0] == first), m[0]) for m in members if m[3] != int(m[0] == first)])

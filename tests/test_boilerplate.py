@@ -32,6 +32,12 @@ RULE_SAMPLES = {
     "back-to-section": ("council_news.html", "Назад до розділу"),
     "facebook-comments": ("council_news.html", "Коментарі у Facebook"),
     "rubric-news": ("council_news.html", "Як волинські сапери очищують деокуповані території"),
+    "author-box": ("article_extras.html", "Про автора"),
+    "account-links": ("article_extras.html", "Увійти"),
+    "newsletter-call": ("article_extras.html", "Підписатися"),
+    "affiliate-disclosure": ("article_extras.html", "As an Amazon Associate we earn from qualifying purchases."),
+    "copyright": ("article_extras.html", "© 2025 Вісті Поділля. Усі права захищені."),
+    "related-heading": ("article_extras.html", "Як громада ремонтує тротуари"),
 }
 
 
@@ -65,6 +71,9 @@ def test_rule_removes_its_sample_line_and_only_it_does(rule_name):
     "Гаряча лінія працюватиме цілодобово, повідомили в управлінні, номер 0800 500 111 безкоштовний для всіх абонентів.",
     "Жителі громади можуть увійти, щоб коментувати рішення сесії, на офіційному порталі.",
     "Читайте уважно інструкцію перед застосуванням препарату, наголошують медики.",
+    "Copyright law changes worry local publishers",
+    "Схожі статті закону обговорили на сесії ради.",
+    "Підписатися на петицію можна до кінця місяця.",
 ])
 def test_real_sentences_are_kept(sentence):
     assert strip_boilerplate(sentence) == sentence
@@ -78,6 +87,16 @@ def test_source_phrases_from_the_registry_are_removed():
 def test_cut_rest_drops_the_list_that_ends_the_article():
     text = "Текст новини.\n\nНовини рубріки\n\nІнша новина\n17 березня 2025 р. 17:11"
     assert strip_boilerplate(text) == "Текст новини."
+
+
+def test_cut_tail_keeps_the_text_after_a_heading_near_the_top():
+    text = "Схожі статті\n\nДорожники завершили ремонт вулиці Шкільної.\n\nРоботи тривали два тижні."
+    assert strip_boilerplate(text) == "Дорожники завершили ремонт вулиці Шкільної.\n\nРоботи тривали два тижні."
+
+
+def test_cut_tail_drops_the_list_after_a_heading_near_the_end():
+    article = "Дорожники завершили ремонт вулиці Шкільної, якою щодня їздять шкільні автобуси."
+    assert strip_boilerplate(f"{article}\n\nYou might also like\n\nЯк громада ремонтує тротуари") == article
 
 
 @pytest.mark.parametrize("document, problem", [

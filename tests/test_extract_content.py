@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from crawler.extract import extract, extract_raw
+from crawler.extract.domrules import load_dom_rules
 from crawler.extract.metadata import guess_language, strip_site_name
 from crawler.registry import ExtractionHints
 
@@ -160,6 +162,21 @@ def test_class_names_that_merely_contain_a_rule_word_are_not_furniture():
                          "<p class='contextmenu'>Останній абзац новини про ремонт дороги біля школи.</p></div>")
     text = extract(html).text
     assert "Абзац 3" in text and "Останній абзац" in text
+
+
+def test_wordpress_topic_classes_of_the_post_are_not_furniture():
+    post = lxml.html.fromstring("<article class='post-12 type-post hentry tag-social-media category-popular'><p>Текст.</p></article>")
+    assert load_dom_rules().furniture_reason(post) is None
+    assert load_dom_rules().furniture_reason(lxml.html.fromstring("<div class='tag-list'>Теги</div>")) is not None
+
+
+def test_posts_listing_beside_the_article_is_furniture():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(6))
+    listing = "".join(f"<article><p>Інша новина {n}: у громаді відкрили новий спортивний майданчик для дітей.</p></article>"
+                      for n in range(2))
+    html = _article_page(f"<div class='entry'>{paragraphs}</div><div class='side-posts'>{listing}</div>")
+    text = extract(html).text
+    assert "Абзац 5" in text and "Інша новина" not in text
 
 
 def test_copyright_block_is_furniture():

@@ -31,7 +31,7 @@ _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquot
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
 _MIN_PARAGRAPH_CHARS = 25
 _MERGE_SHARE = 0.3
-_MERGE_LEVELS = 3
+_MERGE_LEVELS = 8
 _ANCESTOR_LEVELS = 5
 _PROTECTED_SHARE = 0.4
 _SIBLING_SHARE = 0.2
