@@ -72,6 +72,7 @@ class _Patterns:
     clock: re.Pattern
     relative_day: re.Pattern
     ago: re.Pattern
+    ago_word: re.Pattern  # the word every "N … тому" has: texts without it skip the slower ``ago``
     just_now: re.Pattern
     unix: re.Pattern
 
@@ -111,6 +112,7 @@ def _patterns() -> _Patterns:
             rf"(?:(?P<count>\d+)\s*|(?<!{letter}))(?P<unit>{_alternation(rules.ago_units)})\.?\s+(?:{_alternation(rules.ago_words)})(?!{letter})",
             re.I,
         ),
+        ago_word=re.compile(_alternation(rules.ago_words), re.I),
         just_now=re.compile(rf"(?<!{letter})(?:{_alternation(rules.just_now)})(?!{letter})", re.I),
         unix=re.compile(r"^\s*(?P<seconds>1\d{9})\s*$"),
     )
@@ -144,21 +146,31 @@ def find_date_strings(text: str, *, yearless_numeric: bool = False) -> list[str]
     A bare "30.07" is too often something else to count in running text;
     ``yearless_numeric`` admits it where a date is expected.
     """
+    if len(text) > _CACHED_TEXT_LENGTH:
+        return list(_date_strings(text, yearless_numeric))
+    return list(_cached_date_strings(text, yearless_numeric))
+
+
+def _date_strings(text: str, yearless_numeric: bool) -> tuple[str, ...]:
     patterns = _patterns()
-    if not _DIGIT.search(text):  # only "годину тому" and "щойно" are dates without digits
-        shapes = [patterns.ago, patterns.just_now]
-    else:
-        shapes = [patterns.iso, patterns.numeric, patterns.year_month_name, patterns.day_month_name,
-                  patterns.month_name_day, patterns.ago, patterns.just_now]
+    shapes = [patterns.just_now]
+    if patterns.ago_word.search(text):
+        shapes.append(patterns.ago)
+    has_digit = _DIGIT.search(text) is not None
+    if has_digit:  # only "годину тому" and "щойно" are dates without digits
+        shapes += [patterns.iso, patterns.numeric, patterns.year_month_name, patterns.day_month_name,
+                   patterns.month_name_day]
         if yearless_numeric:
             shapes.append(patterns.yearless_numeric)
+    # the order of shapes does not matter: their matches are sorted below
     spans = [match.span() for pattern in shapes for match in pattern.finditer(text)]
     # a bare "сьогодні"/"today" is a word, not a date; with a time of day it is one
-    spans.extend(
-        (match.start(), clock.end())
-        for match in patterns.relative_day.finditer(text)
-        if (clock := _TRAILING_CLOCK.match(text, match.end()))
-    )
+    if has_digit and ":" in text:
+        spans.extend(
+            (match.start(), clock.end())
+            for match in patterns.relative_day.finditer(text)
+            if (clock := _TRAILING_CLOCK.match(text, match.end()))
+        )
     found = []
     last_end = -1
     for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
@@ -169,9 +181,12 @@ def find_date_strings(text: str, *, yearless_numeric: bool = False) -> list[str]
             end = clock.end()
         found.append(text[start:end].strip())
         last_end = end
-    return found
+    return tuple(found)
 
 
+# datelines, labels and short paragraphs repeat across a site's pages; whole page texts are not kept
+_CACHED_TEXT_LENGTH = 500
+_cached_date_strings = lru_cache(maxsize=16384)(_date_strings)
 _DIGIT = re.compile(r"\d")
 _TRAILING_CLOCK = re.compile(
     r"(?:[\s,.|–—-]|р\.|року|г\.|года|о(?=\s)|в(?=\s)|at(?=\s)){0,8}?"

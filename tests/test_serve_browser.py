@@ -18,7 +18,6 @@ from test_search import build_archive
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 HROMADA = Path(sys.executable).parent / "hromada"  # the console script of this environment
-SCREENSHOT = ROOT / "docs" / "serve-search.png"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage", "--hide-scrollbars"]
@@ -82,9 +81,9 @@ def test_cyrillic_search_in_headless_chromium(archive_path, tmp_path):
         assert page.returncode == 0, page.stderr[-2000:]
         assert "Разом з громадою" in page.stdout and "<mark>громадою</mark>" in page.stdout
         assert "Депутати <mark>громади</mark> ухвалили бюджет" in page.stdout
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        shot = chromium(f"--screenshot={SCREENSHOT}", "--window-size=1280,1000", url, profile=tmp_path / "profile")
-        assert shot.returncode == 0 and SCREENSHOT.stat().st_size > 10_000
+        screenshot = tmp_path / "serve-search.png"
+        shot = chromium(f"--screenshot={screenshot}", "--window-size=1280,1000", url, profile=tmp_path / "profile")
+        assert shot.returncode == 0 and screenshot.stat().st_size > 10_000
     finally:
         os.killpg(serve.pid, signal.SIGTERM)
         serve.wait(timeout=30)

@@ -115,6 +115,7 @@ class _Page:
     headline_path: set = field(default_factory=set)  # the headline and its ancestors
     body_path: set = field(default_factory=set)  # the extractor's body and its ancestors
     dated_text: dict = field(default_factory=dict)  # element -> its short dated text or None, once computed
+    excluded_by: dict = field(default_factory=dict)  # (element, by_class) -> is_excluded, once computed
 
     @classmethod
     def build(cls, tree, headline, body) -> _Page:
@@ -131,17 +132,32 @@ class _Page:
 
         Regions that contain the headline or the body are the article's own, whatever their class says.
         """
+        undecided, verdict = [], False
         for node in _self_and_ancestors(element):
-            if node in self.excluded:
-                return True
-            tag = node.tag if isinstance(node.tag, str) else ""
-            if tag in ("body", "html"):
-                return False
-            if node in self.headline_path or node in self.body_path:
-                continue
-            if _is_page_region(node) or (by_class and _has_excluded_class(node)):
-                return True
-        return False
+            known = self.excluded_by.get((node, by_class))
+            if known is None:
+                known = self._is_excluded_itself(node, by_class)
+            if known is not None:
+                verdict = known
+                break
+            undecided.append(node)
+        for node in undecided:  # each of them is decided by the same ancestor
+            self.excluded_by[(node, by_class)] = verdict
+        self.excluded_by[(element, by_class)] = verdict
+        return verdict
+
+    def _is_excluded_itself(self, node, by_class: bool) -> bool | None:
+        """True or False when the node alone decides; None when its parent does."""
+        if node in self.excluded:
+            return True
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in ("body", "html"):
+            return False
+        if node in self.headline_path or node in self.body_path:
+            return None
+        if _is_page_region(node) or (by_class and _has_excluded_class(node)):
+            return True
+        return None
 
     def in_scope(self, element) -> bool:
         return any(_contains(root, element) for root in self.scope)
@@ -170,16 +186,18 @@ def _contains(ancestor, element) -> bool:
     return any(node is ancestor for node in _self_and_ancestors(element))
 
 
-def _class_tokens(element) -> list[str]:
-    value = f"{element.get('class', '')} {element.get('id', '')}".lower()
-    return [token for token in _CLASS_SPLIT.split(value) if token]
-
-
 def _has_excluded_class(element) -> bool:
     """A class or id naming an excluded region: "sidebar", "related-posts", "comments-area"…"""
+    return _names_excluded_region(f"{element.get('class', '')} {element.get('id', '')}")
+
+
+@lru_cache(maxsize=8192)
+def _names_excluded_region(class_and_id: str) -> bool:
     rules = _rules()
     fragments = rules.excluded_fragments
-    for token in _class_tokens(element):
+    for token in _CLASS_SPLIT.split(class_and_id.lower()):
+        if not token:
+            continue
         parts = _CLASS_PART_SPLIT.split(token)
         if token.startswith(rules.builder_prefixes):
             parts = [part for part in parts[1:] if part not in _BUILDER_BLOCK_WORDS]
@@ -192,6 +210,11 @@ def _has_excluded_class(element) -> bool:
 
 def _has_class_fragment(element, fragments: tuple[str, ...]) -> bool:
     names = f"{element.get('class', '')} {element.get('id', '')} {element.get('itemprop', '')}"
+    return names != "  " and _names_fragment(names, fragments)
+
+
+@lru_cache(maxsize=8192)
+def _names_fragment(names: str, fragments: tuple[str, ...]) -> bool:
     return names.strip() != "" and _fragment_pattern(fragments).search(names.lower()) is not None
 
 
@@ -203,10 +226,13 @@ def _fragment_pattern(fragments: tuple[str, ...]) -> re.Pattern:
 def _related_lists(tree) -> set:
     """Containers opened by a "Новини рубріки" / "Читайте також" style heading."""
     headings = _rules().excluded_headings
+    first_letters = _first_letters(headings)
     excluded = set()
     for element in tree.iter(*_HEADING_TAGS, *_LABEL_TAGS):
         if element.tag in _HEADING_TAGS:
             text = _normalized_text(element, limit=60)
+        elif element.text is None or element.text.lstrip()[:1].lower()[:1] not in first_letters:
+            continue  # cannot start with a heading
         else:  # a div or span is a heading only through its own text
             text = " ".join((element.text or "").split()).lower()[:61] or None
         if text is None or not text.rstrip(" :").startswith(headings):
@@ -219,6 +245,11 @@ def _related_lists(tree) -> set:
         else:
             excluded.update(element.itersiblings())
     return excluded
+
+
+@lru_cache(maxsize=4)
+def _first_letters(phrases: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(phrase[:1] for phrase in phrases)
 
 
 def _normalized_text(element, limit: int) -> str | None:
@@ -311,9 +342,18 @@ def _jsonld_candidates(tree) -> list[DateCandidate]:
 
 def _jsonld_texts(tree) -> list[str]:
     """JSON-LD scripts, and the <meta name="script:ld+json" content="…"> some frameworks render instead."""
-    scripts = tree.xpath("//script[contains(translate(@type,'LDJSON','ldjson'),'ld+json')]")
-    metas = tree.xpath("//meta[contains(translate(@name,'LDJSON','ldjson'),'ld+json')]/@content")
-    return [script.text or "" for script in scripts] + [str(content) for content in metas]
+    root = tree.getroottree().getroot()
+    scripts = [script for script in root.iter("script") if _names_jsonld(script.get("type"))]
+    metas = [meta.get("content") for meta in root.iter("meta") if _names_jsonld(meta.get("name"))]
+    return [script.text or "" for script in scripts] + [content for content in metas if content is not None]
+
+
+def _names_jsonld(value: str | None) -> bool:
+    """An attribute that says ld+json, its letters in any case (as XPath translate('LDJSON','ldjson') would)."""
+    return value is not None and "ld+json" in value.translate(_LDJSON_LOWER)
+
+
+_LDJSON_LOWER = str.maketrans("LDJSON", "ldjson")
 
 
 def _load_jsonld(text: str):
@@ -363,15 +403,18 @@ def _meta_candidates(tree, page: _Page) -> list[DateCandidate]:
     ranked = []
     for element in tree.xpath("//meta[@content]|//*[@itemprop]"):
         name = (element.get("property") or element.get("name") or element.get("itemprop") or element.get("http-equiv") or "")
+        name = name.lower().strip()
+        if not _may_name_date(name):
+            continue
         value = _meta_value(element)
-        if not name or not value:
+        if not value:
             continue
         is_microdata = element.tag != "meta" or element.get("itemprop") is not None
         if is_microdata and page.is_excluded(element):
             continue
         ranked.extend(
             (kind, is_microdata, rank, DateCandidate(value, "meta", kind))
-            for kind, rank in _meta_ranks(name.lower().strip(), value)
+            for kind, rank in _meta_ranks(name, value)
         )
     ranked.sort(key=lambda entry: entry[:3])
     return [entry[-1] for entry in ranked] + _script_candidates(tree)
@@ -382,6 +425,14 @@ def _meta_value(element) -> str:
     if value is None and element.tag != "meta" and len(element) == 0:
         value = element.text_content()
     return " ".join((value or "").split())[:_MAX_VISIBLE_CHARS]
+
+
+@lru_cache(maxsize=4096)
+def _may_name_date(name: str) -> bool:
+    """A meta name that can rank at all: a known name, or one that mentions publishing or updating."""
+    rules = _rules()
+    known = rules.meta_published + rules.meta_modified
+    return name in known or any(fragment in name for fragment in rules.meta_published_fragments + rules.meta_modified_fragments)
 
 
 def _meta_ranks(name: str, value: str):
@@ -403,6 +454,8 @@ def _script_candidates(tree) -> list[DateCandidate]:
     pattern = _script_key_pattern(keys)
     found = {}
     for script in tree.xpath("//script[not(contains(@type,'ld+json'))]/text()"):
+        if not any(key in script for key in keys):  # every match holds a key: skip the scan of key-less scripts
+            continue
         for match in pattern.finditer(script):
             found.setdefault(match["key"], match["value"])
     for key in keys:
