@@ -9,46 +9,40 @@ crawl of the same site into the now full archive. Each crawl runs in its own
 child process, which reports its peak RSS. Prints articles archived per
 second and peak memory side by side, so growth with site size and with the
 number of articles already archived shows. Target: >= 150 articles/s.
+
+Then, for each first crawl, where the time went: milliseconds per archived
+article of each pipeline stage, of the spider's callbacks (discovery pages,
+article pages, remembering settled URLs) and of everything else (Scrapy,
+HTTP, start-up), wall and CPU (CPU time of the crawling thread, which other
+processes on a busy machine cannot inflate).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import json
 import random
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
+import time
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 PER_PAGE = 50
 NOW = datetime(2025, 9, 1, 12, 0, tzinfo=timezone(timedelta(hours=3)))
 SYLLABLES = ("ра", "да", "гро", "ма", "бю", "джет", "ре", "монт", "шко", "ла", "лі", "кар", "ня", "до", "ро", "га",
              "во", "опа", "лен", "ве", "те", "ра", "ни", "про", "грам", "се", "сі", "я", "рі", "шен", "ко", "мі")
 # distinct words, so generated articles are not near-duplicates of each other (the stories stage would see reposts)
 WORDS = tuple(SYLLABLES[i % 32] + SYLLABLES[(i // 32) % 32] + SYLLABLES[(i // 1024) % 32] for i in range(4096))
-
-CRAWL_IN_CHILD = """
-import json, resource, sys, time
-from pathlib import Path
-from crawler.crawl import CrawlOptions, run_crawl
-from crawler.archive import Archive
-archive_path, registry_path, now, settings = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-from datetime import datetime
-options = CrawlOptions(archive_path=Path(archive_path), registry_path=Path(registry_path), now=datetime.fromisoformat(now),
-                       local=True, log_level="ERROR", backfill=True, progress="off", overrides=settings)
-started = time.perf_counter()
-run_id = run_crawl(options)
-elapsed = time.perf_counter() - started
-with Archive(archive_path) as archive:
-    row = archive.db.execute("select sum(articles_new), sum(pages) from run_sources where run_id = ?", [run_id]).fetchone()
-print(json.dumps({"seconds": elapsed, "new": row[0] or 0, "pages": row[1] or 0,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
 
 CRAWL_SETTINGS = {
     "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "DOWNLOAD_DELAY": 0,
@@ -151,20 +145,108 @@ article_pattern = "/news/\\\\d+\\\\.html$"
     return path
 
 
+class StageClock:
+    """Wall and thread-CPU seconds spent in wrapped functions, by stage name."""
+
+    def __init__(self):
+        self.wall: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
+
+    def wrap(self, owner, attribute: str, stage: str, consume: bool = False) -> None:
+        """Time ``owner.attribute``; ``consume`` runs a generator to its end inside the timing."""
+        original = getattr(owner, attribute)
+        clock = self
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                result = original(*args, **kwargs)
+                return list(result or ()) if consume else result
+            finally:
+                clock.wall[stage] += time.perf_counter() - wall
+                clock.cpu[stage] += time.thread_time() - cpu
+
+        setattr(owner, attribute, timed)
+
+    def instrument_crawl(self) -> None:
+        """Every item pipeline of crawler/settings.py, and the spider's own work per page."""
+        from crawler import settings
+        from crawler.spider_base import RegistryNewsSpider
+
+        for dotted in settings.ITEM_PIPELINES:
+            module, name = dotted.rsplit(".", 1)
+            pipeline = getattr(importlib.import_module(module), name)
+            self.wrap(pipeline, "process_item", name.removesuffix("Pipeline").lower())
+            for hook in ("open_spider", "close_spider"):
+                if hasattr(pipeline, hook):
+                    self.wrap(pipeline, hook, "open/close pipelines")
+        for callback in ("parse_listing", "parse_sitemap", "parse_feed"):
+            self.wrap(RegistryNewsSpider, callback, "discovery pages", consume=True)
+        self.wrap(RegistryNewsSpider, "parse_article", "article pages", consume=True)
+        self.wrap(RegistryNewsSpider, "item_scraped", "remember urls")
+        self.wrap(RegistryNewsSpider, "item_dropped", "remember urls")
+
+
+def crawl_in_this_process(archive_path: str, registry_path: str) -> dict:
+    from crawler.archive import Archive
+    from crawler.crawl import CrawlOptions, run_crawl
+
+    clock = StageClock()
+    clock.instrument_crawl()
+    options = CrawlOptions(archive_path=Path(archive_path), registry_path=Path(registry_path), now=NOW, local=True,
+                           log_level="ERROR", backfill=True, progress="off", overrides=CRAWL_SETTINGS)
+    started, started_cpu = time.perf_counter(), time.thread_time()
+    run_id = run_crawl(options)
+    elapsed, cpu = time.perf_counter() - started, time.thread_time() - started_cpu
+    with Archive(archive_path) as archive:
+        row = archive.db.execute("select sum(articles_new), sum(pages) from run_sources where run_id = ?",
+                                 [run_id]).fetchone()
+    clock.wall["other"] = elapsed - sum(clock.wall.values())
+    clock.cpu["other"] = cpu - sum(clock.cpu.values())
+    return {"seconds": elapsed, "cpu_seconds": cpu, "new": row[0] or 0, "pages": row[1] or 0,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "stages_wall": clock.wall, "stages_cpu": clock.cpu}
+
+
 def crawl(archive: Path, registry: Path) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", CRAWL_IN_CHILD, str(archive), str(registry), NOW.isoformat(), json.dumps(CRAWL_SETTINGS)],
-        cwd=ROOT, capture_output=True, text=True)
+    """One crawl in a child process (Twisted's reactor runs once per process; RSS is the crawl's own)."""
+    result = subprocess.run([sys.executable, __file__, "--child", str(archive), str(registry)],
+                            cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"crawl failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def print_stages(first_crawls: dict[int, dict]) -> None:
+    """Milliseconds per archived article of each stage, wall / CPU, one column per site size."""
+    sizes = [size for size, figures in first_crawls.items() if figures["new"]]
+    if not sizes:
+        return
+    stages = sorted({stage for size in sizes for stage in first_crawls[size]["stages_wall"]},
+                    key=lambda stage: (stage == "other", -first_crawls[sizes[0]]["stages_wall"].get(stage, 0.0)))
+    print("\nms per archived article, first crawl (wall / CPU)")
+    print(f"{'stage':<22}" + "".join(f"{size:>16}" for size in sizes))
+    for stage in [*stages, "total"]:
+        cells = []
+        for size in sizes:
+            figures = first_crawls[size]
+            wall = figures["seconds"] if stage == "total" else figures["stages_wall"].get(stage, 0.0)
+            cpu = figures["cpu_seconds"] if stage == "total" else figures["stages_cpu"].get(stage, 0.0)
+            cells.append(f"{1000 * wall / figures['new']:>8.2f} /{1000 * cpu / figures['new']:>6.2f}")
+        print(f"{stage:<22}" + "".join(cells))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(crawl_in_this_process(*sys.argv[2:4])))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 10000], help="articles per generated site")
     args = parser.parse_args()
-    print(f"{'articles':>9} {'crawl':>12} {'archived':>9} {'pages':>7} {'seconds':>8} {'articles/s':>11} {'peak RSS MB':>12}")
+    print(f"{'articles':>9} {'crawl':>12} {'archived':>9} {'pages':>7} {'seconds':>8} {'articles/s':>11} "
+          f"{'CPU s':>7} {'peak RSS MB':>12}")
+    first_crawls = {}
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as directory, GeneratedSite(size) as site:
             archive = Path(directory) / "archive.db"
@@ -173,7 +255,10 @@ def main() -> None:
                 figures = crawl(archive, registry)
                 rate = figures["new"] / figures["seconds"] if figures["seconds"] else 0.0
                 print(f"{size:>9} {label:>12} {figures['new']:>9} {figures['pages']:>7} {figures['seconds']:>8.1f} "
-                      f"{rate:>11.1f} {figures['peak_rss_mb']:>12.0f}", flush=True)
+                      f"{rate:>11.1f} {figures['cpu_seconds']:>7.1f} {figures['peak_rss_mb']:>12.0f}", flush=True)
+                if label == "first":
+                    first_crawls[size] = figures
+    print_stages(first_crawls)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ TEXT_WEIGHT = 1.0
 
 APOSTROPHE_VARIANTS = "’ʼ`‘′ʹ＇"
 APOSTROPHE = "'"  # the form the pymorphy3 Ukrainian dictionary uses
-_APOSTROPHE_TABLE = str.maketrans({ch: APOSTROPHE for ch in APOSTROPHE_VARIANTS})
 WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 MAX_QUERY_CHARS = 500
@@ -58,7 +57,11 @@ class SearchIndexMissing(RuntimeError):
 # -- lemmas ------------------------------------------------------------------
 def normalize_apostrophes(text: str) -> str:
     """Replace every apostrophe look-alike with ``'`` (same length, so offsets hold)."""
-    return text.translate(_APOSTROPHE_TABLE)
+    # str.replace per variant: ~20x faster than str.translate with a mapping on Cyrillic text.
+    for variant in APOSTROPHE_VARIANTS:
+        if variant in text:
+            text = text.replace(variant, APOSTROPHE)
+    return text
 
 
 def words(text: str) -> list[str]:

@@ -1,4 +1,7 @@
-"""Stage 6: write the article and its raw page to the archive, in one transaction."""
+"""Stage 6: write the article and its raw page to the archive, in one transaction.
+
+The article is left queued for the search index; stage 9 (pipelines/search.py) indexes in batches.
+"""
 
 import sqlite3
 
@@ -42,10 +45,9 @@ class ArchivePipeline(SourcePipeline):
             "body": item["body"],
         }
         try:
-            item["outcome"] = self.archive.save_article(article, raw_page)
+            item["outcome"], item["article_id"] = self.archive.store_article(article, raw_page, index=False)
         except sqlite3.Error as error:
             self.count(item, "errors/archive")
             raise self.drop(item, "archive_error", repr(error)) from error
-        item["article_id"] = self.archive.article_by_url(article["url"])["id"]
         self.count(item, item["outcome"])
         return item

@@ -38,6 +38,12 @@ RULE_SAMPLES = {
     "affiliate-disclosure": ("article_extras.html", "As an Amazon Associate we earn from qualifying purchases."),
     "copyright": ("article_extras.html", "© 2025 Вісті Поділля. Усі права захищені."),
     "related-heading": ("article_extras.html", "Як громада ремонтує тротуари"),
+    "reading-time": ("article_meta.html", "Редакція | 5 min read"),
+    "dateline": ("article_meta.html", "Опубліковано 17 березня 2025 р. 17:11"),
+    "byline": ("article_meta.html", "Written by Cassidy Horton"),
+    "pagination-label": ("article_meta.html", "Page 1 of 8"),
+    "loading-placeholder": ("article_meta.html", "Loading paragraph..."),
+    "pin-for-later": ("article_meta.html", "Pin this for later!"),
 }
 
 
@@ -74,6 +80,9 @@ def test_rule_removes_its_sample_line_and_only_it_does(rule_name):
     "Copyright law changes worry local publishers",
     "Схожі статті закону обговорили на сесії ради.",
     "Підписатися на петицію можна до кінця місяця.",
+    "Сесія ради 17 березня 2025 р. ухвалила бюджет.",
+    "Written by hand, the letter reached the council in a week.",
+    "Loading of the trucks starts at 9:00.",
 ])
 def test_real_sentences_are_kept(sentence):
     assert strip_boilerplate(sentence) == sentence
@@ -107,3 +116,15 @@ def test_cut_tail_drops_the_list_after_a_heading_near_the_end():
 def test_malformed_rules_are_reported(document, problem):
     with pytest.raises(RuleError, match=problem):
         parse_rules(document)
+
+
+def test_editors_commission_note_is_dropped():
+    note = "Products are chosen independently by our editors. Purchases made through our links may earn us a commission."
+    assert note in _lines(_raw_text("article_meta.html"))
+    assert note not in _lines(strip_boilerplate(_raw_text("article_meta.html")))
+
+
+def test_related_heading_names_what_others_are_reading():
+    raw = _raw_text("article_meta.html")
+    assert "Як громада ремонтує тротуари" in _lines(raw)
+    assert "Як громада ремонтує тротуари" not in strip_boilerplate(raw)

@@ -196,3 +196,16 @@ def test_article_text_rendered_from_scripts_falls_back_to_json_ld_article_body()
     text = extract(html).text
     assert text.startswith("Перший абзац статті про нову амбулаторію в селі.\n\nДругий абзац")
 
+
+
+def _deeply_wrapped(content: str, depth: int) -> str:
+    return "<div class='row'>" * depth + content + "</div>" * depth
+
+
+def test_article_sections_wrapped_in_deep_page_builder_grids_are_merged():
+    sections = "".join(
+        _deeply_wrapped("".join(f"<p>Розділ {section}, абзац {n}: громада відремонтувала дорогу, освітлення, тротуари "
+                                "і зупинку біля школи, а також висадила дерева вздовж вулиці.</p>" for n in range(3)), 10)
+        for section in range(3))
+    text = extract(_article_page(f"<article>{sections}</article><footer><a href='/'>Головна</a></footer>")).text
+    assert all(f"Розділ {section}, абзац 2" in text for section in range(3))

@@ -32,6 +32,9 @@ _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquot
 _MIN_PARAGRAPH_CHARS = 25
 _MERGE_SHARE = 0.3
 _MERGE_LEVELS = 8
+_FAR_MERGE_LEVELS = 20
+_FAR_MERGE_BLOCKS = 2
+_FAR_MERGE_LINK_DENSITY = 0.3
 _ANCESTOR_LEVELS = 5
 _PROTECTED_SHARE = 0.4
 _SIBLING_SHARE = 0.2
@@ -167,7 +170,7 @@ def find_body_elements(page: Page, body_css: str | None = None) -> list:
 
 def body_around(page: Page, best, scores: dict) -> list:
     """The best-scored container, widened to the parts of an article split in sections, or with its siblings."""
-    container = merge_article_parts(best, scores)
+    container = merge_article_parts(page, best, scores)
     if container is not best:
         return [container]
     return with_related_siblings(page, best, scores)
@@ -177,21 +180,43 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def merge_article_parts(best, scores: dict):
-    """The nearest ancestor that also holds the other well-scored blocks, for articles split into sections."""
-    ancestors = [best, *best.iterancestors()][: _MERGE_LEVELS + 1]
+def merge_article_parts(page: Page, best, scores: dict):
+    """The nearest ancestor that also holds the other well-scored blocks, for articles split into sections.
+
+    Within ``_MERGE_LEVELS`` one block is enough; an ancestor further up must gather
+    several blocks at once (a page builder that wraps each section in its own deep
+    grid) and be neither link-dense nor the whole page.
+    """
+    ancestors = [best, *best.iterancestors()][: _FAR_MERGE_LEVELS + 1]
     position = {id(element): level for level, element in enumerate(ancestors)}
-    container_level = 0
+    threshold = scores[best] * _MERGE_SHARE
+    parts = {id(other) for other, score in scores.items() if score >= threshold and id(other) not in position}
+    joining: dict[int, int] = {}
     for other, score in scores.items():
-        if other is best or score < scores[best] * _MERGE_SHARE or id(other) in position:
+        if id(other) not in parts:
             continue
         for ancestor in other.iterancestors():
+            if id(ancestor) in parts:
+                break  # counted through the block that holds it
             level = position.get(id(ancestor))
             if level is not None:
-                if level < len(ancestors) - 1 or ancestors[-1].getparent() is None:
-                    container_level = max(container_level, level)
+                joining[level] = joining.get(level, 0) + 1
                 break
+    container_level = 0
+    for level, count in joining.items():
+        if level > container_level and _may_merge(page, ancestors, level, count):
+            container_level = level
     return ancestors[container_level]
+
+
+def _may_merge(page: Page, ancestors: list, level: int, blocks: int) -> bool:
+    if level < _MERGE_LEVELS:
+        return True
+    if level == _MERGE_LEVELS and ancestors[level].getparent() is None:
+        return True
+    container = ancestors[level]
+    return (blocks >= _FAR_MERGE_BLOCKS and container.tag not in ("body", "html")
+            and page.link_density(container) <= _FAR_MERGE_LINK_DENSITY)
 
 
 def score_candidates(page: Page) -> dict:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
+from lxml import etree
+
 from crawler.dates import RULES_FILE, find_date_strings
 from crawler.extract import DateCandidate
 
@@ -259,6 +261,8 @@ def _normalized_text(element, limit: int) -> str | None:
 
 def _short_text(element, limit: int) -> str | None:
     """The element's whitespace-normalized text if it is at most ``limit`` characters, without reading more."""
+    if len(element) == 0:  # no children: its text is all there is, read without the cost of itertext()
+        return _short_leaf_text(element.text or "", limit)
     pieces, raw_length = [], 0
     for piece in element.itertext():
         raw_length += len(piece)
@@ -266,6 +270,13 @@ def _short_text(element, limit: int) -> str | None:
             return None
         pieces.append(piece)
     text = " ".join(" ".join(pieces).split())
+    return text if len(text) <= limit else None
+
+
+def _short_leaf_text(text: str, limit: int) -> str | None:
+    if len(text) > limit * 4:
+        return None
+    text = " ".join(text.split())
     return text if len(text) <= limit else None
 
 
@@ -453,7 +464,7 @@ def _script_candidates(tree) -> list[DateCandidate]:
     keys = _rules().script_published_keys
     pattern = _script_key_pattern(keys)
     found = {}
-    for script in tree.xpath("//script[not(contains(@type,'ld+json'))]/text()"):
+    for script in _PLAIN_SCRIPT_TEXTS(tree):
         if not any(key in script for key in keys):  # every match holds a key: skip the scan of key-less scripts
             continue
         for match in pattern.finditer(script):
@@ -462,6 +473,9 @@ def _script_candidates(tree) -> list[DateCandidate]:
         if key in found:
             return [DateCandidate(found[key], "meta")]
     return []
+
+
+_PLAIN_SCRIPT_TEXTS = etree.XPath("//script[not(contains(@type,'ld+json'))]/text()", smart_strings=False)
 
 
 @lru_cache(maxsize=1)
@@ -521,11 +535,16 @@ def _labelled_dates_anywhere(page: _Page) -> list[DateCandidate]:
     """<time>, date-classed and "Published …" elements of the whole page, nearest the headline first."""
     found = []
     skip_inside = None
+    anchor = 0  # the headline's position
     for position, element in enumerate(page.tree.iter()):
+        if element is page.headline:
+            anchor = position
         if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
             continue
-        if skip_inside is not None and _contains(skip_inside, element):
-            continue
+        if skip_inside is not None:
+            if _contains(skip_inside, element):
+                continue
+            skip_inside = None  # a walk in document order never comes back inside it
         if not (element.tag == "time" or _is_date_classed(element) or _starts_with_label(element)):
             continue
         text = _dated_text(element, page)
@@ -534,20 +553,18 @@ def _labelled_dates_anywhere(page: _Page) -> list[DateCandidate]:
         skip_inside = element
         value = element.get("datetime") if element.tag == "time" and element.get("datetime") else text
         found.append((position, DateCandidate(value, "visible", _kind_of(element, text))))
-    anchor = _position_of(page.tree, page.headline)
     found.sort(key=lambda entry: abs(entry[0] - anchor))
     return [candidate for _position, candidate in found]
 
 
-def _position_of(tree, element) -> int:
-    if element is None:
-        return 0
-    return next((position for position, node in enumerate(tree.iter()) if node is element), 0)
-
-
 def _is_date_classed(element) -> bool:
+    return _has_class_fragment(element, _date_and_modified_classes())
+
+
+@lru_cache(maxsize=1)
+def _date_and_modified_classes() -> tuple[str, ...]:
     rules = _rules()
-    return _has_class_fragment(element, rules.date_classes + rules.modified_classes)
+    return rules.date_classes + rules.modified_classes
 
 
 def _starts_with_label(element) -> bool:

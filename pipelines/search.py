@@ -1,0 +1,44 @@
+"""Stage 9: make saved articles searchable (crawler/search.py), a batch at a time.
+
+ArchivePipeline leaves each new or changed article queued in ``search_pending``
+(in the transaction that saves it, so a killed crawl loses nothing); this stage
+lemmatizes the queue every ``HROMADA_SEARCH_INDEX_BATCH`` saved articles and
+at the end of the crawl, so every article is searchable when the crawl ends.
+Indexing after places (stage 7) also spares the filter-token triggers an FTS
+row rewrite per stored place. Anything a killed crawl left queued is indexed
+by the next crawl's batches.
+"""
+
+import sqlite3
+
+from crawler.archive import DEFAULT_ARCHIVE, Archive
+from crawler.search import index_pending
+from pipelines.base import SourcePipeline
+
+
+class SearchIndexPipeline(SourcePipeline):
+    def open_spider(self):
+        self.archive = Archive(self.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
+        self.batch = self.settings.getint("HROMADA_SEARCH_INDEX_BATCH")
+        self.queued = 0
+
+    def close_spider(self):
+        try:
+            self.index_queued()
+        finally:
+            self.archive.close()
+
+    def process_item(self, item):
+        if item.get("outcome") in ("new", "updated"):
+            self.queued += 1
+        if self.queued >= self.batch:
+            self.index_queued()
+        return item
+
+    def index_queued(self) -> None:
+        try:
+            index_pending(self.archive.db, batch_size=self.batch)
+        except sqlite3.Error as error:  # the articles stay queued; `hromada search --reindex` or the next crawl
+            self.crawler.stats.inc_value("hromada/errors/search_index")
+            self.crawler.spider.logger.error("search index not updated: %r", error)
+        self.queued = 0
