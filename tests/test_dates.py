@@ -186,6 +186,22 @@ def test_bare_today_word_is_not_a_date_in_text():
     assert find_date_strings("Сьогодні, 10:15") == ["Сьогодні, 10:15"]
 
 
+def test_find_date_strings_without_digits_and_in_any_case():
+    assert find_date_strings("Оновлено годину тому, автор: Іван") == ["годину тому"]
+    assert find_date_strings("ЩОЙНО: вибухи в області") == ["ЩОЙНО"]
+    assert find_date_strings("Posted 5 MINUTES AGO by the editor") == ["5 MINUTES AGO"]
+    assert find_date_strings("Прогноз погоди на тиждень") == []
+
+
+def test_find_date_strings_results_are_not_shared_between_calls():
+    text = "Опубліковано 23.01.2025"
+    found = find_date_strings(text)
+    found.append("changed by the caller")
+    assert find_date_strings(text) == ["23.01.2025"]
+    long_text = "слово " * 200 + "23 січня 2025"  # past the length whose results are remembered
+    assert find_date_strings(long_text) == ["23 січня 2025"]
+
+
 def _candidates(*items):
     return [DateCandidate(raw, source, kind) for raw, source, kind in items]
 

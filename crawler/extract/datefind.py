@@ -523,8 +523,11 @@ def _visible_candidates(page: _Page) -> list[DateCandidate]:
     """Datelines in the smallest region around the headline that has any; failing that, dated elements
     anywhere outside excluded regions that say they are dates; last, short sentences that mention a date."""
     sentences = []
+    inner, inner_found = None, []
     for region in _regions_near_headline(page):
-        datelines, in_sentences = _dated_elements(region, page)
+        found = _dated_texts_in(region, page, inner, inner_found)
+        inner, inner_found = region, found
+        datelines, in_sentences = _dated_elements(found)
         if datelines:
             return datelines + in_sentences
         sentences = sentences or in_sentences
@@ -606,10 +609,23 @@ def _regions_near_headline(page: _Page):
         yield node
 
 
-def _dated_elements(region, page: _Page) -> tuple[list[DateCandidate], list[DateCandidate]]:
-    """Dated elements of a region: its datelines (date-classed ones first) and its sentences that mention a date."""
+def _dated_texts_in(region, page: _Page, inner=None, inner_found=()) -> list[tuple]:
+    """(element, short dated text) of a region's elements in document order.
+
+    ``inner`` is the previous, smaller region and ``inner_found`` its own list: when it is a child
+    of this region, its subtree is not walked again.
+    """
+    if inner is None or inner.getparent() is not region:
+        return _dated_texts_of(region.iter(), page)
+    found = _dated_texts_of([region], page)
+    for child in region:
+        found += inner_found if child is inner else _dated_texts_of(child.iter(), page)
+    return found
+
+
+def _dated_texts_of(elements, page: _Page) -> list[tuple]:
     found = []
-    for element in region.iter():
+    for element in elements:
         if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
             continue
         if element in page.headline_path:
@@ -617,6 +633,12 @@ def _dated_elements(region, page: _Page) -> tuple[list[DateCandidate], list[Date
         text = _dated_text(element, page)
         if text is not None:
             found.append((element, text))
+    return found
+
+
+def _dated_elements(found: list[tuple]) -> tuple[list[DateCandidate], list[DateCandidate]]:
+    """The datelines (date-classed ones first) and the sentences that mention a date among a region's
+    dated elements."""
     found = _innermost(found)
     sentences = [entry for entry in found if _is_sentence(entry[1])]
     found = [entry for entry in found if entry not in sentences]
