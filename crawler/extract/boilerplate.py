@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from crawler.text import fold_apostrophes
+
 RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "boilerplate.toml"
 _WORD = re.compile(r"\w", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 # a `cut_tail` rule ends the text only when its line starts past this share of it
 _TAIL_SHARE = 0.5
-_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'"})
 
 
 class RuleError(ValueError):
@@ -30,7 +31,7 @@ class LineRule:
 
 
 def normalize_line(line: str) -> str:
-    return _SPACES.sub(" ", line.translate(_APOSTROPHES).lower()).strip()
+    return _SPACES.sub(" ", fold_apostrophes(line).lower()).strip()
 
 
 def parse_rules(document: dict) -> tuple[LineRule, ...]:

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from lxml import etree
-
 from crawler.dates import RULES_FILE, find_date_strings
 from crawler.extract import DateCandidate
 
@@ -126,6 +124,7 @@ class _Page:
         page.headline = headline if headline is not None else _find_headline(tree, page)
         page.headline_path = set(_self_and_ancestors(page.headline)) if page.headline is not None else set()
         page.body_path = set(_self_and_ancestors(body)) if body is not None else set()
+        page.excluded_by.clear()  # verdicts given while finding the headline knew neither path
         page.scope = _article_scope(tree, page.headline, body)
         return page
 
@@ -464,7 +463,7 @@ def _script_candidates(tree) -> list[DateCandidate]:
     keys = _rules().script_published_keys
     pattern = _script_key_pattern(keys)
     found = {}
-    for script in _PLAIN_SCRIPT_TEXTS(tree):
+    for script in tree.xpath("//script[not(contains(@type,'ld+json'))]/text()", smart_strings=False):
         if not any(key in script for key in keys):  # every match holds a key: skip the scan of key-less scripts
             continue
         for match in pattern.finditer(script):
@@ -473,9 +472,6 @@ def _script_candidates(tree) -> list[DateCandidate]:
         if key in found:
             return [DateCandidate(found[key], "meta")]
     return []
-
-
-_PLAIN_SCRIPT_TEXTS = etree.XPath("//script[not(contains(@type,'ld+json'))]/text()", smart_strings=False)
 
 
 @lru_cache(maxsize=1)
