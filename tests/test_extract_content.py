@@ -209,3 +209,21 @@ def test_article_sections_wrapped_in_deep_page_builder_grids_are_merged():
         for section in range(3))
     text = extract(_article_page(f"<article>{sections}</article><footer><a href='/'>Головна</a></footer>")).text
     assert all(f"Розділ {section}, абзац 2" in text for section in range(3))
+
+
+def test_a_second_copy_of_the_article_is_not_merged_in_as_a_section():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
+                         for n in range(4))
+    html = _article_page(f"<div class='page'><div class='column'><div class='entry'>{paragraphs}</div></div>"
+                         f"<div class='version-b'><div><div>{paragraphs}</div></div></div></div>")
+    assert extract(html).text.count("Абзац 3") == 1
+
+
+def test_a_listicle_keeps_the_introduction_that_sits_with_the_headline():
+    items = "".join(f"<li>Пункт {n}: громада відремонтувала дорогу, освітлення, тротуари, зупинку і сквер біля школи, "
+                    "а також висадила дерева вздовж вулиці.</li>" for n in range(8))
+    html = ("<html><body><div class='wrap'><h1>Вісім змін у громаді</h1>"
+            "<div class='lead'><div>Що змінилося за рік у громаді.</div></div>"
+            f"<div><ul>{items}</ul></div></div><footer><a href='/'>Головна</a></footer></body></html>")
+    text = extract(html).text
+    assert "Що змінилося за рік у громаді." in text and "Пункт 7" in text

@@ -24,6 +24,7 @@ BLOCK_TAGS = frozenset({
     "center", "hr", "details", "summary", "caption", "header",
 })
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+LIST_TAGS = frozenset({"ul", "ol"})
 _POSITIVE = re.compile(r"article|body|content|entry|main|page|post|text|blog|story|material|news")
 _NEGATIVE = re.compile(r"comment|meta|footer|footnote|sidebar|widget|related|share|social|promo|menu|nav|hidden")
 _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquote": 3, "section": 2,
@@ -31,6 +32,7 @@ _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquot
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
 _MIN_PARAGRAPH_CHARS = 25
 _MERGE_SHARE = 0.3
+_COPY_TOLERANCE = 0.05
 _MERGE_LEVELS = 8
 _FAR_MERGE_LEVELS = 20
 _FAR_MERGE_BLOCKS = 2
@@ -62,7 +64,7 @@ class Page:
         self.text_chars, self.link_chars = text_and_link_chars(self.root)
         self.paragraph_chars = paragraph_chars_by_element(self.root, self.text_chars)
         self._guard_chars = self.paragraph_chars.get(self.root, 0) * _PROTECTED_SHARE
-        self._headline_ancestors = set(self.headline.iterancestors()) if self.headline is not None else set()
+        self.headline_ancestors = set(self.headline.iterancestors()) if self.headline is not None else set()
         self.elements = self._walk_visible()
 
     def _walk_visible(self) -> list:
@@ -88,7 +90,7 @@ class Page:
         """Rules that are not absolute never remove the headline's ancestors or much of the paragraph text."""
         if reason == "tag":
             return False
-        if element in self._headline_ancestors:
+        if element in self.headline_ancestors:
             return True
         return reason != "unguarded" and self.paragraph_chars.get(element, 0) > self._guard_chars
 
@@ -171,9 +173,24 @@ def find_body_elements(page: Page, body_css: str | None = None) -> list:
 def body_around(page: Page, best, scores: dict) -> list:
     """The best-scored container, widened to the parts of an article split in sections, or with its siblings."""
     container = merge_article_parts(page, best, scores)
+    if container is best and best.tag in LIST_TAGS:
+        container = headline_container(page, best) or best
     if container is not best:
         return [container]
     return with_related_siblings(page, best, scores)
+
+
+def headline_container(page: Page, best_list):
+    """For a list that outscored every container (a listicle's items), the nearest ancestor that also holds the
+    headline, so the introduction above the items is kept; None when it is not close or is the whole page."""
+    if page.headline is None:
+        return None
+    for level, ancestor in enumerate(best_list.iterancestors(), start=1):
+        if level > _MERGE_LEVELS or ancestor.tag in ("body", "html"):
+            return None
+        if ancestor in page.headline_ancestors:
+            return ancestor if page.link_density(ancestor) <= _FAR_MERGE_LINK_DENSITY else None
+    return None
 
 
 def word_count(text: str) -> int:
@@ -190,7 +207,8 @@ def merge_article_parts(page: Page, best, scores: dict):
     ancestors = [best, *best.iterancestors()][: _FAR_MERGE_LEVELS + 1]
     position = {id(element): level for level, element in enumerate(ancestors)}
     threshold = scores[best] * _MERGE_SHARE
-    parts = {id(other) for other, score in scores.items() if score >= threshold and id(other) not in position}
+    parts = {id(other) for other, score in scores.items()
+             if score >= threshold and id(other) not in position and not _copies_text_of(page, other, best)}
     joining: dict[int, int] = {}
     for other, score in scores.items():
         if id(other) not in parts:
@@ -207,6 +225,13 @@ def merge_article_parts(page: Page, best, scores: dict):
         if level > container_level and _may_merge(page, ancestors, level, count):
             container_level = level
     return ancestors[container_level]
+
+
+def _copies_text_of(page: Page, other, best) -> bool:
+    """A block with as much paragraph text as the best one is a second copy of the article (print, mobile or
+    language version), not another section of it."""
+    best_chars = page.paragraph_chars.get(best, 0)
+    return best_chars > 0 and abs(page.paragraph_chars.get(other, 0) - best_chars) <= best_chars * _COPY_TOLERANCE
 
 
 def _may_merge(page: Page, ancestors: list, level: int, blocks: int) -> bool:
