@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlparse, urlunparse
 
 from lxml import etree
 
@@ -23,6 +23,7 @@ NOT_ARTICLE_SEGMENTS = re.compile(
     r"login|register|user|users|contacts?|kontakty|about|archive|calendar|print|sitemap)(/|$)",
     re.I,
 )
+TRACKING_PARAMETER = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|mc_cid|mc_eid|_ga)$", re.I)
 NEXT_PAGE_TEXTS = ("наступна", "далі", "вперед", "next", "следующая", "»", "›", ">", ">>")
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
@@ -114,11 +115,15 @@ def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
 
 
 def clean_url(url: str) -> str | None:
-    """Absolute http(s) URL without fragment, or None for anything else."""
+    """Absolute http(s) URL without fragment and tracking parameters, or None for anything else."""
     url = urldefrag(url.strip())[0]
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         return None
+    if parsed.query:
+        kept = [(key, value) for key, value in parse_qsl(parsed.query, keep_blank_values=True)
+                if not TRACKING_PARAMETER.match(key)]
+        url = urlunparse(parsed._replace(query=urlencode(kept)))
     return url
 
 

@@ -75,6 +75,11 @@ def test_only_http_links_are_kept():
     assert discovery.clean_url("https://example.gov.ua/news/a#comments") == "https://example.gov.ua/news/a"
 
 
+def test_tracking_parameters_are_dropped_and_others_kept():
+    assert discovery.clean_url("https://x.gov.ua/news/a/?utm_source=fb&utm_medium=social&fbclid=1") == "https://x.gov.ua/news/a/"
+    assert discovery.clean_url("https://x.gov.ua/index.php?newsid=12&utm_campaign=z") == "https://x.gov.ua/index.php?newsid=12"
+
+
 HOME = "https://rada.example.gov.ua/"
 
 

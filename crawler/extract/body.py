@@ -174,7 +174,8 @@ def body_around(page: Page, best, scores: dict) -> list:
     """The best-scored container, widened to the parts of an article split in sections, or with its siblings."""
     container = merge_article_parts(page, best, scores)
     if container is best and best.tag in LIST_TAGS:
-        container = headline_container(page, best) or best
+        around_headline = headline_container(page, best)
+        container = best if around_headline is None else around_headline
     if container is not best:
         return [container]
     return with_related_siblings(page, best, scores)
@@ -231,7 +232,16 @@ def _copies_text_of(page: Page, other, best) -> bool:
     """A block with as much paragraph text as the best one is a second copy of the article (print, mobile or
     language version), not another section of it."""
     best_chars = page.paragraph_chars.get(best, 0)
-    return best_chars > 0 and abs(page.paragraph_chars.get(other, 0) - best_chars) <= best_chars * _COPY_TOLERANCE
+    if not best_chars or abs(page.paragraph_chars.get(other, 0) - best_chars) > best_chars * _COPY_TOLERANCE:
+        return False
+    return _first_paragraph_text(page, other) == _first_paragraph_text(page, best)
+
+
+def _first_paragraph_text(page: Page, element) -> str:
+    for paragraph in element.iter(*PROSE_TAGS):
+        if page.text_chars.get(paragraph, 0) >= _MIN_PARAGRAPH_CHARS:
+            return clean_text(paragraph.text_content())
+    return ""
 
 
 def _may_merge(page: Page, ancestors: list, level: int, blocks: int) -> bool:
