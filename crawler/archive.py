@@ -10,7 +10,6 @@ import gzip
 import hashlib
 import json
 import sqlite3
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator

@@ -17,7 +17,7 @@ from crawler.archive import Archive
 from crawler.cli import main
 from crawler.export import ExportError, ExportRequest, export, load_codebook, sidecar_paths
 from crawler.search import Filters, search
-from test_search import ARTICLES, build_archive
+from tests.search_archive import ARTICLES, build_archive
 
 NOW = datetime(2025, 9, 2, 8, 30, tzinfo=timezone.utc)
 COLUMNS = [column.name for column in load_codebook()[0]]

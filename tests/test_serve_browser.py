@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from crawler.web import PLUGINS_DIR, datasette_metadata, free_port, search_url, wait_until_listening
-from test_search import build_archive
+from tests.search_archive import build_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

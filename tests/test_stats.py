@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from crawler import stats
 from crawler.archive import Archive
 from crawler.cli import main
-from test_search import build_archive
+from tests.search_archive import build_archive
 
 
 @pytest.fixture(scope="module")
