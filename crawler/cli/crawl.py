@@ -98,6 +98,8 @@ def demo(db_path, log_level) -> None:
     with Archive(db_path) as archive:
         report = check_archive(list(archive.db.query("select url, title, text, published_at from articles")), expected)
     click.echo(f"\nGround truth: {report.summary()}")
+    click.echo(f"\nTry: hromada search \"громада\" --db {db_path}    hromada stories --db {db_path}    "
+               f"hromada serve --db {db_path}")
     sys.exit(status or (0 if report.perfect else 1))
 
 
