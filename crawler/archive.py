@@ -211,9 +211,6 @@ class Archive:
         row = self.db.execute("select url from articles where content_hash = ? limit 1", [digest]).fetchone()
         return row[0] if row else None
 
-    def has_url(self, url: str) -> bool:
-        return self.db.execute("select 1 from articles where url = ?", [url]).fetchone() is not None
-
     def save_article(self, article: dict, raw_page: dict | None = None) -> str:
         """Insert or update one article (keyed by canonical ``url``) with its raw page, and index it for search.
 

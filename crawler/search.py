@@ -195,6 +195,16 @@ def optimize_index(db) -> None:
 BROWSE_VIEW = "articles_browse"
 
 
+def _create_change_triggers(conn: sqlite3.Connection) -> None:
+    """Edited articles go back to the queue; deleted ones leave the index and the queue."""
+    conn.execute(f"""create trigger articles_search_au after update of title, text on articles begin
+        delete from {LEMMA_TABLE} where rowid = old.id;
+        insert or ignore into {PENDING_TABLE}(article_id) values (new.id); end""")
+    conn.execute(f"""create trigger articles_search_ad after delete on articles begin
+        delete from {LEMMA_TABLE} where rowid = old.id;
+        delete from {PENDING_TABLE} where article_id = old.id; end""")
+
+
 def create_search_schema(conn: sqlite3.Connection) -> None:
     """Migration 2: the lemma index, its queue, the triggers that fill the queue,
     and ``articles_browse`` (articles with their source's place and a month column) for the web view."""
@@ -202,12 +212,7 @@ def create_search_schema(conn: sqlite3.Connection) -> None:
     conn.execute(f"create table {PENDING_TABLE} (article_id integer primary key)")
     conn.execute(f"""create trigger articles_search_ai after insert on articles begin
         insert or ignore into {PENDING_TABLE}(article_id) values (new.id); end""")
-    conn.execute(f"""create trigger articles_search_au after update of title, text on articles begin
-        delete from {LEMMA_TABLE} where rowid = old.id;
-        insert or ignore into {PENDING_TABLE}(article_id) values (new.id); end""")
-    conn.execute(f"""create trigger articles_search_ad after delete on articles begin
-        delete from {LEMMA_TABLE} where rowid = old.id;
-        delete from {PENDING_TABLE} where article_id = old.id; end""")
+    _create_change_triggers(conn)
     conn.execute(f"""create view {BROWSE_VIEW} as
         select a.id, a.published_at, substr(a.published_at, 1, 7) as month, s.name as source, s.oblast, s.hromada,
                a.language, a.title, a.text, a.url, a.source_id, a.date_source, a.author
@@ -245,12 +250,7 @@ def add_search_filters(conn: sqlite3.Connection) -> None:
                      from {LEMMA_TABLE} f join articles a on a.id = f.rowid""")
     conn.execute(f"drop table {LEMMA_TABLE}")
     conn.execute(f"alter table {LEMMA_TABLE}_new rename to {LEMMA_TABLE}")
-    conn.execute(f"""create trigger articles_search_au after update of title, text on articles begin
-        delete from {LEMMA_TABLE} where rowid = old.id;
-        insert or ignore into {PENDING_TABLE}(article_id) values (new.id); end""")
-    conn.execute(f"""create trigger articles_search_ad after delete on articles begin
-        delete from {LEMMA_TABLE} where rowid = old.id;
-        delete from {PENDING_TABLE} where article_id = old.id; end""")
+    _create_change_triggers(conn)
     conn.execute(f"""create trigger articles_filters_au after update of source_id, language, published_at on articles
         begin {_refresh_filters_sql("new.id")} end""")
     conn.execute(f"create trigger article_places_filters_ai after insert on article_places "
