@@ -20,11 +20,12 @@ import time
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.archive import Archive  # noqa: E402
-from crawler.search import get_lemmatizer, index_pending, optimize_index  # noqa: E402
+from crawler.search import FILTER_TRIGGERS, add_search_filters, get_lemmatizer, index_pending, optimize_index  # noqa: E402
 
 VOCABULARY = Path(__file__).with_name("synthetic_vocabulary.toml")
 INSERT_BATCH = 10_000
@@ -133,11 +134,12 @@ def source_rows(places: dict) -> list[dict]:
 PLACES_SQL = "insert into article_places (article_id, katottg, level, name, how) values (?, ?, ?, ?, ?)"
 
 
-def place_rows(first_id: int, chosen_sources: list[str], sources: dict[str, dict], rng: random.Random) -> list[tuple]:
-    """Each article is about its source's unit; one in ``OTHER_PLACE_SHARE`` also names another source's hromada."""
+def place_rows(articles: Iterable[tuple[int, str]], sources: dict[str, dict], rng: random.Random) -> list[tuple]:
+    """Each article (id, source id) is about its source's unit; one in ``OTHER_PLACE_SHARE`` also names
+    another source's hromada."""
     hromadas = [source for source in sources.values() if source["hromada"]]
     rows = []
-    for article_id, source_id in enumerate(chosen_sources, first_id):
+    for article_id, source_id in articles:
         source = sources[source_id]
         level = "hromada" if source["hromada"] else "oblast"
         rows.append((article_id, source["katottg"], level, source["hromada"] or source["oblast"], "source"))
@@ -173,7 +175,8 @@ def generate(count: int, path: Path, seed: int, first_year: int, last_year: int,
             chosen_sources = rng.choices(source_ids, weights=source_weights, k=len(numbers))
             with conn:
                 conn.executemany(INSERT_SQL, [factory.article(n, s, fetched_at) for n, s in zip(numbers, chosen_sources)])
-                conn.executemany(PLACES_SQL, place_rows(numbers.start + 1, chosen_sources, source_by_id, rng))
+                conn.executemany(PLACES_SQL, place_rows(zip(range(numbers.start + 1, numbers.stop + 1), chosen_sources),
+                                                        source_by_id, rng))
             _progress("inserted", numbers.stop, count, started)
         started = time.perf_counter()
         indexed = [0]
@@ -193,6 +196,32 @@ def generate(count: int, path: Path, seed: int, first_year: int, last_year: int,
         print(f"optimized FTS indexes in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
+def add_places(path: Path, seed: int) -> None:
+    """Give an archive generated before this script wrote places (and source codes) the places it writes now, then rewrite
+    the filter tokens once (with the place triggers on, every insert would rewrite the article's index row)."""
+    rng = random.Random(seed)
+    with Archive(path) as archive:
+        conn = archive.db.conn
+        if conn.execute("select 1 from article_places limit 1").fetchone():
+            raise SystemExit(f"{path} already has places")
+        started = time.perf_counter()
+        with conn:
+            for source in list(archive.db["sources"].rows):
+                if not source["katottg"]:
+                    conn.execute("update sources set katottg = ? where id = ?",
+                                 [katottg_code(source["oblast"], source["hromada"]), source["id"]])
+            sources = {row["id"]: row for row in archive.db["sources"].rows}
+            for trigger in FILTER_TRIGGERS:
+                conn.execute(f"drop trigger if exists {trigger}")
+            cursor = conn.execute("select id, source_id from articles order by id")
+            while articles := cursor.fetchmany(INSERT_BATCH):
+                conn.executemany(PLACES_SQL, place_rows(articles, sources, rng))
+            print(f"places inserted in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            add_search_filters(conn)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        print(f"places and filter tokens in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
 def _progress(what: str, done: int, total: int, started: float) -> None:
     if done % 100_000 < INSERT_BATCH or done == total:
         elapsed = time.perf_counter() - started
@@ -203,10 +232,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("count", type=int, help="number of articles")
     parser.add_argument("path", type=Path, help="archive file to create (must not exist)")
+    parser.add_argument("--add-places", action="store_true",
+                        help="instead, add places to PATH, an archive generated before this script wrote them")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--first-year", type=int, default=2019)
     parser.add_argument("--last-year", type=int, default=2025)
     args = parser.parse_args()
+    if args.add_places:
+        return add_places(args.path, args.seed)
     if args.path.exists():
         parser.error(f"{args.path} exists; pick a new path")
     started = time.perf_counter()

@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -129,8 +130,19 @@ def _migration_6_search_filters(db: sqlite_utils.Database) -> None:
     index_articles(db, [row[0] for row in db.execute(f"select article_id from {PENDING_TABLE}")])
 
 
+def _migration_7_place_scope_tokens(db: sqlite_utils.Database) -> None:
+    """Place tokens for every scope of a place (UA05, UA0512, UA0512017), so a place filter is one token,
+    not a prefix query (crawler/search.py; nothing to do when migration 6 has just written them), and an
+    (id, published_at) index to sort search matches by date without reading article rows."""
+    from crawler.search import DATES_INDEX, add_search_filters, filter_tokens_current
+
+    if not filter_tokens_current(db.conn):
+        add_search_filters(db.conn)
+    db.execute(f"create index if not exists {DATES_INDEX} on articles(id, published_at)")
+
+
 MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental,
-              _migration_5_fts_on_text_updates, _migration_6_search_filters]
+              _migration_5_fts_on_text_updates, _migration_6_search_filters, _migration_7_place_scope_tokens]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -145,6 +157,20 @@ def content_hash(title: str | None, text: str) -> str:
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@contextmanager
+def atomic(conn: sqlite3.Connection):
+    """All or none of the writes inside: committed at the end when no transaction was open, else
+    merged into the open one (a crawl's batch, see :class:`crawler.crawl.CrawlArchive`)."""
+    conn.execute("savepoint hromada_atomic")
+    try:
+        yield
+    except BaseException:
+        conn.execute("rollback to hromada_atomic")
+        conn.execute("release hromada_atomic")
+        raise
+    conn.execute("release hromada_atomic")
 
 
 class Archive:
@@ -226,7 +252,7 @@ class Archive:
         in a batch (the crawl does, see pipelines/search.py).
         """
         row = {key: article.get(key) for key in ARTICLE_COLUMNS if key != "id"}
-        with self.db.conn:
+        with atomic(self.db.conn):
             existing = self.db.execute(
                 "select id, content_hash, published_at, extractor_version from articles where url = ?", [row["url"]]
             ).fetchone()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
-from crawler.archive import Archive
+from crawler.archive import DEFAULT_ARCHIVE, Archive, atomic
 from crawler.lock import CrawlLock
 
 # For loopback sample sites: no politeness delays, more parallelism, short timeouts.
@@ -37,6 +39,79 @@ class CrawlOptions:
     refresh: bool = False
     progress: str = "auto"             # auto | live | log | off (crawler/progress.py)
     overrides: dict | None = None
+
+
+CRAWL_CACHE_KIB = 32 * 1024
+
+
+class CrawlArchive:
+    """The one archive connection of a crawl, shared by the spider, middleware, run recorder and pipelines.
+
+    Writes of many items share one transaction, committed every ``HROMADA_COMMIT_ITEMS`` finished items or
+    ``HROMADA_COMMIT_SECONDS`` seconds (checked as items finish) and when the last user releases it. A
+    killed crawl loses at most the uncommitted items; their ``crawl_urls`` rows go with them, so the next
+    run fetches them again. Each user calls :meth:`open` once and :meth:`release` once.
+    """
+
+    def __init__(self, path, commit_items: int, commit_seconds: float, clock=time.monotonic):
+        self.archive = Archive(path)
+        # One connection does all of a crawl's writes: a page cache bigger than the default 2 MB keeps the
+        # index pages that every article touches (URL, LSH buckets, full-text segments) in memory.
+        self.archive.db.execute(f"pragma cache_size = -{CRAWL_CACHE_KIB}")
+        self.commit_items, self.commit_seconds, self.clock = commit_items, commit_seconds, clock
+        self.crawler = None  # set by of(): the crawler whose connection this is
+        self.users = 0
+        self.items_done = 0
+        self.batch_started = clock()
+
+    @classmethod
+    def of(cls, crawler) -> "CrawlArchive":
+        """The crawler's shared archive, opened on first use (and again after its last user released it)."""
+        shared = getattr(crawler, "hromada_archive", None)
+        if shared is None:
+            settings = crawler.settings
+            shared = cls(settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE, settings.getint("HROMADA_COMMIT_ITEMS"),
+                         settings.getfloat("HROMADA_COMMIT_SECONDS"))
+            shared.crawler = crawler
+            crawler.hromada_archive = shared
+        return shared
+
+    def open(self) -> Archive:
+        self.users += 1
+        return self.archive
+
+    def release(self) -> None:
+        """The last user's release commits and closes the connection."""
+        self.users -= 1
+        if self.users <= 0:
+            try:
+                self.commit()
+            finally:
+                self.archive.close()
+                if self.crawler is not None and getattr(self.crawler, "hromada_archive", None) is self:
+                    self.crawler.hromada_archive = None
+
+    @contextmanager
+    def writing(self):
+        """All or none of one step's writes, inside the open batch (begun here when none is)."""
+        conn = self.archive.db.conn
+        if not conn.in_transaction:
+            conn.execute("begin")
+            self.batch_started = self.clock()
+        with atomic(conn):
+            yield self.archive
+
+    def item_done(self) -> None:
+        """One item went through every stage: commit when the batch is big or old enough."""
+        self.items_done += 1
+        if self.items_done >= self.commit_items or self.clock() - self.batch_started >= self.commit_seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.archive.db.conn.in_transaction:
+            self.archive.db.conn.commit()
+        self.items_done = 0
+        self.batch_started = self.clock()
 
 
 def build_settings(options: CrawlOptions):

@@ -387,11 +387,12 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
     """
     ranked = sorted(candidates, key=lambda c: _source_rank(c.source))
     parsed = [(candidate, moment) for candidate in ranked if (moment := parse_date(candidate.raw, now)) is not None]
+    parsed = _day_month_order_of_metadata(parsed)
     result = {}
     for kind in ("published", "modified"):
         of_kind = [(candidate, moment) for candidate, moment in parsed if candidate.kind == kind]
         if kind == "published":
-            chosen, moment = _by_vote(of_kind or _shown_modified(parsed))
+            chosen, moment = _by_vote(_without_lone_text_dates(of_kind) or _shown_modified(parsed) or of_kind)
         else:
             chosen, moment = of_kind[0] if of_kind else (None, None)
         chosen, moment = _local_day(chosen, moment, of_kind)
@@ -399,6 +400,37 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
         result[f"{kind}_raw"] = chosen.raw if chosen else None
         result[f"{kind}_source"] = chosen.source if chosen else None
     return result
+
+
+def _without_lone_text_dates(parsed: list) -> list:
+    """No candidates when all there is are year-less dates of running text ("… 16 may …"): a dated
+    "Updated …" line the page shows is then the better guess, and they stay the last resort."""
+    if all(candidate.source == "text" and not _states_year(candidate) for candidate, _moment in parsed):
+        return []
+    return parsed
+
+
+def _day_month_order_of_metadata(parsed: list) -> list:
+    """Read "09.10.2024" as 10 September when the page's metadata says 2024-09-10 and nothing says 9 October.
+
+    Day-first is the default; a numeric date whose day and month could swap follows the metadata's order.
+    """
+    stated = {moment.date() for candidate, moment in parsed if candidate.source in _ALWAYS_DATED_SOURCES}
+    if not stated:
+        return parsed
+    return [(candidate, _in_stated_order(candidate, moment, stated)) for candidate, moment in parsed]
+
+
+def _in_stated_order(candidate, moment: datetime, stated: set) -> datetime:
+    if candidate.source in _ALWAYS_DATED_SOURCES or moment.date() in stated:
+        return moment
+    match = _patterns().numeric.search(candidate.raw)
+    if match is None or int(match["month"]) != moment.month or not 1 <= int(match["day"]) <= 12:
+        return moment
+    swapped = _valid_day(moment.year, moment.day, moment.month)
+    if swapped is None or swapped not in stated:
+        return moment
+    return moment.replace(month=swapped.month, day=swapped.day)
 
 
 def _shown_modified(parsed: list) -> list:

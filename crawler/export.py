@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -26,7 +27,7 @@ from crawler.search import Filters, connection, compile_query, matching_sql, req
 
 CODEBOOK_FILE = Path(__file__).resolve().parent / "web" / "codebook.toml"
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
-FETCH_BATCH = 5_000
+FETCH_BATCH = 2_000
 PUBLISHED_AT = "published_at"
 
 
@@ -183,17 +184,22 @@ def export_sql(db, request: ExportRequest) -> tuple[str, list, list[Column]]:
 
 
 def _csv_field(column: Column) -> str:
-    """RFC 4180 field of an exported column: text always quoted with quotes doubled, NULL empty."""
+    """RFC 4180 field of an exported column: text always quoted with quotes doubled, NULL empty
+    (printf writes NULL as nothing, and the quoting of a NULL is NULL)."""
     name = f'"{column.name}"'
     if column.type == "text":
-        return f"""coalesce('"' || replace({name}, '"', '""') || '"', '')"""
-    return f"coalesce({name}, '')"
+        return f"""'"' || replace({name}, '"', '""') || '"'"""
+    return name
 
 
 def csv_lines_sql(sql: str, columns: list[Column]) -> str:
-    """Rows of (one CSV line as UTF-8 bytes, published_at) for the export SELECT ``sql``."""
-    line = " || ',' || ".join(_csv_field(column) for column in columns)
-    return f'select cast({line} || char(13, 10) as blob), "{PUBLISHED_AT}" from ({sql})'
+    """Rows of (one CSV line as UTF-8 bytes, published_at) for the export SELECT ``sql``.
+
+    One printf per line: a chain of || copies the growing line once per field, a fifth of the export's time.
+    """
+    line_format = ",".join("%s" for _ in columns)
+    fields = ", ".join(_csv_field(column) for column in columns)
+    return f"""select cast(printf('{line_format}' || char(13, 10), {fields}) as blob), "{PUBLISHED_AT}" from ({sql})"""
 
 
 def count_rows(db, request: ExportRequest) -> int:
@@ -242,12 +248,19 @@ def export(db, request: ExportRequest, *, archive_path: Path, schema_version: in
         raise ExportError(f"cannot write {request.output}: {error.strerror}") from None
     rows_written = 0
     try:
-        for rows in _batches(db, sql, params):
-            writer.write(rows)
-            published.update(rows)
-            rows_written += len(rows)
-            if on_rows is not None:
-                on_rows(len(rows))
+        with ThreadPoolExecutor(max_workers=1) as writing_thread:
+            written = None
+            # SQLite fills the next batch while the thread hashes and writes this one: both release the GIL.
+            for rows in _batches(db, sql, params):
+                if written is not None:
+                    written.result()
+                written = writing_thread.submit(writer.write, rows)
+                published.update(rows)
+                rows_written += len(rows)
+                if on_rows is not None:
+                    on_rows(len(rows))
+            if written is not None:
+                written.result()
     finally:
         sha256 = writer.close()
     manifest = _manifest(db, request, columns, rows_written, published, archive_path, schema_version, now, sha256)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from scrapy import signals
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive
+from crawler.archive import Archive
+from crawler.crawl import CrawlArchive
 
 
 class ValidatorStore:
@@ -35,7 +36,6 @@ class ConditionalRequestMiddleware:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.archive_path = crawler.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE
         self.store: ValidatorStore | None = None
         self.fresh: dict[str, dict] = {}
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -46,7 +46,8 @@ class ConditionalRequestMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider):
-        self.store = ValidatorStore(Archive(self.archive_path))
+        self.shared = CrawlArchive.of(self.crawler)
+        self.store = ValidatorStore(self.shared.open())
 
     def process_request(self, request, spider=None):
         if not request.meta.get("conditional") or self.store is None:
@@ -77,7 +78,7 @@ class ConditionalRequestMiddleware:
             if reason == "finished" and self.fresh:
                 self.store.save_all(list(self.fresh.values()))
         finally:
-            self.store.archive.close()
+            self.shared.release()
 
 
 def _header(response, name: bytes) -> str | None:

@@ -266,8 +266,8 @@ class PlaceTagger:
 
     def _administrative_mentions(self, tokens: Tokens, where, mentions, consumed) -> None:
         capitalized = tokens.capitalized
-        index = 0
-        while index < len(tokens):
+        index, count = 0, len(tokens)
+        while index < count:
             if not capitalized[index]:
                 index += 1
                 continue
@@ -369,8 +369,8 @@ class PlaceTagger:
 
     def _settlement_mentions(self, tokens: Tokens, where, mentions, consumed) -> None:
         folded, capitalized = tokens.folded, tokens.capitalized
-        index = 0
-        while index < len(tokens):
+        index, count = 0, len(tokens)
+        while index < count:
             marker = SETTLEMENT_MARKERS.get(folded[index])
             if marker and folded[index] in DOTTED_MARKERS and not tokens.gap_after(index).lstrip().startswith("."):
                 marker = None

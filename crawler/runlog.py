@@ -12,8 +12,10 @@ from collections import defaultdict
 
 from scrapy import signals
 from scrapy.logformatter import LogFormatter
+from scrapy.statscollectors import MemoryStatsCollector
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive
+from crawler.archive import DEFAULT_ARCHIVE
+from crawler.crawl import CrawlArchive
 from crawler.health import run_verdict
 from crawler.lock import CrawlLock
 
@@ -60,7 +62,8 @@ class RunRecorder:
         return cls(crawler)
 
     def spider_opened(self, spider):
-        self.archive = Archive(self.archive_path)
+        self.shared = CrawlArchive.of(self.crawler)
+        self.archive = self.shared.open()
         self.mark_killed_runs()
         self.source_ids = [source.id for source in spider.sources]
         self.run_id = self.archive.start_run(self.source_ids, {"spider": spider.name}, started_at=spider.now())
@@ -71,9 +74,10 @@ class RunRecorder:
         for source_id, entry in counts.items():
             entry["duration_s"] = round(spider.source_duration(source_id), 2)
         status = RUN_STATUS_BY_CLOSE_REASON.get(reason, reason)
+        self.shared.commit()
         self.archive.finish_run(self.run_id, status, counts, finished_at=spider.now())
         self.record_incremental_counts(counts)
-        self.archive.close()
+        self.shared.release()
         self.crawler.stats.set_value("hromada/run_id", self.run_id)
         self.crawler.stats.set_value("hromada/run_status", status)
 
@@ -95,8 +99,31 @@ class RunRecorder:
                      self.run_id, source_id])
 
 
+class PlainStatsCollector(MemoryStatsCollector):
+    """Scrapy's stats without its per-attribute-access wrapper (a deprecation shim for a ``spider`` argument
+    nobody here passes), which cost more than the counting itself: pipelines count several stats per item."""
+
+    __getattribute__ = object.__getattribute__
+
+
 class QuietLogFormatter(LogFormatter):
-    """Log dropped items by their message only, never the whole item with its page body."""
+    """Log dropped items by their message only, never the whole item with its page body; "Crawled" and
+    "Scraped" lines only at LOG_LEVEL DEBUG (below it Scrapy still built two log records per article)."""
+
+    def __init__(self, debug: bool = False):
+        self.debug = debug
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(debug=crawler.settings.get("LOG_LEVEL", "").upper() == "DEBUG")
+
+    def crawled(self, request, response, spider):
+        return super().crawled(request, response, spider) if self.debug else None
+
+    def scraped(self, item, response, spider):
+        if not self.debug:
+            return None
+        return {"level": logging.DEBUG, "msg": "Scraped %(url)s", "args": {"url": item.get("url")}}
 
     def dropped(self, item, exception, response, spider):
         return {"level": logging.INFO, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}

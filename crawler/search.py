@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Iterable, Iterator, Sequence
 
+from crawler.places import LEVEL_DIGITS
 from crawler.text import APOSTROPHE, fold_apostrophes
 
 LEMMA_TABLE = "articles_lemma_fts"
@@ -224,13 +226,30 @@ def create_search_schema(conn: sqlite3.Connection) -> None:
 #: so filters narrow the match inside the FTS index instead of testing every match against the tables.
 FILTERS_COLUMN = "filters"
 SOURCE_TOKEN, LANGUAGE_TOKEN, YEAR_TOKEN, MONTH_TOKEN, PLACE_TOKEN = "zzs", "zzl", "zzy", "zzm", "zzp"
+
+
+def _place_scopes_sql() -> str:
+    """Every scope prefix (crawler.places.scope_prefix) of the places article ``a`` is about: UA05,
+    UA0512 and UA0512017 for a hromada in UA05, so a place filter is one token, never a prefix query."""
+    selects, nonzero, end = [], [], 2
+    for width in LEVEL_DIGITS:
+        nonzero.append(f"substr(p.katottg, {end + 1}, {width}) != '{'0' * width}'")
+        end += width
+        selects.append(f"select substr(p.katottg, 1, {end}) as scope from article_places p "
+                       f"where p.article_id = a.id and {' and '.join(nonzero)}")
+    return " union ".join(selects)
+
+
+#: Lengths of the codes' scope prefixes that have a place token.
+PLACE_SCOPE_LENGTHS = frozenset(2 + sum(LEVEL_DIGITS[:level]) for level in range(1, len(LEVEL_DIGITS) + 1))
+ISO_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
 #: The filter tokens of article ``a`` (values hex-encoded or digits, so the tokenizer keeps each whole).
 FILTER_TOKENS_SQL = f"""('{SOURCE_TOKEN}' || hex(a.source_id)
     || case when a.language is null then '' else ' {LANGUAGE_TOKEN}' || hex(a.language) end
-    || coalesce(' {YEAR_TOKEN}' || substr(a.published_at, 1, 4)
-                || ' {MONTH_TOKEN}' || substr(a.published_at, 1, 4) || substr(a.published_at, 6, 2), '')
-    || coalesce((select ' ' || group_concat('{PLACE_TOKEN}' || katottg, ' ')
-                 from (select distinct p.katottg from article_places p where p.article_id = a.id)), ''))"""
+    || case when a.published_at glob '{ISO_DATE_GLOB}'
+            then ' {YEAR_TOKEN}' || substr(a.published_at, 1, 4)
+                 || ' {MONTH_TOKEN}' || substr(a.published_at, 1, 4) || substr(a.published_at, 6, 2) else '' end
+    || coalesce((select ' ' || group_concat('{PLACE_TOKEN}' || scope, ' ') from ({_place_scopes_sql()})), ''))"""
 
 
 def _refresh_filters_sql(article_id: str) -> str:
@@ -238,11 +257,26 @@ def _refresh_filters_sql(article_id: str) -> str:
             f"where a.id = {article_id}) where rowid = {article_id};")
 
 
+#: The triggers that keep the filter tokens current; their stored SQL tells whether an archive's tokens
+#: are the ones FILTER_TOKENS_SQL writes (see filter_tokens_current). SQLite keeps a CREATE statement as
+#: written except for upper-casing its first words, hence the capitals.
+FILTER_TRIGGERS = {
+    "articles_filters_au": f"""CREATE TRIGGER articles_filters_au after update of source_id, language, published_at
+        on articles begin {_refresh_filters_sql("new.id")} end""",
+    "article_places_filters_ai": f"""CREATE TRIGGER article_places_filters_ai after insert on article_places
+        begin {_refresh_filters_sql("new.article_id")} end""",
+    "article_places_filters_au": f"""CREATE TRIGGER article_places_filters_au after update on article_places
+        begin {_refresh_filters_sql("old.article_id")} {_refresh_filters_sql("new.article_id")} end""",
+    "article_places_filters_ad": f"""CREATE TRIGGER article_places_filters_ad after delete on article_places
+        begin {_refresh_filters_sql("old.article_id")} end""",
+}
+
+
 def add_search_filters(conn: sqlite3.Connection) -> None:
-    """Migration 5: rebuild the lemma index with the filter-token column (copying the stored lemmas, so
-    nothing is lemmatized again) and keep the tokens current when places, dates or languages change."""
-    conn.execute("drop trigger articles_search_au")
-    conn.execute("drop trigger articles_search_ad")
+    """Migrations 6 and 7: rebuild the lemma index with the current filter tokens (copying the stored lemmas,
+    so nothing is lemmatized again) and keep the tokens current when places, dates or languages change."""
+    for trigger in ("articles_search_au", "articles_search_ad", *FILTER_TRIGGERS):
+        conn.execute(f"drop trigger if exists {trigger}")  # they name the index, which is replaced
     conn.execute(f"create virtual table {LEMMA_TABLE}_new using fts5(title, text, {FILTERS_COLUMN}, "
                  f"tokenize='unicode61 remove_diacritics 0')")
     conn.execute(f"""insert into {LEMMA_TABLE}_new(rowid, title, text, {FILTERS_COLUMN})
@@ -251,18 +285,21 @@ def add_search_filters(conn: sqlite3.Connection) -> None:
     conn.execute(f"drop table {LEMMA_TABLE}")
     conn.execute(f"alter table {LEMMA_TABLE}_new rename to {LEMMA_TABLE}")
     _create_change_triggers(conn)
-    conn.execute(f"""create trigger articles_filters_au after update of source_id, language, published_at on articles
-        begin {_refresh_filters_sql("new.id")} end""")
-    conn.execute(f"create trigger article_places_filters_ai after insert on article_places "
-                 f"begin {_refresh_filters_sql('new.article_id')} end")
-    conn.execute(f"create trigger article_places_filters_ad after delete on article_places "
-                 f"begin {_refresh_filters_sql('old.article_id')} end")
+    for sql in FILTER_TRIGGERS.values():
+        conn.execute(sql)
     conn.execute(f"insert into {LEMMA_TABLE}({LEMMA_TABLE}) values ('optimize')")
 
 
 def has_filter_tokens(conn: sqlite3.Connection) -> bool:
-    """False for an archive opened read-only before migration 5; its searches filter in SQL alone."""
+    """False for an archive opened read-only before migration 6; its searches filter in SQL alone."""
     return any(row[1] == FILTERS_COLUMN for row in conn.execute(f"pragma table_info({LEMMA_TABLE})"))
+
+
+def filter_tokens_current(conn: sqlite3.Connection) -> bool:
+    """Whether the index holds the filter tokens FILTER_TOKENS_SQL writes (migration 7 on: place scopes)."""
+    stored = dict(conn.execute("select name, sql from sqlite_master where type = 'trigger' and name in "
+                               f"({','.join('?' * len(FILTER_TRIGGERS))})", list(FILTER_TRIGGERS)).fetchall())
+    return stored == FILTER_TRIGGERS
 
 
 def _any_of(tokens: Iterable[str]) -> str:
@@ -278,11 +315,15 @@ MONTHS_TOKENS_MAX = 120  # a date range longer than ten years is filtered in SQL
 
 def _date_tokens(conn: sqlite3.Connection, since: date | None, until: date | None) -> list[str]:
     """Year and month tokens covering [since, until] (open ends bounded by the archive's dates)."""
-    first, last = conn.execute("select min(published_at), max(published_at) from articles").fetchone()
-    if first is None:
+    # Two subqueries: SQLite answers a lone min() or max() from the index, but scans it for both together.
+    first, last = conn.execute("select (select min(published_at) from articles), "
+                               "(select max(published_at) from articles)").fetchone()
+    try:
+        first, last = date.fromisoformat(first[:10]), date.fromisoformat(last[:10])
+    except (TypeError, ValueError):  # no dates, or malformed ones: the dates are filtered in SQL alone
         return []
-    start = max(since, date.fromisoformat(first[:10])) if since else date.fromisoformat(first[:10])
-    end = min(until, date.fromisoformat(last[:10])) if until else date.fromisoformat(last[:10])
+    start = max(since, first) if since else first
+    end = min(until, last) if until else last
     months = [(year, month) for year in range(start.year, end.year + 1) for month in range(1, 13)
               if (start.year, start.month) <= (year, month) <= (end.year, end.month)]
     if not months or len(months) > MONTHS_TOKENS_MAX:
@@ -294,38 +335,60 @@ def _date_tokens(conn: sqlite3.Connection, since: date | None, until: date | Non
     return tokens
 
 
-def filter_match(conn: sqlite3.Connection, filters: Filters) -> str | None:
-    """The filters as an FTS5 expression over the filter-token column, or None when none apply.
+@dataclass(frozen=True)
+class SplitFilters:
+    """Filters divided between the index and SQL: ``match`` (an FTS5 expression over the filter tokens, or
+    None) decides exactly the filters it covers; ``rest`` holds the others, for :func:`filter_clause`."""
 
-    It only narrows: :func:`filter_clause` still decides exactly, so stale tokens can cost speed, not results.
-    """
+    match: str | None
+    rest: Filters
+
+
+def split_filters(conn: sqlite3.Connection, filters: Filters) -> SplitFilters:
+    """Decide in the index every filter its tokens express exactly: sources, language, places (in an index
+    with current tokens), dates from the first of a month to the end of a month. The rest stays in SQL."""
     from crawler.places import scope_prefix
 
     if not has_filter_tokens(conn):
-        return None
-    parts = []
+        return SplitFilters(None, filters)
+    parts, decided = [], {}
     if filters.sources:
         parts.append(_any_of(f"{SOURCE_TOKEN}{_hex(source)}" for source in filters.sources))
-    for codes in filters.place_codes():
-        parts.append(_any_of(f"{PLACE_TOKEN}{scope_prefix(code).lower()}*" for code in codes))
+        decided["sources"] = ()
     if filters.language:
         parts.append(f"{LANGUAGE_TOKEN}{_hex(filters.language.strip())}")
+        decided["language"] = None
+    place_scopes = {name: [scope_prefix(code) for code in codes] for name, codes in filters.place_codes().items()}
+    if place_scopes and filter_tokens_current(conn):
+        for name, scopes in place_scopes.items():
+            if all(len(scope) in PLACE_SCOPE_LENGTHS for scope in scopes):
+                parts.append(_any_of(f"{PLACE_TOKEN}{scope.lower()}" for scope in scopes))
+                decided[name] = None
     if filters.since or filters.until:
         dates = _date_tokens(conn, filters.since, filters.until)
         if dates:
             parts.append(_any_of(dates))
-    if not parts:
-        return None
-    return "{" + FILTERS_COLUMN + "} : (" + " AND ".join(parts) + ")"
+            if _whole_months(filters.since, filters.until):
+                decided.update(since=None, until=None)
+    match = "{" + FILTERS_COLUMN + "} : (" + " AND ".join(parts) + ")" if parts else None
+    return SplitFilters(match, replace(filters, **decided))
 
 
-def full_match(conn: sqlite3.Connection, query: "CompiledQuery", filters: Filters) -> str:
-    """The user's query over title and text, AND the filter tokens."""
-    if not has_filter_tokens(conn):
-        return query.match
-    narrowing = filter_match(conn, filters)
-    searched = "{title text} : (" + query.match + ")"
-    return searched if narrowing is None else f"{searched} AND {narrowing}"
+def _whole_months(since: date | None, until: date | None) -> bool:
+    """Whether [since, until] starts on the first of a month and ends on the last day of one (or is open)."""
+    return (since is None or since.day == 1) and (until is None or (until + timedelta(days=1)).day == 1)
+
+
+def searched_match(conn: sqlite3.Connection, query: "CompiledQuery") -> str:
+    """The user's query over title and text only, so a query word never matches a filter token."""
+    return "{title text} : (" + query.match + ")" if has_filter_tokens(conn) else query.match
+
+
+def full_match(conn: sqlite3.Connection, query: "CompiledQuery", filters: Filters) -> tuple[str, Filters]:
+    """The user's query over title and text, AND the filter tokens; and the filters SQL must still apply."""
+    split = split_filters(conn, filters)
+    searched = searched_match(conn, query)
+    return (searched if split.match is None else f"{searched} AND {split.match}"), split.rest
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -537,10 +600,10 @@ class Filters:
             "one_per_story": self.one_per_story,
         }
 
-    def place_codes(self) -> list[list[str]]:
-        """KATOTTG codes of each place filter given (all must hold); raises UnknownPlace."""
-        return [resolve_place_filter(option, value, level)
-                for name, option, level in PLACE_FILTERS if (value := getattr(self, name))]
+    def place_codes(self) -> dict[str, list[str]]:
+        """KATOTTG codes of each place filter given, by field name (all must hold); raises UnknownPlace."""
+        return {name: resolve_place_filter(option, value, level)
+                for name, option, level in PLACE_FILTERS if (value := getattr(self, name))}
 
 
 @functools.lru_cache(maxsize=256)
@@ -568,7 +631,8 @@ ONE_PER_STORY = "({article}.is_original = 1 or {article}.story_id is null)"
 def filter_clause(filters: Filters, article: str = "a") -> tuple[str, list]:
     """The WHERE conditions (joined by AND, or ``1`` when none) and their bound parameters.
 
-    The one place that decides what a filter means. Place filters match the
+    The one place that defines what a filter means (:func:`split_filters` lets the index decide the
+    filters its tokens express exactly; tests hold both to the same results). Place filters match the
     places an article is about (``article_places``, including its source's
     own unit), anything inside the named unit included.
     """
@@ -578,7 +642,7 @@ def filter_clause(filters: Filters, article: str = "a") -> tuple[str, list]:
     if filters.sources:
         conditions.append(f"{article}.source_id in ({','.join('?' * len(filters.sources))})")
         params.extend(filters.sources)
-    for codes in filters.place_codes():
+    for codes in filters.place_codes().values():
         sql, place_params = place_filter_sql(codes, f"{article}.id")
         conditions.append(sql)
         params.extend(place_params)
@@ -657,6 +721,8 @@ RANK_CANDIDATES = 2_000
 #: From this many matches on, newest-first search walks articles by date and tests each against the
 #: index instead of sorting every match.
 NEWEST_WALK_FROM = 5_000
+#: Article ids with their dates (migration 7), so sorting matches by date reads no article rows.
+DATES_INDEX = "articles_id_published_at"
 
 
 def matching_sql(conn, columns: str, filters: Filters, query: CompiledQuery | None, sort: str) -> tuple[str, list]:
@@ -665,13 +731,15 @@ def matching_sql(conn, columns: str, filters: Filters, query: CompiledQuery | No
     Exact over all matches (exports use it); with a query, a trailing ``score`` column holds bm25.
     """
     _check_sort(sort)
-    where, params = filter_clause(filters)
     if query is None:
+        where, params = filter_clause(filters)
         sql = f"select {columns} from articles a left join sources s on s.id = a.source_id where {where} order by {NEWEST}"
         return sql, params
+    match, rest = full_match(connection(conn), query, filters)
+    where, params = filter_clause(rest)
     order = "score, a.id" if sort == "rank" else NEWEST
     sql = f"select {columns}, {SCORE} as score from {MATCHED} where {LEMMA_TABLE} match ? and {where} order by {order}"
-    return sql, [full_match(connection(conn), query, filters), *params]
+    return sql, [match, *params]
 
 
 def _check_sort(sort: str) -> None:
@@ -680,30 +748,35 @@ def _check_sort(sort: str) -> None:
 
 
 def _ranked_ids(conn, query: CompiledQuery, filters: Filters, limit: int) -> list[tuple[int, float | None]]:
-    where, params = filter_clause(filters)
-    # Without filters the index alone answers; joining articles would cost a row lookup per match.
+    match, rest = full_match(conn, query, filters)
+    where, params = filter_clause(rest)
+    # Without SQL filters the index alone answers; joining articles would cost a row lookup per match.
     source = MATCHED if where != "1" else LEMMA_TABLE
     sql = (f"select id, score from (select {LEMMA_TABLE}.rowid as id, {SCORE} as score from {source} "
            f"where {LEMMA_TABLE} match ? and {where} order by {LEMMA_TABLE}.rowid desc limit ?) "
            f"order by score, id limit ?")
-    return conn.execute(sql, [full_match(conn, query, filters), *params, RANK_CANDIDATES, limit]).fetchall()
+    return conn.execute(sql, [match, *params, RANK_CANDIDATES, limit]).fetchall()
 
 
 def _newest_ids(conn, query: CompiledQuery, filters: Filters, limit: int) -> list[tuple[int, float | None]]:
-    where, params = filter_clause(filters)
-    match = full_match(conn, query, filters)
-    if _count_matches(conn, match, NEWEST_WALK_FROM) < NEWEST_WALK_FROM:
-        sql = f"select a.id, null from {MATCHED} where {LEMMA_TABLE} match ? and {where} order by {NEWEST} limit ?"
-        return conn.execute(sql, [match, *params, limit]).fetchall()
+    match, rest = full_match(conn, query, filters)
+    where, params = filter_clause(rest)
+    matched = [row[0] for row in conn.execute(
+        f"select rowid from {LEMMA_TABLE} where {LEMMA_TABLE} match ? limit ?", [match, NEWEST_WALK_FROM])]
+    if len(matched) < NEWEST_WALK_FROM:
+        # Dates of the matches from the narrow (id, published_at) index, not from the wide article rows.
+        hint = f"indexed by {DATES_INDEX}" if _has_index(conn, DATES_INDEX) else ""
+        sql = (f"select a.id, null from articles a {hint} where a.id in (select value from json_each(?)) and {where} "
+               f"order by {NEWEST} limit ?")
+        return conn.execute(sql, [json.dumps(matched), *params, limit]).fetchall()
     sql = (f"select a.id, null from articles a left join sources s on s.id = a.source_id where {where} and exists "
            f"(select 1 from {LEMMA_TABLE} where {LEMMA_TABLE} match ? and {LEMMA_TABLE}.rowid = a.id) "
            f"order by {NEWEST} limit ?")
     return conn.execute(sql, [*params, match, limit]).fetchall()
 
 
-def _count_matches(conn, match: str, cap: int) -> int:
-    sql = f"select count(*) from (select rowid from {LEMMA_TABLE} where {LEMMA_TABLE} match ? limit ?)"
-    return conn.execute(sql, [match, cap]).fetchone()[0]
+def _has_index(conn, name: str) -> bool:
+    return conn.execute("select 1 from sqlite_master where type = 'index' and name = ?", [name]).fetchone() is not None
 
 
 _HIT_COLUMNS = "a.id, a.url, a.source_id, s.name, s.oblast, s.hromada, a.title, a.published_at, a.language, a.text"

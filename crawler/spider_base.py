@@ -29,7 +29,7 @@ from twisted.internet.error import (ConnectError, ConnectionRefusedError, DNSLoo
 from twisted.internet.defer import CancelledError
 
 from crawler import discovery
-from crawler.archive import DEFAULT_ARCHIVE, Archive
+from crawler.crawl import CrawlArchive
 from crawler.dates import find_date_strings, parse_date
 from crawler.items import ArticleItem
 from crawler.registry import DEFAULT_REGISTRY, Source, load_registry, select_sources
@@ -79,8 +79,9 @@ def source_delays(sources: list[Source]) -> dict[str, dict]:
 class PageMemory:
     """What earlier runs settled: archived URLs and pages not worth fetching again (``crawl_urls``)."""
 
-    def __init__(self, archive: Archive):
-        self.archive = archive
+    def __init__(self, shared: CrawlArchive):
+        self.shared = shared
+        self.archive = shared.open()
 
     def is_settled(self, url: str) -> bool:
         placeholders = ",".join("?" for _ in SETTLED_OUTCOMES)
@@ -91,8 +92,8 @@ class PageMemory:
         return row is not None
 
     def remember(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> None:
-        with self.archive.db.conn:
-            self.archive.db.execute(
+        with self.shared.writing() as archive:
+            archive.db.execute(
                 "insert or replace into crawl_urls (url, source_id, outcome, seen_at) values (?, ?, ?, ?)",
                 [url, source_id, outcome, seen_at.isoformat(timespec="seconds")])
 
@@ -137,7 +138,7 @@ class RegistryNewsSpider(scrapy.Spider):
         frozen_now = settings.get("HROMADA_NOW")
         spider.frozen_now = datetime.fromisoformat(frozen_now) if frozen_now else None
         spider.since = crawl_since(settings, spider.now())
-        spider.memory = PageMemory(Archive(settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE))
+        spider.memory = PageMemory(CrawlArchive.of(crawler))
         spider.first_activity, spider.last_activity = {}, {}
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
@@ -153,7 +154,7 @@ class RegistryNewsSpider(scrapy.Spider):
         settings.set("DOWNLOAD_SLOTS", slots, priority=settings.getpriority("DOWNLOAD_SLOTS") or "default")
 
     def spider_closed(self, spider, reason):
-        self.memory.archive.close()
+        self.memory.shared.release()
 
     def now(self) -> datetime:
         """The crawl clock: frozen in tests and the demo, real time otherwise."""
@@ -174,11 +175,13 @@ class RegistryNewsSpider(scrapy.Spider):
     # -- what earlier runs settled ------------------------------------------
     def item_scraped(self, item, response, spider):
         self.memory.remember(item["url"], item["source_id"], item.get("outcome") or "new", item["fetched_at"])
+        self.memory.shared.item_done()
 
     def item_dropped(self, item, response, exception, spider):
         reason = getattr(exception, "reason", None)
         if reason in SETTLED_OUTCOMES:
             self.memory.remember(item["url"], item["source_id"], reason, item["fetched_at"])
+        self.memory.shared.item_done()
 
     # -- requests ---------------------------------------------------------
     def request(self, url: str, callback, source: Source, *, probe: bool = False, **meta) -> scrapy.Request | None:

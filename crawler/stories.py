@@ -29,6 +29,8 @@ from datetime import datetime, timezone
 import numpy as np
 from rensa import RMinHash
 
+from crawler.archive import atomic
+
 NUM_PERM = 128
 BANDS = 32
 ROWS = NUM_PERM // BANDS
@@ -234,7 +236,7 @@ def assign_story(db, article_id: int) -> int:
     if row is None:
         raise KeyError(f"no article with id {article_id}")
     values = signature(row[0])
-    with db.conn:
+    with atomic(db.conn):
         db.execute("delete from story_buckets where article_id = ?", [article_id])
         db.execute("delete from article_minhash where article_id = ?", [article_id])
         story = article_id
@@ -256,7 +258,7 @@ def _story_from_buckets(db, article_id: int, values: np.ndarray, keys: list[byte
                         f"order by rowid desc limit {BUCKET_CANDIDATES})")
     rows = db.execute(
         f"""select m.article_id, m.signature, a.story_id from article_minhash m join articles a on a.id = m.article_id
-            where m.article_id in ({" union ".join(latest_in_bucket for _ in keys)}) and m.article_id != ?""",
+            where m.article_id in ({" union all ".join(latest_in_bucket for _ in keys)}) and m.article_id != ?""",
         [*keys, article_id],
     ).fetchall()
     signatures = {row[0]: from_blob(row[1]) for row in rows}

@@ -5,18 +5,14 @@ The article is left queued for the search index; stage 9 (pipelines/search.py) i
 
 import sqlite3
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive
 from crawler.extract import EXTRACTOR_VERSION
-from pipelines.base import SourcePipeline
+from pipelines.base import ArchiveStage
 
 
-class ArchivePipeline(SourcePipeline):
+class ArchivePipeline(ArchiveStage):
     def open_spider(self):
-        self.archive = Archive(self.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
+        super().open_spider()
         self.archive.sync_sources(self.crawler.spider.sources)
-
-    def close_spider(self):
-        self.archive.close()
 
     def process_item(self, item):
         article = {
@@ -45,7 +41,8 @@ class ArchivePipeline(SourcePipeline):
             "body": item["body"],
         }
         try:
-            item["outcome"], item["article_id"] = self.archive.store_article(article, raw_page, index=False)
+            with self.shared.writing() as archive:
+                item["outcome"], item["article_id"] = archive.store_article(article, raw_page, index=False)
         except sqlite3.Error as error:
             self.count(item, "errors/archive")
             raise self.drop(item, "archive_error", repr(error)) from error

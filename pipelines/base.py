@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
+from crawler.crawl import CrawlArchive
+
 
 class CountedDrop(DropItem):
     """A drop whose reason (``too_short``, ``duplicate_url``...) has been counted for its source."""
@@ -34,3 +36,14 @@ class SourcePipeline:
 
     def source(self, item):
         return self.crawler.spider.sources_by_id[item["source_id"]]
+
+
+class ArchiveStage(SourcePipeline):
+    """A pipeline that reads or writes the archive, through the crawl's one shared connection."""
+
+    def open_spider(self):
+        self.shared = CrawlArchive.of(self.crawler)
+        self.archive = self.shared.open()
+
+    def close_spider(self):
+        self.shared.release()

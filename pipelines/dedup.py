@@ -1,17 +1,14 @@
 """Stage 5: one row per article — the same canonical URL or the same content is kept once."""
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive, content_hash
-from pipelines.base import SourcePipeline
+from crawler.archive import content_hash
+from pipelines.base import ArchiveStage
 
 
-class DedupPipeline(SourcePipeline):
+class DedupPipeline(ArchiveStage):
     def open_spider(self):
-        self.archive = Archive(self.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
+        super().open_spider()
         self.urls_seen: set[str] = set()
         self.url_of_hash: dict[str, str] = {}
-
-    def close_spider(self):
-        self.archive.close()
 
     def process_item(self, item):
         url = item["canonical_url"]

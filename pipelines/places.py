@@ -5,26 +5,22 @@ Runs after ArchivePipeline, which sets ``item["article_id"]`` and ``item["outcom
 
 import sqlite3
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive
 from crawler.places import get_tagger, store_places
-from pipelines.base import SourcePipeline
+from pipelines.base import ArchiveStage
 
 
-class PlacesPipeline(SourcePipeline):
+class PlacesPipeline(ArchiveStage):
     def open_spider(self):
-        self.archive = Archive(self.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
+        super().open_spider()
         self.tagger = get_tagger()
-
-    def close_spider(self):
-        self.archive.close()
 
     def process_item(self, item):
         if item.get("outcome") == "unchanged":
             return item
         places = self.tagger.tag(item["title"], item["text"], self.source(item).katottg)
         try:
-            with self.archive.db.conn:
-                store_places(self.archive.db, item["article_id"], places)
+            with self.shared.writing() as archive:
+                store_places(archive.db, item["article_id"], places)
         except sqlite3.Error as error:
             self.count(item, "errors/places")
             self.crawler.spider.logger.error("places of %s not stored: %r", item.get("url"), error)

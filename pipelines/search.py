@@ -11,14 +11,13 @@ by the next crawl's batches.
 
 import sqlite3
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive
 from crawler.search import index_pending
-from pipelines.base import SourcePipeline
+from pipelines.base import ArchiveStage
 
 
-class SearchIndexPipeline(SourcePipeline):
+class SearchIndexPipeline(ArchiveStage):
     def open_spider(self):
-        self.archive = Archive(self.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
+        super().open_spider()
         self.batch = self.settings.getint("HROMADA_SEARCH_INDEX_BATCH")
         self.queued = 0
 
@@ -26,7 +25,7 @@ class SearchIndexPipeline(SourcePipeline):
         try:
             self.index_queued()
         finally:
-            self.archive.close()
+            super().close_spider()
 
     def process_item(self, item):
         if item.get("outcome") in ("new", "updated"):
@@ -36,8 +35,9 @@ class SearchIndexPipeline(SourcePipeline):
         return item
 
     def index_queued(self) -> None:
-        try:
+        try:  # commits each indexed batch, and with it the crawl's open batch of writes
             index_pending(self.archive.db, batch_size=self.batch)
+            self.shared.commit()
         except sqlite3.Error as error:  # the articles stay queued; `hromada search --reindex` or the next crawl
             self.crawler.stats.inc_value("hromada/errors/search_index")
             self.crawler.spider.logger.error("search index not updated: %r", error)

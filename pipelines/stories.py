@@ -5,23 +5,18 @@ Runs after ArchivePipeline, which sets ``item["article_id"]`` and ``item["outcom
 
 import sqlite3
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive
 from crawler.stories import assign_story
-from pipelines.base import SourcePipeline
+from pipelines.base import ArchiveStage
 
 
-class StoriesPipeline(SourcePipeline):
-    def open_spider(self):
-        self.archive = Archive(self.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
-
-    def close_spider(self):
-        self.archive.close()
+class StoriesPipeline(ArchiveStage):
 
     def process_item(self, item):
         if item.get("outcome") == "unchanged":
             return item
         try:
-            story_id = assign_story(self.archive.db, item["article_id"])
+            with self.shared.writing() as archive:
+                story_id = assign_story(archive.db, item["article_id"])
         except sqlite3.Error as error:
             self.count(item, "errors/stories")
             self.crawler.spider.logger.error("story of %s not assigned: %r", item.get("url"), error)

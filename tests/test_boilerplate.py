@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crawler.extract import extract_raw
-from crawler.extract.boilerplate import RuleError, load_rules, parse_rules, strip_boilerplate
+from crawler.extract.boilerplate import RuleError, load_rules, parse_rules, required_literals, strip_boilerplate
 
 PAGES = Path(__file__).parent / "files" / "pages"
 
@@ -128,3 +128,21 @@ def test_related_heading_names_what_others_are_reading():
     raw = _raw_text("article_meta.html")
     assert "Як громада ремонтує тротуари" in _lines(raw)
     assert "Як громада ремонтує тротуари" not in strip_boilerplate(raw)
+
+
+def test_patterns_that_start_with_any_text_are_tried_only_on_lines_holding_their_literals():
+    rule = parse_rules({"rule": [{"name": "rights", "pattern": "[^.]{0,80}(all rights reserved|усі права захищені)"}]})
+    assert set(required_literals(rule[0].pattern)) == {"all rights reserved", "усі права захищені"}
+    assert required_literals(load_rules()[0].pattern) == ()  # starts with its words: fails at once without help
+    text = "Вісті Поділля, Усі права захищені\n\nНовина дня."
+    assert strip_boilerplate(text, rules=rule) == "Новина дня."
+
+
+def test_literal_prefilter_keeps_case_variants_that_the_regex_matches():
+    rule = parse_rules({"rule": [{"name": "rights", "pattern": ".{0,40}all rights reserved"}]})
+    assert strip_boilerplate("Site. All rights reſerved\n\nНовина дня.", rules=rule) == "Новина дня."
+
+
+def test_a_line_of_phrases_glued_together_is_dropped_and_a_sentence_starting_with_one_is_kept():
+    assert strip_boilerplate("Новина дня.\n\nПошукСкинути") == "Новина дня."
+    assert strip_boilerplate("Пошук зниклих триває.") == "Пошук зниклих триває."

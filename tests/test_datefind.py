@@ -200,3 +200,56 @@ def test_without_a_headline_the_dateline_above_the_body_is_found():
     body = page.xpath("//td[@class='newstext']")[0]
     dates = resolve_dates(find_date_candidates(page, None, headline=None, body=body), NOW)
     assert (dates["published"].isoformat(), dates["published_source"]) == ("2025-01-23T16:44:00+02:00", "visible")
+
+
+@pytest.mark.parametrize(
+    ("label", "date", "kind", "expected"),
+    [
+        ("<h4>Published</h4>", '<div class="single-post-date">July 8, 2025</div>', "published", "2025-07-08"),
+        ('<h4>Published</h4><h3 class="sr-only">Publish date</h3>', '<time datetime="2018-11-15T12:00:00Z">15 November 2018</time>', "published", "2018-11-15"),
+        ("<span>Опубліковано:</span>", "<span>17 березня 2025 р. 17:11</span>", "published", "2025-03-17"),
+        ('<div class="caption">Оновлено</div>', "<div>04.02.2025</div>", "modified", "2025-02-04"),
+        ('<div class="caption">Updated on</div>', "<div>April 19, 2025</div>", "modified", "2025-04-19"),
+    ],
+)
+def test_a_label_element_says_what_the_next_date_is_even_in_a_column_called_sidebar(label, date, kind, expected):
+    page = parse_html(f"""<html><body><div class="post"><h1>Заголовок новини</h1>
+    <div class="post-content"><div class="post-sidebar"><div class="meta">{label}{date}</div></div>
+    <div class="post-body"><p>Текст новини, достатньо довгий для статті, без жодних дат.</p></div></div></div>
+    <div class="sidebar"><h4>Published</h4><div>31 липня 2025</div></div></body></html>""".encode())
+    body = page.xpath("//div[@class='post-body']")[0]
+    candidates = find_date_candidates(page, None, headline=page.xpath("//h1")[0], body=body)
+    labelled = [candidate for candidate in candidates if candidate.source == "visible"]
+    assert labelled[0].kind == kind
+    assert resolve_dates(labelled[:1], NOW)[kind].date().isoformat() == expected
+    assert "31 липня 2025" not in " ".join(candidate.raw for candidate in candidates)
+
+
+def test_a_label_holder_with_more_than_a_label_is_not_a_label():
+    page = """<html><body><div><h1>Title</h1><div><p>Published research shows</p><p>12.05.2024</p></div>
+    <p>Body text of the article that is long enough to be one.</p></div></body></html>"""
+    visible = _candidates_of(page)
+    assert DateCandidate("12.05.2024", "visible", "published") in visible
+    assert all(candidate.kind == "published" for candidate in visible)
+
+
+def test_comments_between_label_and_time_do_not_hide_the_label():
+    # React renders "Updated<!-- --> <time>"; the label still makes the date a modification date
+    page = """<html><head><script type="application/ld+json">{"@type": "Article", "datePublished": "2017-04-03"}</script>
+    </head><body><div><h1>The Best Earbuds</h1><div class="x">Updated<!-- --> <time datetime="2026-02-12T12:07:55-05:00">February 12, 2026</time></div>
+    <p>Body text of the article that is long enough to be one.</p></div></body></html>"""
+    candidates = _candidates_of(page)
+    assert DateCandidate("2026-02-12T12:07:55-05:00", "time", "modified") in candidates
+    later = datetime(2026, 3, 1, tzinfo=KYIV)
+    assert resolve_dates(candidates, later)["published"].date().isoformat() == "2017-04-03"
+
+
+def test_labelled_dates_of_a_related_block_beside_the_body_do_not_count():
+    page = parse_html("""<html><body><div class="post"><h1>Заголовок новини</h1>
+    <div class="post-content"><div class="post-body"><p>Текст новини, достатньо довгий для статті, без жодних дат.
+    Депутати обговорили бюджет громади, ремонт доріг і роботу шкіл у новому навчальному році.</p></div>
+    <div class="related-posts"><a href="/n/2">Інша новина</a><span>Опубліковано:</span><span>31 липня 2025</span></div>
+    </div></div></body></html>""".encode())
+    body = page.xpath("//div[@class='post-body']")[0]
+    candidates = find_date_candidates(page, None, headline=page.xpath("//h1")[0], body=body)
+    assert "31 липня 2025" not in " ".join(candidate.raw for candidate in candidates)

@@ -307,3 +307,30 @@ def test_resolve_utc_timestamp_yields_to_the_local_day_in_the_url():
     )
     result = resolve_dates(candidates, NOW.replace(year=2026))
     assert (result["published"].date().isoformat(), result["published_source"]) == ("2025-12-18", "url")
+
+
+def test_day_and_month_that_could_swap_follow_the_metadata_order():
+    # a US page: "09.10.2024" is 10 September, as its JSON-LD says
+    candidates = [
+        DateCandidate("2024-09-10T16:07:00.000Z", "jsonld"),
+        DateCandidate("09.10.2024", "visible"),
+        DateCandidate("09.10.2024", "text"),
+    ]
+    assert resolve_dates(candidates, NOW)["published"].date().isoformat() == "2024-09-10"
+
+
+def test_day_first_stays_when_metadata_agrees_or_cannot_swap():
+    agrees = [DateCandidate("2024-10-09T10:00:00+03:00", "meta"), DateCandidate("09.10.2024 10:00", "visible")]
+    assert resolve_dates(agrees, NOW)["published"].isoformat() == "2024-10-09T10:00:00+03:00"
+    unswappable = [DateCandidate("2024-09-10", "meta"), DateCandidate("23.01.2025", "visible"), DateCandidate("23.01.2025", "text")]
+    assert resolve_dates(unswappable, NOW)["published"].date().isoformat() == "2025-01-23"
+    alone = [DateCandidate("09.10.2024", "visible")]
+    assert resolve_dates(alone, NOW)["published"].date().isoformat() == "2024-10-09"
+
+
+def test_a_shown_update_date_beats_a_year_less_date_in_running_text():
+    # "… 16 may …" in the text is a weaker guess than the "Updated March 13, 2024" line the page shows
+    candidates = [DateCandidate("Updated March 13, 2024", "visible", "modified"), DateCandidate("16 may", "text")]
+    assert resolve_dates(candidates, NOW)["published"].date().isoformat() == "2024-03-13"
+    headline_only = [DateCandidate("Сьогодні, 10:15", "visible"), DateCandidate("Оновлено: 23.01.2025", "visible", "modified")]
+    assert resolve_dates(headline_only, NOW)["published_raw"] == "Сьогодні, 10:15"

@@ -95,6 +95,16 @@ def test_export_without_query_takes_every_filtered_article_newest_first(archive_
     assert manifest["published_range"]["undated_rows"] == 1 and manifest["query"] is None
 
 
+def test_csv_quotes_text_doubles_quotes_and_leaves_null_empty(archive_path, tmp_path):
+    output = tmp_path / "bucha.csv"
+    run_export(archive_path, output, "--source", "bucha")
+    lines = output.read_bytes().decode("utf-8").split("\r\n")
+    park, idp = lines[1], next(line for line in lines if "/idp" in line)
+    assert park.startswith(f"{stored_rows(archive_path)['https://example.test/park']['id']},\"https://example.test/park\",")
+    assert '"Разом з громадою, ""як завжди"""' in park
+    assert '"Соціальні послуги для переселенців у громадах області.",,,' in idp  # no date, no date source, no modified_at
+
+
 def test_excel_csv_starts_with_bom(archive_path, tmp_path):
     output = tmp_path / "excel.csv"
     run_export(archive_path, output, "--excel")

@@ -10,6 +10,7 @@ import pytest
 
 from crawler.extract import extract, extract_raw
 from crawler.extract.domrules import load_dom_rules
+from crawler.extract.html import parse_html
 from crawler.extract.metadata import guess_language, strip_site_name
 from crawler.registry import ExtractionHints
 
@@ -140,6 +141,16 @@ def test_broken_pages_give_an_empty_article_not_a_crash(html):
 def test_cp1251_page_is_decoded():
     html = "<html><head><meta charset='windows-1251'></head><body><article><p>Громада відремонтувала дорогу до школи, яку чекали десять років.</p></article></body></html>"
     assert "відремонтувала дорогу" in extract(html.encode("cp1251")).text
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b'<?xml version="1.0" encoding="utf-8"?>\n',
+                                    b"<meta charset='utf-8'>"])
+def test_utf8_bytes_give_the_same_tree_as_the_decoded_text(prefix):
+    html = prefix + "<html><body><p>Громада відремонтувала дорогу</p><!-- x --> хвіст</body></html>".encode()
+    from_bytes = lxml.html.tostring(parse_html(html), encoding="unicode")
+    from_text = lxml.html.tostring(parse_html(html.decode("utf-8")), encoding="unicode")
+    assert from_bytes == from_text
+    assert "Громада відремонтувала дорогу" in from_bytes
 
 
 def _article_page(body: str, head: str = "") -> str:

@@ -277,7 +277,7 @@ def test_filter_tokens_in_the_index_follow_places_and_dates(tmp_path):
         article_id = archive.article_by_url("https://example.test/osbb")["id"]
         tokens = archive.db.execute(f"select filters from {searching.LEMMA_TABLE} where rowid = ?", [article_id]).fetchone()[0]
         assert set(tokens.split()) >= {"zzs" + "lviv-portal".encode().hex().upper(), "zzy2025", "zzm202506",
-                                       "zzpUA46000000000026241"}
+                                       "zzpUA46"}
         with archive.db.conn:
             store_places(archive.db, article_id, [Place("UA07000000000024379", "oblast", "Волинська", "text")])
         archive.update_article(article_id, {"published_at": "2021-02-03T10:00:00+02:00"})
@@ -285,3 +285,65 @@ def test_filter_tokens_in_the_index_follow_places_and_dates(tmp_path):
         assert keys(search(archive.db, "грант", Filters(oblast="Волинська", since=date(2021, 2, 1), until=date(2021, 2, 28)))) == {"osbb"}
         assert keys(search(archive.db, "грант", Filters(oblast="Львівська"))) == set()
         assert keys(search(archive.db, "грант", Filters(since=date(2025, 1, 1)))) == set()
+
+
+TOKEN_FILTERS = [
+    Filters(sources=("bucha",)), Filters(language="ru"), Filters(language=" uk "),
+    Filters(oblast="Вінницька"), Filters(oblast="Волинська"), Filters(hromada="Хмільницька"),
+    Filters(katottg="UA05120170000013778"), Filters(katottg="Хмільницький"), Filters(katottg="Луцьк"),
+    Filters(since=date(2025, 3, 1), until=date(2025, 3, 31)), Filters(since=date(2025, 3, 15)),
+    Filters(until=date(2025, 3, 19)), Filters(since=date(2024, 1, 1)), Filters(until=date(2024, 11, 30)),
+    Filters(since=date(2030, 1, 1)), Filters(oblast="Київська", language="uk", since=date(2024, 11, 1)),
+    Filters(sources=("ekhmilnyk",), oblast="Вінницька", until=date(2025, 3, 31), one_per_story=True),
+]
+
+
+@pytest.mark.parametrize("filters", TOKEN_FILTERS)
+@pytest.mark.parametrize("query", ["громада", "об'єднання OR генератор OR грант", "рада"])
+def test_index_decides_filters_exactly_as_sql_does(db, monkeypatch, filters, query):
+    by_index = [hit.url for hit in search(db, query, filters, sort="newest", limit=100)]
+    monkeypatch.setattr(searching, "has_filter_tokens", lambda conn: False)
+    assert [hit.url for hit in search(db, query, filters, sort="newest", limit=100)] == by_index
+
+
+@pytest.mark.parametrize("filters, left_to_sql", [
+    (Filters(sources=("bucha",), language="uk", oblast="Вінницька", since=date(2024, 1, 1), until=date(2024, 12, 31)),
+     Filters()),
+    (Filters(hromada="Хмільницька", since=date(2025, 3, 15)), Filters(since=date(2025, 3, 15))),
+    (Filters(katottg="Луцьк", one_per_story=True), Filters(one_per_story=True)),
+])
+def test_sql_applies_only_what_the_index_cannot_decide(db, filters, left_to_sql):
+    assert searching.split_filters(db.conn, filters).rest == left_to_sql
+
+
+def test_place_tokens_cover_every_scope_of_a_place(db):
+    tokens = db.execute(f"select l.filters from {searching.LEMMA_TABLE} l join articles a on a.id = l.rowid "
+                        "where a.url like '%/session'").fetchone()[0].split()
+    assert {token for token in tokens if token.startswith("zzp")} == {"zzpUA05", "zzpUA0512", "zzpUA0512017"}
+
+
+def _with_outdated_filter_tokens(path: Path) -> None:
+    """Make an archive look like schema 6: place tokens as whole codes, triggers of that time."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("drop trigger article_places_filters_au")
+        conn.execute(f"update {searching.LEMMA_TABLE} set filters = 'zzpUA05120170000013778'")
+        conn.execute("pragma user_version = 6")
+
+
+def test_migration_7_rewrites_outdated_place_tokens(tmp_path):
+    path = build_archive(tmp_path / "v6.db")
+    _with_outdated_filter_tokens(path)
+    with Archive(path) as archive:
+        assert archive.schema_version == 7 and searching.filter_tokens_current(archive.db.conn)
+        assert keys(search(archive.db, "громада", Filters(hromada="Бучанська", language="uk"))) == {"park", "idp"}
+        (tokens,) = archive.db.execute(f"select filters from {searching.LEMMA_TABLE} limit 1").fetchone()
+        assert "zzpUA05120170000013778" not in tokens
+
+
+def test_read_only_archive_with_outdated_place_tokens_filters_places_in_sql(tmp_path):
+    path = build_archive(tmp_path / "v6.db")
+    _with_outdated_filter_tokens(path)
+    with Archive(path, read_only=True) as archive:
+        assert not searching.filter_tokens_current(archive.db.conn)
+        assert searching.split_filters(archive.db.conn, Filters(oblast="Київська")).rest == Filters(oblast="Київська")
+        assert keys(search(archive.db, "громада", Filters(oblast="Київська"))) == {"park", "idp"}

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
 from crawler.extract.domrules import DomRules, class_id_tokens
 
-_SPACES = re.compile(r"\s+")
 PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "td", "dd", "li"})
 PROSE_TAGS = ("p", "pre", "blockquote")
 TEXT_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
@@ -23,6 +23,7 @@ BLOCK_TAGS = frozenset({
     "dd", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "figcaption", "address",
     "center", "hr", "details", "summary", "caption", "header",
 })
+_SCORED_TAGS = PARAGRAPH_TAGS | TEXT_CONTAINER_TAGS  # the tags _paragraph_text reads
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 LIST_TAGS = frozenset({"ul", "ol"})
 _POSITIVE = re.compile(r"article|body|content|entry|main|page|post|text|blog|story|material|news")
@@ -48,7 +49,8 @@ _WORD = re.compile(r"\w+")
 
 
 def clean_text(value: str | None) -> str:
-    return _SPACES.sub(" ", value or "").strip()
+    """Whitespace runs collapsed to one space, ends stripped."""
+    return " ".join(value.split()) if value else ""
 
 
 @dataclass
@@ -70,11 +72,14 @@ class Page:
     def _walk_visible(self) -> list:
         """Every element outside furniture, in document order; marks furniture on the way."""
         found, stack = [], [self.root]
+        is_furniture = self._is_furniture
         while stack:
             element = stack.pop()
             found.append(element)
-            children = [child for child in element if isinstance(child.tag, str) and not self._is_furniture(child)]
-            stack.extend(reversed(children))
+            children = [child for child in element if isinstance(child.tag, str) and not is_furniture(child)]
+            if children:
+                children.reverse()
+                stack.extend(children)
         return found
 
     def _is_furniture(self, element) -> bool:
@@ -105,13 +110,18 @@ def text_and_link_chars(root) -> tuple[dict, dict]:
     text_chars: dict = {}
     link_chars: dict = {}
     for element in reversed(list(root.iter())):
-        chars = char_count(element.text) if isinstance(element.tag, str) else 0
+        tag, text = element.tag, element.text
+        # char_count inlined: this loop visits every node of the page
+        chars = sum(map(len, text.split())) if text and isinstance(tag, str) and not text.isspace() else 0
         links = 0
-        for child in element:
-            chars += text_chars.get(child, 0) + char_count(child.tail)
-            links += link_chars.get(child, 0)
+        for child in element:  # children come later in document order, so they are counted already
+            tail = child.tail
+            chars += text_chars[child]
+            if tail and not tail.isspace():
+                chars += sum(map(len, tail.split()))
+            links += link_chars[child]
         text_chars[element] = chars
-        link_chars[element] = chars if element.tag == "a" else links
+        link_chars[element] = chars if tag == "a" else links
     return text_chars, link_chars
 
 
@@ -133,7 +143,7 @@ def paragraph_chars_by_element(root, text_chars: dict) -> dict:
 
 def char_count(text: str | None) -> int:
     """Characters that are not whitespace."""
-    return sum(map(len, text.split())) if text else 0
+    return sum(map(len, text.split())) if text and not text.isspace() else 0
 
 
 def render_body(page: Page, body_css: str | None = None) -> tuple[list, str]:
@@ -153,14 +163,14 @@ def render_body(page: Page, body_css: str | None = None) -> tuple[list, str]:
         return [page.root], Renderer(page).render([page.root])
     elements = body_around(page, max(scores, key=scores.get), scores)
     text = Renderer(page).render(elements)
-    if word_count(text) >= _MIN_BODY_WORDS:
+    if has_words(text, _MIN_BODY_WORDS):
         return elements, text
     around = set(elements[0].iterancestors())
     for candidate in sorted(scores, key=scores.get, reverse=True)[1:_FALLBACK_CANDIDATES]:
         if candidate in around:
             continue
         other_text = Renderer(page).render([candidate])
-        if word_count(other_text) >= _MIN_BODY_WORDS:
+        if has_words(other_text, _MIN_BODY_WORDS):
             return [candidate], other_text
     return elements, text
 
@@ -196,6 +206,11 @@ def headline_container(page: Page, best_list):
 
 def word_count(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+def has_words(text: str, count: int) -> bool:
+    """At least ``count`` words; reads no further than that word."""
+    return sum(1 for _ in islice(_WORD.finditer(text), count)) >= count
 
 
 def merge_article_parts(page: Page, best, scores: dict):
@@ -258,6 +273,8 @@ def score_candidates(page: Page) -> dict:
     """Readability scoring: each paragraph lends its score to its nearest ancestors, damped by distance."""
     raw: dict = {}
     for element in page.elements:
+        if element.tag not in _SCORED_TAGS:
+            continue
         if page.text_chars.get(element, 0) < _MIN_PARAGRAPH_CHARS * 0.6:  # spaces make clean text longer than its chars
             continue
         text = _paragraph_text(element)
@@ -345,7 +362,7 @@ class Renderer:
         self._parts: list[str] = []
         self._link_chars = 0
         self._links = 0
-        self._words_outside_links = 0
+        self._texts_outside_links: list[str] = []
         self._in_link = 0
 
     def render(self, elements) -> str:
@@ -387,16 +404,18 @@ class Renderer:
             if self._in_link:
                 self._link_chars += len(text.strip())
             else:
-                self._words_outside_links += len(_WORD.findall(text))
+                self._texts_outside_links.append(text)
 
     def _flush(self) -> None:
         if not self._parts:
             return
         lines = [clean_text(line) for line in "".join(self._parts).split("\n")]
         text = "\n".join(line for line in lines if line)
-        link_chars, links, plain_words = self._link_chars, self._links, self._words_outside_links
-        self._parts, self._link_chars, self._links, self._words_outside_links = [], 0, 0, 0
-        if text and not is_link_list(len(text), link_chars, links, plain_words):
+        link_chars, links, outside = self._link_chars, self._links, self._texts_outside_links
+        self._parts, self._link_chars, self._links, self._texts_outside_links = [], 0, 0, []
+        link_heavy = link_chars > len(text) * _MAX_LINK_DENSITY  # only then do the words around links count
+        words_outside_links = word_count(" ".join(outside)) if link_heavy else 0
+        if text and not is_link_list(len(text), link_chars, links, words_outside_links):
             self.paragraphs.append(text)
 
 

@@ -7,6 +7,7 @@ from crawler.extract.body import Page, render_body, word_count
 from crawler.extract.datefind import find_date_candidates
 from crawler.extract.domrules import load_dom_rules
 from crawler.extract.metadata import (
+    MetaTags,
     declared_titles,
     find_article_body,
     find_author,
@@ -25,7 +26,8 @@ _DOM_SHARE_OF_DECLARED_BODY = 0.5
 def extract_content(tree, url: str | None, hints=None) -> RawArticle:
     """Find the article's parts; the tree is read, never modified."""
     items = jsonld_items(tree)
-    titles = declared_titles(tree, items, url)
+    metas = MetaTags(tree)
+    titles = declared_titles(tree, metas, items, url)
     headline = find_headline_element(tree, titles, hints.title_css if hints else None)
     root = tree.find("body")
     page = Page(root=root if root is not None else tree, rules=load_dom_rules(), headline=headline)
@@ -35,10 +37,10 @@ def extract_content(tree, url: str | None, hints=None) -> RawArticle:
     return RawArticle(
         title=find_title(headline, titles),
         text=text,
-        author=find_author(tree, items),
-        language=find_language(tree, text),
-        canonical_url=find_canonical_url(tree, url),
-        page_type=find_page_type(tree, items),
+        author=find_author(tree, metas, items),
+        language=find_language(tree, metas, text),
+        canonical_url=find_canonical_url(tree, metas, url),
+        page_type=find_page_type(metas, items),
         date_candidates=find_date_candidates(tree, url, headline=headline, body=body_elements[0] if body_elements else None),
     )
 

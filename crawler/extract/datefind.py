@@ -9,6 +9,7 @@ candidates; this module only finds them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import tomllib
@@ -63,6 +64,7 @@ class _FinderRules:
     meta_published_fragments: tuple[str, ...]
     meta_modified_fragments: tuple[str, ...]
     script_published_keys: tuple[str, ...]
+    body_columns: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
@@ -81,6 +83,7 @@ def _rules() -> _FinderRules:
         meta_published_fragments=tuple(document["labels"]["meta_published_fragments"]),
         meta_modified_fragments=tuple(document["labels"]["meta_modified_fragments"]),
         script_published_keys=tuple(document["labels"]["script_published_keys"]),
+        body_columns=tuple(document["excluded_regions"]["body_columns"]),
     )
 
 
@@ -116,6 +119,7 @@ class _Page:
     body_path: set = field(default_factory=set)  # the extractor's body and its ancestors
     dated_text: dict = field(default_factory=dict)  # element -> its short dated text or None, once computed
     excluded_by: dict = field(default_factory=dict)  # (element, by_class) -> is_excluded, once computed
+    texts: dict = field(default_factory=dict)  # element -> (raw text length, normalized text), see _subtree_text
 
     @classmethod
     def build(cls, tree, headline, body) -> _Page:
@@ -232,10 +236,10 @@ def _related_lists(tree) -> set:
     for element in tree.iter(*_HEADING_TAGS, *_LABEL_TAGS):
         if element.tag in _HEADING_TAGS:
             text = _normalized_text(element, limit=60)
-        elif element.text is None or element.text.lstrip()[:1].lower()[:1] not in first_letters:
+        elif (own_text := element.text) is None or own_text.lstrip()[:1].lower() not in first_letters:
             continue  # cannot start with a heading
         else:  # a div or span is a heading only through its own text
-            text = " ".join((element.text or "").split()).lower()[:61] or None
+            text = " ".join(own_text.split()).lower()[:61] or None
         if text is None or not text.rstrip(" :").startswith(headings):
             continue
         parent = element.getparent()
@@ -270,6 +274,32 @@ def _short_text(element, limit: int) -> str | None:
         pieces.append(piece)
     text = " ".join(" ".join(pieces).split())
     return text if len(text) <= limit else None
+
+
+def _subtree_text(element, known: dict) -> tuple[int, str]:
+    """(raw length, whitespace-normalized text) of the element's text, as _short_text reads it, built from
+    its children's so that nested elements are read once. Past the visible-text limit only the length counts."""
+    found = known.get(element)
+    if found is not None:
+        return found
+    raw_length = len(element.text or "")
+    parts = [element.text] if element.text else []
+    for child in element:
+        if isinstance(child.tag, str):
+            child_length, child_text = _subtree_text(child, known)
+            raw_length += child_length
+            parts.append(child_text)
+        if child.tail:
+            raw_length += len(child.tail)
+            parts.append(child.tail)
+        if raw_length > _MAX_VISIBLE_CHARS * 4:
+            break
+    if raw_length > _MAX_VISIBLE_CHARS * 4:
+        found = (raw_length, "")
+    else:
+        found = (raw_length, " ".join(" ".join(parts).split()))
+    known[element] = found
+    return found
 
 
 def _short_leaf_text(text: str, limit: int) -> str | None:
@@ -461,24 +491,35 @@ def _meta_ranks(name: str, value: str):
 def _script_candidates(tree) -> list[DateCandidate]:
     """The publication date a page's own JSON state states (Next.js data, CMS blobs): the first, by key rank."""
     keys = _rules().script_published_keys
-    pattern = _script_key_pattern(keys)
-    found = {}
-    for script in tree.xpath("//script[not(contains(@type,'ld+json'))]/text()", smart_strings=False):
-        if not any(key in script for key in keys):  # every match holds a key: skip the scan of key-less scripts
-            continue
-        for match in pattern.finditer(script):
-            found.setdefault(match["key"], match["value"])
+    scripts = [
+        script
+        for script in tree.xpath("//script[not(contains(@type,'ld+json'))]/text()", smart_strings=False)
+        if any(key in script for key in keys)
+    ]
     for key in keys:
-        if key in found:
-            return [DateCandidate(found[key], "meta")]
+        for script in scripts:
+            value = _script_value(script, key)
+            if value is not None:
+                return [DateCandidate(value, "meta")]
     return []
 
 
-@lru_cache(maxsize=1)
-def _script_key_pattern(keys: tuple[str, ...]) -> re.Pattern:
-    quote = r'(?:\\?"|&quot;)'
-    alternatives = "|".join(re.escape(key) for key in keys)
-    return re.compile(rf"{quote}(?P<key>{alternatives}){quote}\s*:\s*{quote}(?P<value>[0-9A-Za-z][^\"&<]{{5,40}}?){quote}")
+def _script_value(script: str, key: str) -> str | None:
+    """The first quoted value of ``"key": "…"`` in a script, plain or HTML-escaped JSON;
+    a literal search for the key, then a match where it stands, is far faster than a regex scan of the blob."""
+    after_key = _SCRIPT_VALUE_AFTER_KEY
+    start = script.find(key)
+    while start != -1:
+        end = start + len(key)
+        if script.endswith(_QUOTES, 0, start) and (match := after_key.match(script, end)):
+            return match["value"]
+        start = script.find(key, end)
+    return None
+
+
+_QUOTE = r'(?:\\?"|&quot;)'
+_QUOTES = ('"', "&quot;")
+_SCRIPT_VALUE_AFTER_KEY = re.compile(rf"{_QUOTE}\s*:\s*{_QUOTE}(?P<value>[0-9A-Za-z][^\"&<]{{5,40}}?){_QUOTE}")
 
 
 # ---------------------------------------------------------------- <time>
@@ -507,17 +548,33 @@ def _kind_of(element, text: str) -> str:
 
 
 def _text_before(element) -> str:
-    previous, parent = element.getprevious(), element.getparent()
-    before = previous.tail if previous is not None else (parent.text if parent is not None else None)
-    return before or ""
+    """The text between the element and the previous element; comments ("Updated<!-- --> <time>", as
+    React renders it) do not end it."""
+    pieces = []
+    node = element.getprevious()
+    while node is not None:
+        pieces.append(node.tail or "")
+        if isinstance(node.tag, str):
+            break
+        node = node.getprevious()
+    else:
+        parent = element.getparent()
+        pieces.append((parent.text if parent is not None else None) or "")
+    return "".join(reversed(pieces))
 
 
 # ---------------------------------------------------------------- visible date near the headline
 
 
 def _visible_candidates(page: _Page) -> list[DateCandidate]:
-    """Datelines in the smallest region around the headline that has any; failing that, dated elements
+    """Dates that follow a label of their own ("<h4>Published</h4><time>…");
+    then datelines in the smallest region around the headline that has any; failing that, dated elements
     anywhere outside excluded regions that say they are dates; last, short sentences that mention a date."""
+    labelled = _dates_after_labels(page)
+    return labelled + [candidate for candidate in _unlabelled_visible_candidates(page) if candidate not in labelled]
+
+
+def _unlabelled_visible_candidates(page: _Page) -> list[DateCandidate]:
     sentences = []
     inner, inner_found = None, []
     for region in _regions_near_headline(page):
@@ -530,6 +587,80 @@ def _visible_candidates(page: _Page) -> list[DateCandidate]:
     return _labelled_dates_anywhere(page) or sentences
 
 
+def _dates_after_labels(page: _Page) -> list[DateCandidate]:
+    """Dates that follow an element whose whole text is a label: "<h4>Published</h4> <time>…</time>",
+    "<div>Updated on</div><div>April 19, 2025</div>", in the article scope and outside excluded regions,
+    except the article's own meta column beside its body, whatever its class calls it ("single-post-sidebar")."""
+    labels = _label_kinds()
+    first_letters = _first_letters(tuple(labels))
+    found = []
+    for root in page.scope:
+        for element in root.iter(*_LABEL_HOLDER_TAGS):
+            text = element.text
+            if text is None or text.lstrip()[:1].lower() not in first_letters:
+                continue  # cannot start with a label
+            kind = labels.get(_label_text(element))
+            if kind is None or page.is_excluded(element, by_class=False):
+                continue
+            if page.is_excluded(element) and not _in_column_beside_body(element, page):
+                continue
+            text = _date_after(element)
+            if text is not None:
+                found.append(DateCandidate(text, "visible", kind))
+    return found
+
+
+def _in_column_beside_body(element, page: _Page) -> bool:
+    """Inside a region classed as a column ("sidebar", "aside") whose parent also holds the article body."""
+    column = next((node for node in _self_and_ancestors(element) if _has_excluded_class(node)), None)
+    return (
+        column is not None
+        and column.getparent() in page.body_path
+        and _has_class_fragment(column, _rules().body_columns)
+    )
+
+
+_LABEL_HOLDER_TAGS = ("h2", "h3", "h4", "h5", "h6", "div", "span", "p", "strong", "b", "dt", "th", "label", "small")
+_MAX_LABEL_CHARS = 30
+_LABEL_SIBLINGS = 2  # a label and its date may have a screen-reader-only heading between them
+
+
+@lru_cache(maxsize=1)
+def _label_kinds() -> dict[str, str]:
+    """Label text ("published", "updated on") -> the kind of date it announces."""
+    rules = _rules()
+    kinds = {}
+    for kind, labels in ((MODIFIED, rules.modified_labels), (PUBLISHED, rules.published_labels)):
+        for label in labels:
+            label = label.rstrip(" :")
+            kinds.setdefault(label, kind)
+            kinds.setdefault(f"{label} on", kind)
+    return kinds
+
+
+def _label_text(element) -> str | None:
+    """The element's whole text, lower case without a trailing colon, when it is short enough to be a label."""
+    if len(element) != 0 or not element.text:
+        return None
+    text = element.text
+    if len(text) > _MAX_LABEL_CHARS * 4:
+        return None
+    return " ".join(text.split()).rstrip(" :").lower() or None
+
+
+def _date_after(label) -> str | None:
+    """The short dated text right after a label: its tail, or one of its next siblings."""
+    tail = _short_leaf_text(label.tail or "", _MAX_VISIBLE_CHARS)
+    if tail and find_date_strings(tail):
+        return tail
+    siblings = (sibling for sibling in label.itersiblings() if isinstance(sibling.tag, str))
+    for sibling in itertools.islice(siblings, _LABEL_SIBLINGS):
+        text = _short_text(sibling, _MAX_VISIBLE_CHARS)
+        if text and find_date_strings(text):
+            return sibling.get("datetime") if sibling.tag == "time" and sibling.get("datetime") else text
+    return None
+
+
 def _labelled_dates_anywhere(page: _Page) -> list[DateCandidate]:
     """<time>, date-classed and "Published …" elements of the whole page, nearest the headline first."""
     found = []
@@ -538,13 +669,14 @@ def _labelled_dates_anywhere(page: _Page) -> list[DateCandidate]:
     for position, element in enumerate(page.tree.iter()):
         if element is page.headline:
             anchor = position
-        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _SKIPPED_TAGS:
             continue
         if skip_inside is not None:
             if _contains(skip_inside, element):
                 continue
             skip_inside = None  # a walk in document order never comes back inside it
-        if not (element.tag == "time" or _is_date_classed(element) or _starts_with_label(element)):
+        if not (tag == "time" or _is_date_classed(element) or _starts_with_label(element)):
             continue
         text = _dated_text(element, page)
         if text is None:
@@ -583,7 +715,9 @@ def _dated_text(element, page: _Page) -> str | None:
     """The element's text when it is short, holds a date and sits outside excluded regions."""
     if element in page.dated_text:
         return page.dated_text[element]
-    text = _short_text(element, _MAX_VISIBLE_CHARS)
+    raw_length, text = _subtree_text(element, page.texts)
+    if raw_length > _MAX_VISIBLE_CHARS * 4 or len(text) > _MAX_VISIBLE_CHARS:
+        text = None
     if not text or not find_date_strings(text, yearless_numeric=True) or page.is_excluded(element):
         text = None
     page.dated_text[element] = text
@@ -622,7 +756,8 @@ def _dated_texts_in(region, page: _Page, inner=None, inner_found=()) -> list[tup
 def _dated_texts_of(elements, page: _Page) -> list[tuple]:
     found = []
     for element in elements:
-        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _SKIPPED_TAGS:
             continue
         if element in page.headline_path:
             continue

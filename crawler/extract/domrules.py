@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +15,8 @@ _TOKEN_SPLIT = re.compile(r"\s+")
 # those tokens name the article's topics, not furniture
 _POST_CLASS = re.compile(r"^(hentry|post-\d+|type-post|type-page)$")
 _TAXONOMY_TOKEN = re.compile(r"^(tag|category|format|status)-")
+_CACHED_TOKEN_PAIRS = 65536
+_CACHED_TOKENS = 65536
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,9 @@ class DomRules:
     unguarded: re.Pattern | None
     strong: re.Pattern | None
     weak: re.Pattern | None
+    # pages repeat the same class attributes many times; each (class, id) pair is matched once
+    _reasons_by_tokens: dict = field(default_factory=dict, compare=False, repr=False)
+    _flags_by_token: dict = field(default_factory=dict, compare=False, repr=False)
 
     def furniture_reason(self, element) -> str | None:
         """Why ``element`` looks like furniture, or None.
@@ -45,19 +50,33 @@ class DomRules:
         class_value, id_value = element.get("class"), element.get("id")
         if not class_value and not id_value:
             return None
-        return _token_reason(self, class_value, id_value)
+        key = (class_value, id_value)
+        if key not in self._reasons_by_tokens:
+            if len(self._reasons_by_tokens) >= _CACHED_TOKEN_PAIRS:
+                self._reasons_by_tokens.clear()
+            self._reasons_by_tokens[key] = self.token_reason(class_value, id_value)
+        return self._reasons_by_tokens[key]
 
     def token_reason(self, class_value: str | None, id_value: str | None) -> str | None:
-        tokens = "\n".join(_tokens(class_value, id_value))
-        if not tokens:
-            return None
-        if self.unguarded is not None and self.unguarded.search(tokens):
+        flags = [self._token_flags(token) for token in _tokens(class_value, id_value)]
+        if any(unguarded for unguarded, _, _, _ in flags):
             return "unguarded"
-        if self.strong is not None and self.strong.search(tokens):
+        if any(strong for _, strong, _, _ in flags):
             return "strong"
-        if self.weak is not None and self.weak.search(tokens) and not self.content.search(tokens):
+        if any(weak for _, _, weak, _ in flags) and not any(content for _, _, _, content in flags):
             return "weak"
         return None
+
+    def _token_flags(self, token: str) -> tuple[bool, bool, bool, bool]:
+        """Whether one token matches the unguarded, strong, weak and content patterns (cached: tokens repeat)."""
+        flags = self._flags_by_token.get(token)
+        if flags is None:
+            if len(self._flags_by_token) >= _CACHED_TOKENS:
+                self._flags_by_token.clear()
+            flags = tuple(pattern is not None and pattern.search(token) is not None
+                          for pattern in (self.unguarded, self.strong, self.weak, self.content))
+            self._flags_by_token[token] = flags
+        return flags
 
 
 def class_id_tokens(element) -> list[str]:
@@ -72,12 +91,6 @@ def _tokens(class_value: str | None, id_value: str | None) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=65536)
-def _token_reason(rules: DomRules, class_value: str | None, id_value: str | None) -> str | None:
-    """Pages repeat the same class attributes many times; each is matched once."""
-    return rules.token_reason(class_value, id_value)
-
-
 @lru_cache(maxsize=4)
 def load_dom_rules(path: Path = RULES_FILE) -> DomRules:
     document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -86,7 +99,7 @@ def load_dom_rules(path: Path = RULES_FILE) -> DomRules:
     return DomRules(
         drop_tags=frozenset(settings.get("drop_tags", ())),
         furniture_tags=frozenset(settings.get("furniture_tags", ())),
-        content=re.compile(settings.get("content_pattern", "$^"), re.MULTILINE),
+        content=re.compile(settings.get("content_pattern", "$^")),
         unguarded=_union([rule["pattern"] for rule in rules if rule.get("unguarded")]),
         strong=_union([rule["pattern"] for rule in rules if rule.get("strong") and not rule.get("unguarded")]),
         weak=_union([rule["pattern"] for rule in rules if not rule.get("strong")]),
@@ -94,5 +107,5 @@ def load_dom_rules(path: Path = RULES_FILE) -> DomRules:
 
 
 def _union(patterns: list[str]) -> re.Pattern | None:
-    """One regex for many; tokens are searched joined by newlines, so ^ and $ mark token edges."""
-    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns), re.MULTILINE) if patterns else None
+    """One regex for many, searched in one token at a time: ^ and $ mark the token's edges."""
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns)) if patterns else None

@@ -2,35 +2,49 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 
 import lxml.html
 from charset_normalizer import from_bytes
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+# libxml2 reads UTF-8 bytes itself faster than it reads a Python str
+_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 
 
 def decode_html(html: bytes, encoding: str | None = None) -> str:
     """Decode page bytes: declared encoding (HTTP header, then <meta>), else detected."""
+    return _decode(html, encoding)[0]
+
+
+def _decode(html: bytes, encoding: str | None) -> tuple[str, str]:
+    """The page text and the name of the codec that gave it."""
     for candidate in (encoding, _declared_charset(html)):
         if candidate:
             try:
-                return html.decode(_normalize_charset(candidate))
+                codec = codecs.lookup(_normalize_charset(candidate)).name
+                return html.decode(codec), codec
             except (LookupError, UnicodeDecodeError):
                 continue
     try:
-        return html.decode("utf-8")
+        return html.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         best = from_bytes(html[:200_000]).best()
-        return html.decode(best.encoding if best else "cp1251", errors="replace")
+        codec = best.encoding if best else "cp1251"
+        return html.decode(codec, errors="replace"), codec
 
 
 def parse_html(html: bytes | str, encoding: str | None = None) -> lxml.html.HtmlElement:
     if isinstance(html, bytes):
-        html = decode_html(html, encoding)
+        text, codec = _decode(html, encoding)
+        if codec == "utf-8" and text and not text.isspace() and not text.startswith("\ufeff") and not _XML_DECLARATION.match(text):
+            return lxml.html.document_fromstring(html, parser=_UTF8_PARSER)
+        html = text
     html = html.lstrip("\ufeff")
     # lxml refuses str input that carries an XML encoding declaration
-    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+    html = _XML_DECLARATION.sub("", html)
     if not html.strip():
         return lxml.html.fromstring("<html><body></body></html>")
     return lxml.html.document_fromstring(html)

@@ -21,7 +21,8 @@ compiled = functools.lru_cache(maxsize=256)(compile_query)  # a query is compile
 
 
 def hromada_match(query):
-    return compiled(query or "").match
+    # Over title and text only: the lemma index's third column holds filter tokens (crawler/search.py).
+    return "{title text} : (" + compiled(query or "").match + ")"
 
 
 def hromada_snippet(text, query):
