@@ -44,6 +44,12 @@ RULE_SAMPLES = {
     "pagination-label": ("article_meta.html", "Page 1 of 8"),
     "loading-placeholder": ("article_meta.html", "Loading paragraph..."),
     "pin-for-later": ("article_meta.html", "Pin this for later!"),
+    "members-only": ("article_meta.html", "Цей матеріал доступний лише передплатникам."),
+    "more-reading-prompt": ("article_meta.html", "Ready for more?"),
+    "sponsorship": ("article_meta.html", "У партнерстві з Фондом розвитку громад"),
+    "shop-call": ("article_meta.html", "View on Amazon"),
+    "contact-call": ("article_meta.html", "Замовити консультацію"),
+    "site-labels": ("article_meta.html", "Теги"),
 }
 
 
@@ -83,6 +89,13 @@ def test_rule_removes_its_sample_line_and_only_it_does(rule_name):
     "Сесія ради 17 березня 2025 р. ухвалила бюджет.",
     "Written by hand, the letter reached the council in a week.",
     "Loading of the trucks starts at 9:00.",
+    "Мешканці, які не хочуть пропустити жодної новини, можуть підписатися на розсилку в центрі.",
+    "Ready for more snow, the road service has prepared 40 tonnes of salt.",
+    "Buy now, pay later schemes worry consumer advocates in the region.",
+    "This story is the first of three about the new hospital.",
+    "Home care workers in the hromada got a pay rise.",
+    "Get a quote from three contractors before the council votes on the school roof.",
+    "Замовити консультацію юриста можна в центрі надання адмінпослуг щовівторка.",
 ])
 def test_real_sentences_are_kept(sentence):
     assert strip_boilerplate(sentence) == sentence

@@ -105,7 +105,7 @@ def assert_runs_hromada_crawl(command_line: str) -> None:
         if word in (">>", ">", "||", "&&", "|", "2>&1"):
             break
         arguments.append(word)
-    main.commands["crawl"].make_context("crawl", arguments)  # raises on an unknown option or a bad value
+    main.get_command(None, "crawl").make_context("crawl", arguments)  # raises on an unknown option or a bad value
 
 
 def test_readme_cron_line_is_valid_and_runs_the_crawl():

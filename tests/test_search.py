@@ -347,3 +347,18 @@ def test_read_only_archive_with_outdated_place_tokens_filters_places_in_sql(tmp_
         assert not searching.filter_tokens_current(archive.db.conn)
         assert searching.split_filters(archive.db.conn, Filters(oblast="Київська")).rest == Filters(oblast="Київська")
         assert keys(search(archive.db, "громада", Filters(oblast="Київська"))) == {"park", "idp"}
+
+
+def test_query_words_never_match_filter_tokens(db):
+    assert searching.full_match(db.conn, compile_query("громада"), Filters())[0] == '"громада"'  # no column filter needed
+    assert keys(search(db, "zzy2025")) == set() and keys(search(db, "zzy2025 OR грант")) == {"osbb"}
+    assert keys(search(db, "zzpUA05", Filters(sources=("ekhmilnyk",)))) == set()
+
+
+@pytest.mark.parametrize("filters", [Filters(oblast="Вінницька"), Filters(since=date(2024, 1, 1), language="uk"),
+                                     Filters(sources=("bucha", "ekhmilnyk"), one_per_story=True)])
+def test_ranking_the_newest_filtered_matches_scores_as_sql_filters_do(db, monkeypatch, filters):
+    monkeypatch.setattr(searching, "RANK_CANDIDATES", 2)  # the filtered query has more matches than candidates
+    by_index = [(hit.id, hit.score) for hit in search(db, "громада OR рада", filters)]
+    monkeypatch.setattr(searching, "has_filter_tokens", lambda conn: False)
+    assert by_index == [(hit.id, hit.score) for hit in search(db, "громада OR рада", filters)] and len(by_index) == 2

@@ -1,7 +1,7 @@
 """The ``hromada`` command line: a thin click layer over the library.
 
-Each module in ``COMMAND_MODULES`` defines click commands and lists them in
-``COMMANDS``; this group registers them.
+``COMMANDS`` names each command and where it lives; a command's module is
+imported only when that command runs, so ``hromada search`` never loads Scrapy.
 """
 
 from __future__ import annotations
@@ -12,17 +12,38 @@ import click
 
 from crawler import __version__
 
-COMMAND_MODULES = [
-    "crawler.cli.sources",
-    "crawler.cli.crawl",
-    "crawler.cli.health",
-    "crawler.cli.extract",
-    "crawler.cli.places",
-    "crawler.cli.query",
-]
+COMMANDS = {
+    "sources": "crawler.cli.sources:sources",
+    "crawl": "crawler.cli.crawl:crawl",
+    "demo": "crawler.cli.crawl:demo",
+    "status": "crawler.cli.health:status",
+    "schedule": "crawler.cli.health:schedule",
+    "extract": "crawler.cli.extract:extract_command",
+    "eval": "crawler.cli.extract:eval_command",
+    "reextract": "crawler.cli.extract:reextract_command",
+    "stories": "crawler.cli.places:stories",
+    "reindex": "crawler.cli.places:reindex",
+    "search": "crawler.cli.query:search",
+    "export": "crawler.cli.query:export",
+    "serve": "crawler.cli.query:serve",
+    "stats": "crawler.cli.query:stats",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module_name, attribute = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="hromada")
 def main() -> None:
     """hromada-news: crawl, archive, search and export Ukrainian community news.
@@ -33,7 +54,3 @@ def main() -> None:
         hromada search "громада" --db data/demo.db
     """
 
-
-for _module_name in COMMAND_MODULES:
-    for _command in importlib.import_module(_module_name).COMMANDS:
-        main.add_command(_command)

@@ -131,6 +131,3 @@ def show_some_titles(db_path: Path, limit: int = 8) -> None:
 
 def _reasons(counts: dict) -> str:
     return ", ".join(f"{key} {value}" for key, value in sorted(counts.items())) or "-"
-
-
-COMMANDS = [crawl, demo]

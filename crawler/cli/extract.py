@@ -128,6 +128,3 @@ def _article_values(article, digest: str, version: str) -> dict:
         "modified_raw": article.modified_raw, "modified_source": article.modified_source,
         "content_hash": digest, "extractor_version": version,
     }
-
-
-COMMANDS = [extract_command, eval_command, reextract_command]

@@ -88,6 +88,3 @@ def schedule(every, cron, max_runs, crawl_args) -> None:
 
 def log_line(text: str) -> None:
     click.echo(f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S} [schedule] {text}", err=True)
-
-
-COMMANDS = [status, schedule]

@@ -70,6 +70,3 @@ def reindex(db_path) -> None:
     click.echo(f"places: {placed['articles']} articles, {placed['places']} places ({how or 'none'}) in {tagged_in:.1f} s")
     click.echo(f"stories: {grouped['stories']} stories, {grouped['reposted_stories']} with reposts, "
                f"{grouped['reposts']} reposts in {grouped_in:.1f} s")
-
-
-COMMANDS = [stories, reindex]

@@ -280,6 +280,3 @@ def print_table(title: str, rows: list[dict]) -> None:
     for row in rows:
         table.add_row(*("" if value is None else str(value) for value in row.values()))
     Console(width=200 if not is_terminal() else None).print(table)
-
-
-COMMANDS = [search, export, serve, stats]

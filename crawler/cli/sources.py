@@ -50,6 +50,3 @@ def validate_sources(registry_path) -> None:
     """
     entries = load_sources_or_exit(registry_path)
     click.echo(f"{registry_path}: {len(entries)} sources, all valid")
-
-
-COMMANDS = [sources]

@@ -14,15 +14,14 @@ import functools
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from crawler.search import compile_query, snippet
+from crawler.search import compile_query, over_text_columns, snippet
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 compiled = functools.lru_cache(maxsize=256)(compile_query)  # a query is compiled once, not once per row
 
 
 def hromada_match(query):
-    # Over title and text only: the lemma index's third column holds filter tokens (crawler/search.py).
-    return "{title text} : (" + compiled(query or "").match + ")"
+    return over_text_columns(compiled(query or "").match)
 
 
 def hromada_snippet(text, query):
