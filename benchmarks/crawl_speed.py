@@ -34,11 +34,14 @@ import threading
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from crawler.samples import LoopbackServer  # noqa: E402
+
 PER_PAGE = 50
 NOW = datetime(2025, 9, 1, 12, 0, tzinfo=timezone(timedelta(hours=3)))
 SYLLABLES = ("ра", "да", "гро", "ма", "бю", "джет", "ре", "монт", "шко", "ла", "лі", "кар", "ня", "до", "ро", "га",
@@ -70,11 +73,6 @@ def article_html(article_id: int) -> str:
             f'<footer>© Громада. Усі права захищено.</footer></body></html>')
 
 
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # the crawler closing keep-alive connections at its end is not an error worth a traceback
-
-
 class GeneratedSite:
     """``size`` articles at /news/<id>.html, listings /news/?page=N, one sitemap; pages made on request."""
 
@@ -97,8 +95,7 @@ class GeneratedSite:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = LoopbackServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -19,6 +19,7 @@ import hashlib
 import json
 import html
 import re
+import sys
 import threading
 import time
 import tomllib
@@ -558,6 +559,16 @@ def _template_env() -> jinja2.Environment:
 # --------------------------------------------------------------------------- the server
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server that stays quiet when a client drops a keep-alive connection."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Site:
     """One running sample site: its content, pages, mode and port."""
 
@@ -565,8 +576,7 @@ class _Site:
         self.config, self.articles, self.now, self.owner = config, list(articles), now, owner
         self.mode = "ok"
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
+        self.server = LoopbackServer(("127.0.0.1", 0), _Handler)
         self.server.site = self
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.layout = LAYOUTS[config.cms](config, self.base_url, now, env)
@@ -592,7 +602,7 @@ class _Site:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "SampleSite/1.0"
-    server: ThreadingHTTPServer
+    server: LoopbackServer
 
     def do_GET(self) -> None:
         self._respond(send_body=True)

@@ -277,7 +277,7 @@ def score_candidates(page: Page) -> dict:
             continue
         if page.text_chars.get(element, 0) < _MIN_PARAGRAPH_CHARS * 0.6:  # spaces make clean text longer than its chars
             continue
-        text = _paragraph_text(element)
+        text = _paragraph_text(element, page.furniture)
         if len(text) < _MIN_PARAGRAPH_CHARS:
             continue
         density = page.link_density(element) if element.tag in PARAGRAPH_TAGS else 0.0
@@ -294,19 +294,20 @@ def score_candidates(page: Page) -> dict:
     return {element: raw[element] * (1 - page.link_density(element)) for element in top}
 
 
-def _paragraph_text(element) -> str:
+def _paragraph_text(element, furniture: set) -> str:
     if element.tag in PARAGRAPH_TAGS:
         return clean_text(element.text_content())
     if element.tag in TEXT_CONTAINER_TAGS:
-        return direct_text(element)
+        return direct_text(element, furniture)
     return ""
 
 
-def direct_text(element) -> str:
-    """The text directly inside an element: its own and that of inline children, not of nested blocks."""
+def direct_text(element, furniture: set) -> str:
+    """The text directly inside an element: its own and that of inline children, not of nested blocks nor of
+    furniture (a <style> or <script> inside a page builder's wrapper is not prose)."""
     parts = [element.text or ""]
     for child in element:
-        if isinstance(child.tag, str) and child.tag not in BLOCK_TAGS:
+        if isinstance(child.tag, str) and child.tag not in BLOCK_TAGS and child not in furniture:
             parts.append(child.text_content())
         parts.append(child.tail or "")
     return clean_text(" ".join(parts))

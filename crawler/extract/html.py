@@ -10,6 +10,8 @@ from charset_normalizer import from_bytes
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_DOCUMENT_END_TAG = {bytes: re.compile(rb"</(?:body|html)\s*>", re.I), str: re.compile(r"</(?:body|html)\s*>", re.I)}
+_MARKUP_TAG = {bytes: re.compile(rb"<[a-zA-Z]"), str: re.compile(r"<[a-zA-Z]")}
 # libxml2 reads UTF-8 bytes itself faster than it reads a Python str
 _UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
 
@@ -37,6 +39,7 @@ def _decode(html: bytes, encoding: str | None) -> tuple[str, str]:
 
 
 def parse_html(html: bytes | str, encoding: str | None = None) -> lxml.html.HtmlElement:
+    html = without_early_document_end(html)
     if isinstance(html, bytes):
         text, codec = _decode(html, encoding)
         if codec == "utf-8" and text and not text.isspace() and not text.startswith("\ufeff") and not _XML_DECLARATION.match(text):
@@ -48,6 +51,19 @@ def parse_html(html: bytes | str, encoding: str | None = None) -> lxml.html.Html
     if not html.strip():
         return lxml.html.fromstring("<html><body></body></html>")
     return lxml.html.document_fromstring(html)
+
+
+def without_early_document_end(html: bytes | str) -> bytes | str:
+    """The page without its </body> and </html> tags when markup follows them.
+
+    Browsers put such markup in the body; libxml2 drops it, and with it whole articles
+    of templates that close the document after the header.
+    """
+    end_tag = _DOCUMENT_END_TAG[type(html)]
+    ends = list(end_tag.finditer(html))
+    if not ends or not _MARKUP_TAG[type(html)].search(html, ends[0].end()):
+        return html
+    return end_tag.sub(html[:0], html)
 
 
 def _declared_charset(html: bytes) -> str | None:
