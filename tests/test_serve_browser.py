@@ -57,10 +57,25 @@ def test_browse_view_has_facets_and_csv(archive_path):
 def test_canned_counts_and_oblast_search(archive_path):
     per_month = datasette_get(archive_path, "/archive/articles_per_month_per_source.json?_shape=array").json()
     assert {"month": "2025-03", "source": "Хмільницька міська рада", "oblast": "Вінницька", "articles": 2} in per_month
-    found = datasette_get(archive_path, "/archive/search_in_oblast.json?_shape=array&" + "&".join(
-        f"{key}={quote(value)}" for key, value in
-        {"q": "громада", "oblast": "Вінницька", "since": "2025-01-01", "until": "2025-12-31"}.items())).json()
+    found = search_in_oblast(archive_path, "громада", "Вінницька").json()
     assert [row["url"] for row in found] == ["https://example.test/session"]
+
+
+def test_canned_oblast_search_keeps_articles_about_the_oblast(archive_path):
+    about_volyn = search_in_oblast(archive_path, "генератор", "Волинська").json()
+    assert [row["url"] for row in about_volyn] == ["https://example.test/volyn"]  # its source is in Вінницька
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_canned_oblast_search_refuses_an_unknown_oblast(archive_path):
+    response = search_in_oblast(archive_path, "громада", "Нетакої")
+    assert response.status_code == 400 and response.json()["rows"] == []
+
+
+def search_in_oblast(archive_path: Path, query: str, oblast: str):
+    parameters = {"q": query, "oblast": oblast, "since": "2025-01-01", "until": "2025-12-31"}
+    return datasette_get(archive_path, "/archive/search_in_oblast.json?_shape=array&" + "&".join(
+        f"{key}={quote(value)}" for key, value in parameters.items()))
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:

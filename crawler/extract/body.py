@@ -32,6 +32,8 @@ _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquot
                "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3, "address": -3,
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
 _MIN_PARAGRAPH_CHARS = 25
+_FURNITURE_LANDMARKS = frozenset({"footer", "aside", "nav"})
+_LANDMARK_SHARE = 0.5
 _MERGE_SHARE = 0.3
 _COPY_TOLERANCE = 0.05
 _MERGE_LEVELS = 8
@@ -197,7 +199,7 @@ def headline_container(page: Page, best_list):
     if page.headline is None:
         return None
     for level, ancestor in enumerate(best_list.iterancestors(), start=1):
-        if level > _MERGE_LEVELS or ancestor.tag in ("body", "html"):
+        if level > _FAR_MERGE_LEVELS or ancestor.tag in ("body", "html"):
             return None
         if ancestor in page.headline_ancestors:
             return ancestor if page.link_density(ancestor) <= _FAR_MERGE_LINK_DENSITY else None
@@ -291,7 +293,16 @@ def score_candidates(page: Page) -> dict:
                 raw[ancestor] = _initial_score(ancestor)
             raw[ancestor] += score / (1 if level == 0 else 2 if level == 1 else level * 3)
     top = sorted(raw, key=raw.get, reverse=True)[:12]
-    return {element: raw[element] * (1 - page.link_density(element)) for element in top}
+    return {element: raw[element] * (1 - page.link_density(element)) * _landmark_factor(element) for element in top}
+
+
+def _landmark_factor(element) -> float:
+    """Text in a page footer, sidebar or navigation that the furniture guard spared (a short article next to a
+    long footer) counts less than text elsewhere."""
+    for ancestor in (element, *element.iterancestors()):
+        if ancestor.tag in _FURNITURE_LANDMARKS:
+            return _LANDMARK_SHARE
+    return 1.0
 
 
 def _paragraph_text(element, furniture: set) -> str:

@@ -2,7 +2,9 @@
 
 ``hromada_match(q)`` turns a user query into the FTS5 expression over the
 lemma index (the same translation `hromada search` uses); a malformed query
-fails with the parser's message. ``hromada_snippet(text, q)`` returns a window
+fails with the parser's message. ``hromada_place_prefix(name, level)`` is the
+KATOTTG code prefix of a named unit (``UA05`` for Вінницька oblast), so a canned
+query can keep articles about places inside it. ``hromada_snippet(text, q)`` returns a window
 of the original text with matches wrapped in <mark>, which ``render_cell``
 shows as highlights (everything else escaped).
 """
@@ -14,6 +16,7 @@ import functools
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
+from crawler.places import resolve_place, scope_prefix
 from crawler.search import compile_query, over_text_columns, snippet
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
@@ -22,6 +25,14 @@ compiled = functools.lru_cache(maxsize=256)(compile_query)  # a query is compile
 
 def hromada_match(query):
     return over_text_columns(compiled(query or "").match)
+
+
+@functools.lru_cache(maxsize=256)
+def hromada_place_prefix(name, level):
+    codes = resolve_place(name or "", level) if name else []
+    if len(codes) != 1:
+        raise ValueError(f"unknown or ambiguous {level} {name!r}: give its name as in the KATOTTG codifier, or its code")
+    return scope_prefix(codes[0])
 
 
 def hromada_snippet(text, query):
@@ -34,6 +45,7 @@ def hromada_snippet(text, query):
 @hookimpl
 def prepare_connection(conn):
     conn.create_function("hromada_match", 1, hromada_match, deterministic=True)
+    conn.create_function("hromada_place_prefix", 2, hromada_place_prefix, deterministic=True)
     conn.create_function("hromada_snippet", 2, hromada_snippet, deterministic=True)
 
 
