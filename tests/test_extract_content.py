@@ -238,3 +238,108 @@ def test_a_listicle_keeps_the_introduction_that_sits_with_the_headline():
             f"<div><ul>{items}</ul></div></div><footer><a href='/'>Головна</a></footer></body></html>")
     text = extract(html).text
     assert "Що змінилося за рік у громаді." in text and "Пункт 7" in text
+
+
+def test_markup_after_an_early_end_of_document_is_kept():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    html = f"<html><body><header><a href='/'>Головна</a></header></body></html>\n<article>{paragraphs}</article>"
+    assert "Абзац 2" in extract(html.encode()).text
+    assert "Абзац 2" in extract(html).text
+
+
+def test_style_sheets_inside_page_builder_wrappers_do_not_outscore_the_article():
+    rules = ".block-1 { margin: 0, 0, 0, 0; padding: 1px, 2px, 3px, 4px; color: #212529, #fff, #000; } " * 40
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    html = _article_page(f"<div class='builder'><style>{rules}</style><span>Меню розділу</span></div>"
+                         f"<div class='column'>{paragraphs}</div>")
+    text = extract(html).text
+    assert "Абзац 3" in text and "Меню розділу" not in text
+
+
+def test_a_long_page_footer_does_not_outscore_a_short_article():
+    article = "".join(f"<p>Абзац {n}: громада відкрила новий спортивний майданчик біля ліцею, гроші на нього "
+                      "виділив бюджет участі.</p>" for n in range(4))
+    about = "".join(f"<p>Про раду {n}: міська рада, виконавчий комітет, старостати, депутати, комісії, "
+                    "архів рішень, звернення громадян, контакти, графік прийому.</p>" for n in range(6))
+    html = _article_page(f"<main>{_deeply_wrapped(f'<div class=post>{article}</div>', 8)}</main>"
+                         f"<footer><div><div>{about}</div></div></footer>")
+    text = extract(html).text
+    assert "Абзац 3" in text and "Про раду" not in text
+
+
+def test_a_list_far_below_the_headline_keeps_the_sections_around_it():
+    sections = "".join(_deeply_wrapped(f"<h2>Розділ {n}</h2><p>Розділ {n}: громада відремонтувала дорогу.</p>", 6)
+                       for n in range(4))
+    references = "".join(f"<li>Джерело {n}: Іваненко І., Петренко П., Сидоренко С. Звіт громади, 2024, т. 3, с. {n}.</li>"
+                         for n in range(10))
+    html = ("<html><body><main><div><h1>Що змінилося в громаді</h1></div>"
+            f"<div><div>{sections}{_deeply_wrapped(f'<ul>{references}</ul>', 6)}</div></div></main>"
+            "<footer><a href='/'>Головна</a></footer></body></html>")
+    text = extract(html).text
+    assert "Розділ 0: громада" in text and "Джерело 9" in text
+
+
+def test_a_table_in_a_figure_is_content_and_a_picture_caption_is_not():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    table = ("<figure class='wp-block-table'><table><tr><th>Вулиця</th><th>Кошторис, грн</th></tr>"
+             "<tr><td>Шкільна</td><td>1 250 000</td></tr></table></figure>")
+    picture = "<figure><img src='/a.jpg'><figcaption>Фото: пресслужба ради</figcaption></figure>"
+    text = extract(_article_page(f"<article>{paragraphs}{table}{picture}</article>")).text
+    assert "Шкільна" in text and "1 250 000" in text
+    assert "пресслужба" not in text
+
+
+def test_parts_streamed_by_react_are_content_and_other_hidden_blocks_are_not():
+    parts = "".join(f"<div hidden id='S:{n}'><p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари "
+                    "біля школи.</p></div>" for n in range(4))
+    html = _article_page(f"<article>{parts}<div hidden><p>Форма підписки на розсилку новин громади, "
+                         "введіть вашу електронну адресу.</p></div></article>")
+    text = extract(html).text
+    assert "Абзац 3" in text and "Форма підписки" not in text
+
+
+def test_a_table_row_of_short_cells_reads_as_one_line():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    table = ("<table><tr><th>Дата</th><th>Зміна ціни</th></tr><tr><td>1/1/2013</td><td>+13.1%</td></tr>"
+             "<tr><td><a href='/s/1'>Шкільна вулиця</a></td><td>1 250 000</td></tr>"
+             "<tr><td><a href='/news/2'>Інша новина</a></td><td><a href='/news/3'>Ще новина</a></td></tr></table>")
+    text = extract(_article_page(f"<article>{paragraphs}{table}</article>")).text
+    assert "1/1/2013 +13.1%" in text.splitlines()  # a lone date line would be taken for a dateline
+    assert "Шкільна вулиця 1 250 000" in text.splitlines()
+    assert "Інша новина" not in text
+
+
+def test_collapsed_accordion_answers_are_content_and_other_hidden_blocks_are_not():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    accordion = ("<h2><button aria-controls='answer-1' aria-expanded='false'>Коли завершать ремонт?</button></h2>"
+                 "<div id='answer-1' style='display:none'><p>Підрядник обіцяє завершити роботи до кінця травня.</p></div>")
+    popup = "<div id='popup' style='display:none'><p>Підпишіться на розсилку новин громади щотижня.</p></div>"
+    text = extract(_article_page(f"<article>{paragraphs}{accordion}{popup}</article>")).text
+    assert "до кінця травня" in text and "Підпишіться" not in text
+
+
+def _article_and_other_block(article_class: str, other_class: str = "column") -> str:
+    article = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
+                      for n in range(6))
+    other = "".join(f"<p>Інша новина {n}: у громаді відкрили новий спортивний майданчик, бібліотеку, укриття і сквер.</p>"
+                    for n in range(4))
+    return _article_page(_deeply_wrapped(f"<div class='{article_class}'>{article}</div>", 9)
+                         + _deeply_wrapped(f"<div class='{other_class}'>{other}</div>", 9))
+
+
+def test_a_page_builder_widget_holding_the_article_is_not_taken_for_a_sidebar_widget():
+    text = extract(_article_and_other_block("builder-widget-container")).text
+    assert "Абзац 5" in text and "Інша новина" not in text
+    text = extract(_article_and_other_block("widget")).text
+    assert "Абзац 5" not in text
+
+
+def test_excerpts_of_other_posts_do_not_outscore_the_article():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
+                         for n in range(6))
+    excerpts = "".join(f"<div class='post-excerpt'><p>Інша новина {n}: у громаді відкрили новий спортивний майданчик, "
+                       "бібліотеку, укриття і сквер для дітей та дорослих.</p></div>" for n in range(3))
+    html = _article_page(f"<div class='layout'><div class='text'>{paragraphs}</div></div>"
+                         f"<div class='listing'><div><div><div>{excerpts}</div></div></div></div>")
+    text = extract(html).text
+    assert "Абзац 5" in text and "Інша новина" not in text

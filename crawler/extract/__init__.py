@@ -19,7 +19,7 @@ from datetime import datetime
 
 from crawler.extract.html import parse_html
 
-EXTRACTOR_VERSION = "0.3.0"
+EXTRACTOR_VERSION = "0.4.0"
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ BLOCK_TAGS = frozenset({
 _SCORED_TAGS = PARAGRAPH_TAGS | TEXT_CONTAINER_TAGS  # the tags _paragraph_text reads
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 LIST_TAGS = frozenset({"ul", "ol"})
+CELL_TAGS = frozenset({"td", "th"})
 _POSITIVE = re.compile(r"article|body|content|entry|main|page|post|text|blog|story|material|news")
-_NEGATIVE = re.compile(r"comment|meta|footer|footnote|sidebar|widget|related|share|social|promo|menu|nav|hidden")
+_NEGATIVE = re.compile(r"comment|meta|footer|footnote|sidebar|(?<![\w-])widget|related|share|social|promo|menu|nav|hidden|excerpt|teaser")
 _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquote": 3, "section": 2,
                "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3, "address": -3,
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
@@ -69,6 +70,7 @@ class Page:
         self.paragraph_chars = paragraph_chars_by_element(self.root, self.text_chars)
         self._guard_chars = self.paragraph_chars.get(self.root, 0) * _PROTECTED_SHARE
         self.headline_ancestors = set(self.headline.iterancestors()) if self.headline is not None else set()
+        self.toggled_ids = toggled_ids(self.root)
         self.elements = self._walk_visible()
 
     def _walk_visible(self) -> list:
@@ -99,12 +101,19 @@ class Page:
             return False
         if element in self.headline_ancestors:
             return True
+        if reason == "hidden" and element.get("id") in self.toggled_ids:
+            return True  # the collapsed part of an accordion opens on a click; it is part of the page's text
         return reason != "unguarded" and self.paragraph_chars.get(element, 0) > self._guard_chars
 
 
     def link_density(self, element) -> float:
         text_chars = self.text_chars.get(element, 0)
         return min(self.link_chars.get(element, 0) / text_chars, 1.0) if text_chars else 0.0
+
+
+def toggled_ids(root) -> set:
+    """The ids of elements that a toggle (a button with aria-controls) shows and hides."""
+    return {target for toggle in root.xpath(".//*[@aria-controls]") for target in toggle.get("aria-controls").split()}
 
 
 def text_and_link_chars(root) -> tuple[dict, dict]:
@@ -376,6 +385,7 @@ class Renderer:
         self._links = 0
         self._texts_outside_links: list[str] = []
         self._in_link = 0
+        self._in_row = False
 
     def render(self, elements) -> str:
         for element in elements:
@@ -395,9 +405,15 @@ class Renderer:
             self._parts.append("\n")
             self._add_text(element.tail)
             return
-        block = tag in BLOCK_TAGS
+        if tag in CELL_TAGS and self._in_row:
+            block = False
+            self._parts.append(" ")  # cells of a one-line row, kept apart
+        else:
+            block = tag in BLOCK_TAGS
         if block:
             self._flush()
+        row = tag == "tr" and not self._in_row and is_one_line_row(element)
+        self._in_row |= row
         if tag == "a":
             self._in_link += 1
             self._links += 1
@@ -408,6 +424,8 @@ class Renderer:
             self._in_link -= 1
         if block:
             self._flush()
+        if row:
+            self._in_row = False
         self._add_text(element.tail)
 
     def _add_text(self, text: str | None) -> None:
@@ -427,8 +445,19 @@ class Renderer:
         self._parts, self._link_chars, self._links, self._texts_outside_links = [], 0, 0, []
         link_heavy = link_chars > len(text) * _MAX_LINK_DENSITY  # only then do the words around links count
         words_outside_links = word_count(" ".join(outside)) if link_heavy else 0
-        if text and not is_link_list(len(text), link_chars, links, words_outside_links):
+        if self._in_row:  # a linked name beside a figure is a row of the table, not a list of links
+            of_links = link_heavy and not words_outside_links
+        else:
+            of_links = is_link_list(len(text), link_chars, links, words_outside_links)
+        if text and not of_links:
             self.paragraphs.append(text)
+
+
+def is_one_line_row(row) -> bool:
+    """A table row whose cells hold only inline text reads as one line, as in the table ("1/1/2013 +13.1%", not a
+    lone date taken for a dateline); rows of a layout table, whose cells hold paragraphs or menus, are not."""
+    return not any(isinstance(element.tag, str) and element.tag in BLOCK_TAGS and element.tag not in CELL_TAGS
+                   for element in row.iterdescendants())
 
 
 def is_link_list(chars: int, link_chars: int, links: int, words_outside_links: int) -> bool:

@@ -23,6 +23,8 @@ _CACHED_TOKENS = 65536
 class DomRules:
     drop_tags: frozenset[str]
     furniture_tags: frozenset[str]
+    figure_content_tags: tuple[str, ...]
+    hidden_content_id: re.Pattern
     content: re.Pattern
     unguarded: re.Pattern | None
     strong: re.Pattern | None
@@ -41,8 +43,10 @@ class DomRules:
         if tag in self.drop_tags:
             return "tag"
         if tag in self.furniture_tags:
-            return "furniture-tag"
-        if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+            return None if tag == "figure" and self._holds_figure_content(element) else "furniture-tag"
+        if element.get("hidden") is not None and not self.hidden_content_id.search(element.get("id") or ""):
+            return "hidden"
+        if element.get("aria-hidden") == "true":
             return "hidden"
         style = element.get("style")
         if style and _HIDDEN_STYLE.search(style):
@@ -56,6 +60,9 @@ class DomRules:
                 self._reasons_by_tokens.clear()
             self._reasons_by_tokens[key] = self.token_reason(class_value, id_value)
         return self._reasons_by_tokens[key]
+
+    def _holds_figure_content(self, figure) -> bool:
+        return next(figure.iter(*self.figure_content_tags), None) is not None
 
     def token_reason(self, class_value: str | None, id_value: str | None) -> str | None:
         flags = [self._token_flags(token) for token in _tokens(class_value, id_value)]
@@ -99,6 +106,8 @@ def load_dom_rules(path: Path = RULES_FILE) -> DomRules:
     return DomRules(
         drop_tags=frozenset(settings.get("drop_tags", ())),
         furniture_tags=frozenset(settings.get("furniture_tags", ())),
+        figure_content_tags=tuple(settings.get("figure_content_tags", ())),
+        hidden_content_id=re.compile(settings.get("hidden_content_id", "(?!)")),
         content=re.compile(settings.get("content_pattern", "$^")),
         unguarded=_union([rule["pattern"] for rule in rules if rule.get("unguarded")]),
         strong=_union([rule["pattern"] for rule in rules if rule.get("strong") and not rule.get("unguarded")]),
