@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from crawler.extract import extract_raw
-from crawler.extract.boilerplate import RuleError, load_rules, parse_rules, required_literals, strip_boilerplate
+from crawler.extract.boilerplate import RuleError, load_rules, normalize_line, parse_rules, strip_boilerplate
 
 PAGES = Path(__file__).parent / "files" / "pages"
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 
 # rule name -> (sample page, a line of that page the rule must remove)
 RULE_SAMPLES = {
@@ -143,17 +144,29 @@ def test_related_heading_names_what_others_are_reading():
     assert "Як громада ремонтує тротуари" not in strip_boilerplate(raw)
 
 
-def test_patterns_that_start_with_any_text_are_tried_only_on_lines_holding_their_literals():
-    rule = parse_rules({"rule": [{"name": "rights", "pattern": "[^.]{0,80}(all rights reserved|усі права захищені)"}]})
-    assert set(required_literals(rule[0].pattern)) == {"all rights reserved", "усі права захищені"}
-    assert required_literals(load_rules()[0].pattern) == ()  # starts with its words: fails at once without help
+def test_a_pattern_is_tried_only_on_lines_holding_one_of_its_required_strings():
+    pattern = "[^.]{0,80}(all rights reserved|усі права захищені)"
     text = "Вісті Поділля, Усі права захищені\n\nНовина дня."
-    assert strip_boilerplate(text, rules=rule) == "Новина дня."
+    with_requires = parse_rules({"rule": [{"name": "rights", "pattern": pattern, "requires": ["права", "rights"]}]})
+    assert strip_boilerplate(text, rules=with_requires) == "Новина дня."
+    missing_word = parse_rules({"rule": [{"name": "rights", "pattern": pattern, "requires": ["rights"]}]})
+    assert strip_boilerplate(text, rules=missing_word) == text
 
 
-def test_literal_prefilter_keeps_case_variants_that_the_regex_matches():
-    rule = parse_rules({"rule": [{"name": "rights", "pattern": ".{0,40}all rights reserved"}]})
-    assert strip_boilerplate("Site. All rights reſerved\n\nНовина дня.", rules=rule) == "Новина дня."
+def test_every_line_a_required_pattern_drops_holds_one_of_its_strings():
+    lines = [normalize_line(line) for page in PAGES.glob("*.html") for line in _raw_text(page.name).splitlines()]
+    lines += [normalize_line(line) for seed in SEEDS.glob("*") for line in seed.read_text(encoding="utf-8").splitlines()]
+    lines += ["© 2025 Вісті Поділля. Усі права захищені.", "Все права защищены", "5 min read", "Час читання: 3 хв",
+              "As an Amazon Associate we earn from qualifying purchases."]
+    for rule in (rule for rule in load_rules() if rule.requires):
+        dropped = [line for line in map(normalize_line, lines) if rule.pattern.fullmatch(line)]
+        assert dropped, rule.name
+        assert all(any(needed in line for needed in rule.requires) for line in dropped), rule.name
+
+
+def test_requires_without_a_pattern_is_refused():
+    with pytest.raises(RuleError, match="requires is only for a pattern"):
+        parse_rules({"rule": [{"name": "x", "phrase": "Читайте також", "requires": ["читайте"]}]})
 
 
 def test_a_line_of_phrases_glued_together_is_dropped_and_a_sentence_starting_with_one_is_kept():
