@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -77,6 +78,7 @@ def test_two_concurrent_hromada_crawls_the_second_refuses(sample_sites, tmp_path
         second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert second.returncode == 2
         assert f"another crawl (process {first.pid}) is already running on {archive}" in second.stderr
+        wait_for_running_run(archive, deadline=time.monotonic() + 60)  # SIGTERM must reach a started crawl
         first.send_signal(signal.SIGTERM)  # finish what is in flight, record the run as interrupted
         _, first_stderr = first.communicate(timeout=120)
     finally:
@@ -87,3 +89,14 @@ def test_two_concurrent_hromada_crawls_the_second_refuses(sample_sites, tmp_path
     runs = list(sqlite_utils.Database(archive).query("select status from runs"))
     assert runs == [{"status": "interrupted"}]
     assert not lock_path_for(archive).exists()
+
+
+def wait_for_running_run(archive: Path, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if list(sqlite_utils.Database(archive).query("select 1 from runs where status = 'running'")):
+                return
+        except sqlite3.OperationalError:  # the crawl has not created its tables yet
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"no crawl run started in {archive}")
