@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from crawler.extract import extract_raw
-from crawler.extract.boilerplate import RuleError, load_rules, normalize_line, parse_rules, strip_boilerplate
+from crawler.extract.boilerplate import (RuleError, load_rules, matching_rule, normalize_line, parse_rules,
+                                        strip_boilerplate)
 
 PAGES = Path(__file__).parent / "files" / "pages"
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
@@ -51,6 +52,13 @@ RULE_SAMPLES = {
     "shop-call": ("article_meta.html", "View on Amazon"),
     "contact-call": ("article_meta.html", "Замовити консультацію"),
     "site-labels": ("article_meta.html", "Теги"),
+    "account-prompt": ("article_calls.html", "Вже маєте акаунт? Увійти"),
+    "subscribe-to-site": ("article_calls.html", "Підпишіться на Вісті Поділля"),
+    "feedback-prompt": ("article_calls.html", "Чи була ця стаття корисною?"),
+    "reader-story-call": ("article_calls.html", "Поділіться своєю історією"),
+    "referral-call": ("article_calls.html", "Сподобалася стаття? Поділіться з друзями!"),
+    "partners-heading": ("article_calls.html", "Наші партнери"),
+    "recipe-feedback": ("article_calls.html", "Спробували цей рецепт? Поділіться фото в коментарях!"),
 }
 
 
@@ -97,9 +105,43 @@ def test_rule_removes_its_sample_line_and_only_it_does(rule_name):
     "Home care workers in the hromada got a pay rise.",
     "Get a quote from three contractors before the council votes on the school roof.",
     "Замовити консультацію юриста можна в центрі надання адмінпослуг щовівторка.",
+    "Вже маєте акаунт у Дії? Увійти до застосунку можна через BankID, пояснили в ЦНАП.",
+    "Підпишіться на петицію щодо ремонту дороги до кінця місяця, закликають активісти.",
+    "Чи була ця стаття корисною для депутатів, вирішуватиме редакційна рада.",
+    "Поділіться своєю історією з комісією, закликали переселенців у громаді.",
+    "Поділіться з друзями теплим одягом, просять волонтери пункту незламності.",
+    "Наші партнери з Польщі передали громаді дві пожежні машини.",
+    "Кухарі спробували цей рецепт ще у вересні.",
+    "June 17, 2025 by",
+    "Follow the plant spacing rules on the back of seed packs.",
+    "Join the protest organised on Facebook by residents, activists urged.",
+    "You might also like the new park, the mayor told residents.",
+    "Get more news from the council by coming to its open sessions.",
+    "Tell your friends about the new bus route, the council urged residents.",
+    "Sign up for our newsletter industry conference opened in Lviv.",
 ])
 def test_real_sentences_are_kept(sentence):
     assert strip_boilerplate(sentence) == sentence
+
+
+@pytest.mark.parametrize("rule_name, line", [
+    ("read-also", "You might also like: Як громада ремонтує тротуари"),
+    ("subscribe-telegram", "Follow me on Instagram: @hromada_news"),
+    ("subscribe-telegram", "Join the Facebook group – https://facebook.com/groups/hromada"),
+    ("newsletter-call", "Want more from our newsroom? Sign up for our newsletter, and read smarter."),
+    ("dateline", "Last updated March 3, 2025 by"),
+    ("more-reading-prompt", "Get more travel content"),
+    ("referral-call", "Help me spread the word about this podcast!"),
+    ("referral-call", "Love this newsletter? Tell your friends and get rewards."),
+    ("feedback-prompt", "How was this issue?"),
+    ("account-prompt", "Already have an account? Log in"),
+    ("subscribe-to-site", "Subscribe to Вісті Поділля, a free daily newsletter with the news of the hromada, its council "
+                          "sessions, schools, roads and the people who make them work."),
+    ("recipe-feedback", "Did you make one of my recipes? Please take a moment to leave a star rating."),
+])
+def test_english_forms_of_reader_calls_are_dropped_by_their_rule(rule_name, line):
+    assert matching_rule(line, load_rules()).name == rule_name
+    assert strip_boilerplate(f"Новина дня.\n\n{line}") == "Новина дня."
 
 
 def test_source_phrases_from_the_registry_are_removed():
