@@ -1,4 +1,4 @@
-"""Shared fixtures: the sample sites on loopback, and crawls run the way users run them."""
+"""Shared fixtures: the sample sites on loopback, crawls run the way users run them, and a small searchable archive."""
 
 from __future__ import annotations
 
@@ -63,3 +63,19 @@ def write_sample_registry(sites, path: Path) -> Path:
         filled.append(entry.replace("{base}", sites.base_urls[source_id]))
     path.write_text(head + "".join("[[source]]" + entry for entry in filled), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def search_archive(tmp_path_factory) -> Path:
+    """The hand-written archive of tests/search_archive.py, built once per test module (tests only read it)."""
+    from tests.search_archive import build_archive
+
+    return build_archive(tmp_path_factory.mktemp("search") / "archive.db")
+
+
+@pytest.fixture
+def search_db(search_archive):
+    from crawler.archive import Archive
+
+    with Archive(search_archive, read_only=True) as archive:
+        yield archive.db

@@ -23,29 +23,24 @@ NOW = datetime(2025, 9, 2, 8, 30, tzinfo=timezone.utc)
 COLUMNS = [column.name for column in load_codebook()[0]]
 
 
-@pytest.fixture(scope="module")
-def archive_path(tmp_path_factory) -> Path:
-    return build_archive(tmp_path_factory.mktemp("export") / "archive.db")
-
-
-def stored_rows(archive_path: Path) -> dict[str, dict]:
-    with sqlite3.connect(archive_path) as conn:
+def stored_rows(search_archive: Path) -> dict[str, dict]:
+    with sqlite3.connect(search_archive) as conn:
         conn.row_factory = sqlite3.Row
         return {row["url"]: dict(row) for row in conn.execute("select * from articles")}
 
 
-def run_export(archive_path: Path, output: Path, *args: str):
-    result = CliRunner().invoke(main, ["export", *args, "--db", str(archive_path), "-o", str(output)])
+def run_export(search_archive: Path, output: Path, *args: str):
+    result = CliRunner().invoke(main, ["export", *args, "--db", str(search_archive), "-o", str(output)])
     assert result.exit_code == 0, result.output
     return result
 
 
-def test_filtered_csv_matches_search_and_survives_csv_and_pandas(archive_path, tmp_path):
+def test_filtered_csv_matches_search_and_survives_csv_and_pandas(search_archive, tmp_path):
     output = tmp_path / "gromada.csv"
-    run_export(archive_path, output, "громада", "--since", "2024-01-01", "--sort", "rank")
-    with Archive(archive_path, read_only=True) as archive:
+    run_export(search_archive, output, "громада", "--since", "2024-01-01", "--sort", "rank")
+    with Archive(search_archive, read_only=True) as archive:
         expected = [hit.url for hit in search(archive.db, "громада", Filters(since=date(2024, 1, 1)), limit=1000)]
-    stored = stored_rows(archive_path)
+    stored = stored_rows(search_archive)
 
     with open(output, encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))
@@ -64,11 +59,11 @@ def test_filtered_csv_matches_search_and_survives_csv_and_pandas(archive_path, t
     assert output.read_bytes()[:3] != b"\xef\xbb\xbf" and b"\r\n" in output.read_bytes()
 
 
-def test_manifest_and_codebook_ship_beside_the_export(archive_path, tmp_path):
+def test_manifest_and_codebook_ship_beside_the_export(search_archive, tmp_path):
     output = tmp_path / "vinnytsia.csv"
-    with Archive(archive_path, read_only=True) as archive:
+    with Archive(search_archive, read_only=True) as archive:
         manifest = export(archive.db, ExportRequest(output, "csv", query="громада", filters=Filters(oblast="Вінницька")),
-                          archive_path=archive_path, schema_version=archive.schema_version, now=NOW)
+                          archive_path=search_archive, schema_version=archive.schema_version, now=NOW)
     manifest_path, codebook_path = sidecar_paths(output)
     assert (manifest_path.name, codebook_path.name) == ("vinnytsia.manifest.json", "vinnytsia.codebook.csv")
     on_disk = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -85,9 +80,9 @@ def test_manifest_and_codebook_ship_beside_the_export(archive_path, tmp_path):
     assert all(entry["type"] in ("integer", "real", "text") and len(entry["description"]) > 10 for entry in codebook)
 
 
-def test_export_without_query_takes_every_filtered_article_newest_first(archive_path, tmp_path):
+def test_export_without_query_takes_every_filtered_article_newest_first(search_archive, tmp_path):
     output = tmp_path / "bucha.csv"
-    run_export(archive_path, output, "--source", "bucha")
+    run_export(search_archive, output, "--source", "bucha")
     frame = pandas.read_csv(output, dtype=str, keep_default_na=False)
     assert list(frame["url"]) == ["https://example.test/park", "https://example.test/idp"]
     assert list(frame.columns) == COLUMNS
@@ -95,29 +90,29 @@ def test_export_without_query_takes_every_filtered_article_newest_first(archive_
     assert manifest["published_range"]["undated_rows"] == 1 and manifest["query"] is None
 
 
-def test_csv_quotes_text_doubles_quotes_and_leaves_null_empty(archive_path, tmp_path):
+def test_csv_quotes_text_doubles_quotes_and_leaves_null_empty(search_archive, tmp_path):
     output = tmp_path / "bucha.csv"
-    run_export(archive_path, output, "--source", "bucha")
+    run_export(search_archive, output, "--source", "bucha")
     lines = output.read_bytes().decode("utf-8").split("\r\n")
     park, idp = lines[1], next(line for line in lines if "/idp" in line)
-    assert park.startswith(f"{stored_rows(archive_path)['https://example.test/park']['id']},\"https://example.test/park\",")
+    assert park.startswith(f"{stored_rows(search_archive)['https://example.test/park']['id']},\"https://example.test/park\",")
     assert '"Разом з громадою, ""як завжди"""' in park
     assert '"Соціальні послуги для переселенців у громадах області.",,,' in idp  # no date, no date source, no modified_at
 
 
-def test_excel_csv_starts_with_bom(archive_path, tmp_path):
+def test_excel_csv_starts_with_bom(search_archive, tmp_path):
     output = tmp_path / "excel.csv"
-    run_export(archive_path, output, "--excel")
+    run_export(search_archive, output, "--excel")
     assert output.read_bytes().startswith(b"\xef\xbb\xbfid,url,")
     frame = pandas.read_csv(output, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert len(frame) == len(ARTICLES) and "Об’єднання співвласників отримало грант" in set(frame["title"])
 
 
-def test_jsonl_and_parquet_round_trip(archive_path, tmp_path):
-    stored = stored_rows(archive_path)
+def test_jsonl_and_parquet_round_trip(search_archive, tmp_path):
+    stored = stored_rows(search_archive)
     jsonl, parquet = tmp_path / "all.jsonl", tmp_path / "all.parquet"
-    run_export(archive_path, jsonl, "об’єднання")
-    run_export(archive_path, parquet, "об’єднання")
+    run_export(search_archive, jsonl, "об’єднання")
+    run_export(search_archive, parquet, "об’єднання")
     lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     frame = pandas.read_parquet(parquet)
     assert [line["url"] for line in lines] == list(frame["url"]) == ["https://example.test/osbb", "https://example.test/veterans"]
@@ -128,26 +123,26 @@ def test_jsonl_and_parquet_round_trip(archive_path, tmp_path):
     assert list(frame["text"]) == [stored[url]["text"] for url in frame["url"]]
 
 
-def test_bad_requests_give_clear_messages_and_no_file(archive_path, tmp_path):
+def test_bad_requests_give_clear_messages_and_no_file(search_archive, tmp_path):
     runner = CliRunner()
-    unknown = runner.invoke(main, ["export", "--db", str(archive_path), "-o", str(tmp_path / "x.txt")])
+    unknown = runner.invoke(main, ["export", "--db", str(search_archive), "-o", str(tmp_path / "x.txt")])
     assert unknown.exit_code == 2 and ".csv, .jsonl or .parquet" in unknown.output
-    hostile = runner.invoke(main, ["export", '"; DROP TABLE articles', "--db", str(archive_path), "-o", str(tmp_path / "h.csv")])
+    hostile = runner.invoke(main, ["export", '"; DROP TABLE articles', "--db", str(search_archive), "-o", str(tmp_path / "h.csv")])
     assert hostile.exit_code == 2 and "unbalanced double quote" in hostile.output and not (tmp_path / "h.csv").exists()
-    excel = runner.invoke(main, ["export", "--excel", "--db", str(archive_path), "-o", str(tmp_path / "x.jsonl")])
+    excel = runner.invoke(main, ["export", "--excel", "--db", str(search_archive), "-o", str(tmp_path / "x.jsonl")])
     assert excel.exit_code == 1 and "--excel only applies to CSV" in excel.output
-    with Archive(archive_path, read_only=True) as archive, pytest.raises(ExportError, match="cannot write"):
-        export(archive.db, ExportRequest(tmp_path / "missing-dir" / "x.csv", "csv"), archive_path=archive_path,
+    with Archive(search_archive, read_only=True) as archive, pytest.raises(ExportError, match="cannot write"):
+        export(archive.db, ExportRequest(tmp_path / "missing-dir" / "x.csv", "csv"), archive_path=search_archive,
                schema_version=archive.schema_version, now=NOW)
 
 
-def test_place_filter_exports_articles_about_the_place(archive_path, tmp_path):
+def test_place_filter_exports_articles_about_the_place(search_archive, tmp_path):
     output = tmp_path / "volyn.csv"
-    run_export(archive_path, output, "--oblast", "Волинська")
+    run_export(search_archive, output, "--oblast", "Волинська")
     frame = pandas.read_csv(output, dtype=str, keep_default_na=False)
     assert list(frame["url"]) == ["https://example.test/volyn"] and list(frame["oblast"]) == ["Вінницька"]
     assert json.loads(sidecar_paths(output)[0].read_text(encoding="utf-8"))["filters"]["oblast"] == "Волинська"
-    result = CliRunner().invoke(main, ["export", "--db", str(archive_path), "-o", str(tmp_path / "x.csv"),
+    result = CliRunner().invoke(main, ["export", "--db", str(search_archive), "-o", str(tmp_path / "x.csv"),
                                        "--hromada", "Нарнійська"])
     assert result.exit_code == 2 and "--hromada 'Нарнійська'" in result.output and not (tmp_path / "x.csv").exists()
 

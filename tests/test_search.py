@@ -28,59 +28,48 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def archive_path(tmp_path_factory) -> Path:
-    return build_archive(tmp_path_factory.mktemp("search") / "archive.db")
-
-
-@pytest.fixture
-def db(archive_path):
-    with Archive(archive_path, read_only=True) as archive:
-        yield archive.db
-
-
-def test_lemma_finds_inflected_forms_only(db):
-    assert keys(search(db, "громада")) == GROMADA
-    assert keys(search(db, "громадах")) == GROMADA
-    assert keys(search(db, "ГРОМАДОЮ")) == GROMADA
+def test_lemma_finds_inflected_forms_only(search_db):
+    assert keys(search(search_db, "громада")) == GROMADA
+    assert keys(search(search_db, "громадах")) == GROMADA
+    assert keys(search(search_db, "ГРОМАДОЮ")) == GROMADA
 
 
 @pytest.mark.parametrize("spelling", ["об'єднання", "об’єднання", "обʼєднання", "об`єднання", "ОБ’ЄДНАННЯ"])
-def test_apostrophe_variants_and_case_fold_together(db, spelling):
-    assert keys(search(db, spelling)) == {"osbb", "veterans"}
+def test_apostrophe_variants_and_case_fold_together(search_db, spelling):
+    assert keys(search(search_db, spelling)) == {"osbb", "veterans"}
 
 
-def test_words_whose_first_reading_differs_between_forms_still_match(db):
+def test_words_whose_first_reading_differs_between_forms_still_match(search_db):
     # pymorphy3 reads "рада" as the unit "рад" but "ради" ... the paradigm expansion covers both.
-    assert {"session", "veterans"} <= keys(search(db, "рада"))
+    assert {"session", "veterans"} <= keys(search(search_db, "рада"))
 
 
-def test_phrase_requires_adjacent_words_in_order(db):
-    assert keys(search(db, '"об\'єднання ветеранів"')) == {"veterans"}
-    assert keys(search(db, '"ветеранів об\'єднання"')) == set()
+def test_phrase_requires_adjacent_words_in_order(search_db):
+    assert keys(search(search_db, '"об\'єднання ветеранів"')) == {"veterans"}
+    assert keys(search(search_db, '"ветеранів об\'єднання"')) == set()
 
 
-def test_boolean_operators(db):
-    assert keys(search(db, "громада NOT бюджет")) == GROMADA - {"session"}
-    assert keys(search(db, "бюджет OR грант")) == {"session", "osbb"}
-    assert keys(search(db, "громада AND послуги")) == {"idp"}
-    assert keys(search(db, "громада послуги")) == {"idp"}
-    assert keys(search(db, "(бюджет OR грант) AND школа")) == {"session"}
+def test_boolean_operators(search_db):
+    assert keys(search(search_db, "громада NOT бюджет")) == GROMADA - {"session"}
+    assert keys(search(search_db, "бюджет OR грант")) == {"session", "osbb"}
+    assert keys(search(search_db, "громада AND послуги")) == {"idp"}
+    assert keys(search(search_db, "громада послуги")) == {"idp"}
+    assert keys(search(search_db, "(бюджет OR грант) AND школа")) == {"session"}
 
 
-def test_title_matches_outrank_text_matches(db):
-    assert search(db, "грант")[0].url.endswith("/osbb")
-    assert [hit.url.rsplit("/", 1)[1] for hit in search(db, "об'єднання")][0] in {"osbb", "veterans"}
+def test_title_matches_outrank_text_matches(search_db):
+    assert search(search_db, "грант")[0].url.endswith("/osbb")
+    assert [hit.url.rsplit("/", 1)[1] for hit in search(search_db, "об'єднання")][0] in {"osbb", "veterans"}
 
 
-def test_snippet_comes_from_original_text_with_matches_marked(db):
-    (hit,) = search(db, "громада", Filters(sources=("bucha",), since=date(2024, 1, 1)))
+def test_snippet_comes_from_original_text_with_matches_marked(search_db):
+    (hit,) = search(search_db, "громада", Filters(sources=("bucha",), since=date(2024, 1, 1)))
     assert hit.snippet_text().startswith("Разом з <mark>громадою</mark> ми відновили парк.")
     assert "\n" not in hit.snippet_text()
 
 
-def test_sort_newest_puts_undated_last(db):
-    ordered = [hit.url.rsplit("/", 1)[1] for hit in search(db, "громада", sort="newest")]
+def test_sort_newest_puts_undated_last(search_db):
+    ordered = [hit.url.rsplit("/", 1)[1] for hit in search(search_db, "громада", sort="newest")]
     assert ordered == ["session", "park", "ru-news", "idp"]
 
 
@@ -103,34 +92,34 @@ def test_sort_newest_puts_undated_last(db):
     (Filters(katottg="UA32080070000050759"), {"park", "idp"}),
     (Filters(oblast="Київська", hromada="Хмільницька"), set()),
 ])
-def test_each_filter_narrows(db, filters, expected):
-    assert keys(search(db, "громада", filters)) == expected
+def test_each_filter_narrows(search_db, filters, expected):
+    assert keys(search(search_db, "громада", filters)) == expected
 
 
-def test_place_filters_match_the_places_an_article_is_about_not_only_its_source(db):
-    about_volyn = keys(search(db, "генератор", Filters(oblast="Волинська")))
+def test_place_filters_match_the_places_an_article_is_about_not_only_its_source(search_db):
+    about_volyn = keys(search(search_db, "генератор", Filters(oblast="Волинська")))
     assert about_volyn == {"volyn"}  # its source is in Vinnytsia oblast
-    assert keys(search(db, "генератор", Filters(oblast="UA07000000000024379"))) == about_volyn
-    assert keys(search(db, "генератор", Filters(oblast="Вінницька"))) == about_volyn  # and its source's own unit
-    assert keys(search(db, "генератор", Filters(oblast="Львівська"))) == set()
+    assert keys(search(search_db, "генератор", Filters(oblast="UA07000000000024379"))) == about_volyn
+    assert keys(search(search_db, "генератор", Filters(oblast="Вінницька"))) == about_volyn  # and its source's own unit
+    assert keys(search(search_db, "генератор", Filters(oblast="Львівська"))) == set()
 
 
 @pytest.mark.parametrize("filters, option", [
     (Filters(oblast="Нарнійська"), "--oblast"), (Filters(hromada="Хмільницький"), "--hromada"),
     (Filters(katottg="UA99000000000000000"), "--katottg"),
 ])
-def test_unknown_place_gives_a_clear_error(db, filters, option):
+def test_unknown_place_gives_a_clear_error(search_db, filters, option):
     with pytest.raises(searching.UnknownPlace, match=f"^{option} .*KATOTTG codifier"):
-        search(db, "громада", filters)
+        search(search_db, "громада", filters)
 
 
-def test_cli_unknown_place_is_a_usage_error(archive_path):
-    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--oblast", "Нарнійська"])
+def test_cli_unknown_place_is_a_usage_error(search_archive):
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(search_archive), "--oblast", "Нарнійська"])
     assert result.exit_code == 2 and "--oblast 'Нарнійська'" in result.output and "Traceback" not in result.output
 
 
-def test_limit(db):
-    assert len(search(db, "громада", limit=2)) == 2
+def test_limit(search_db):
+    assert len(search(search_db, "громада", limit=2)) == 2
 
 
 MALFORMED = ['OR 1=1', '"; DROP TABLE articles; --', "title:x*", "NEAR(громада бюджет)", "громада)", "(громада",
@@ -138,9 +127,9 @@ MALFORMED = ['OR 1=1', '"; DROP TABLE articles; --', "title:x*", "NEAR(гром�
 
 
 @pytest.mark.parametrize("query", MALFORMED)
-def test_malformed_and_hostile_queries_raise_a_clear_error(db, query):
+def test_malformed_and_hostile_queries_raise_a_clear_error(search_db, query):
     with pytest.raises(SearchQueryError) as error:
-        search(db, query)
+        search(search_db, query)
     assert "Traceback" not in str(error.value) and len(str(error.value)) > 20
 
 
@@ -149,46 +138,46 @@ def test_malformed_and_hostile_queries_raise_a_clear_error(db, query):
     ("громада' OR '1'='1", GROMADA),  # громада OR (1 AND 1): words, nothing more
     ("x; drop table sources; --", set()),
 ])
-def test_sql_looking_words_are_only_searched_for(db, query, expected):
+def test_sql_looking_words_are_only_searched_for(search_db, query, expected):
     match = compile_query(query).match
     assert re.fullmatch(r'[()" \w]*', match) and all(re.fullmatch(r"[\w ]+", quoted) for quoted in re.findall(r'"([^"]*)"', match))
-    assert keys(search(db, query)) == expected
+    assert keys(search(search_db, query)) == expected
 
 
 @pytest.mark.parametrize("query", MALFORMED + ["'; DELETE FROM articles; --"])
-def test_cli_rejects_bad_queries_cleanly_and_leaves_the_archive_untouched(archive_path, query):
-    before = file_digest(archive_path)
-    result = CliRunner().invoke(main, ["search", query, "--db", str(archive_path)])
+def test_cli_rejects_bad_queries_cleanly_and_leaves_the_archive_untouched(search_archive, query):
+    before = file_digest(search_archive)
+    result = CliRunner().invoke(main, ["search", query, "--db", str(search_archive)])
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     if result.exit_code:
         assert result.exit_code == 2 and "Error:" in result.output
-    assert file_digest(archive_path) == before
+    assert file_digest(search_archive) == before
 
 
-def test_cli_hostile_filters_are_bound_parameters(archive_path):
-    before = file_digest(archive_path)
-    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--json",
+def test_cli_hostile_filters_are_bound_parameters(search_archive):
+    before = file_digest(search_archive)
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(search_archive), "--json",
                                        "--source", "x' OR '1'='1", "--oblast", "Вінницька", "--lang", "' OR 1=1 --"])
     assert result.exit_code == 0 and json.loads(result.output) == []
-    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--json",
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(search_archive), "--json",
                                        "--oblast", "'); DROP TABLE articles; --"])
     assert result.exit_code == 2 and "no oblast of that name or code" in result.output
-    assert file_digest(archive_path) == before
+    assert file_digest(search_archive) == before
 
 
-def test_cli_json_and_text_output(archive_path):
-    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--json", "--sort", "newest"])
+def test_cli_json_and_text_output(search_archive):
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(search_archive), "--json", "--sort", "newest"])
     assert result.exit_code == 0, result.output
     hits = json.loads(result.output)
     assert [hit["url"].rsplit("/", 1)[1] for hit in hits] == ["session", "park", "ru-news", "idp"]
     assert hits[0]["source"] == "Хмільницька міська рада" and "<mark>громади</mark>" in hits[0]["snippet"]
-    text = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path), "--oblast", "Київська"]).output
+    text = CliRunner().invoke(main, ["search", "громада", "--db", str(search_archive), "--oblast", "Київська"]).output
     assert "Разом з громадою" in text and "[громадою]" in text and "2024-11-05" in text
 
 
-def test_cli_rejects_reversed_date_range(archive_path):
-    result = CliRunner().invoke(main, ["search", "громада", "--db", str(archive_path),
+def test_cli_rejects_reversed_date_range(search_archive):
+    result = CliRunner().invoke(main, ["search", "громада", "--db", str(search_archive),
                                        "--since", "2025-01-01", "--until", "2024-01-01"])
     assert result.exit_code == 2 and "after --until" in result.output
 
@@ -250,23 +239,23 @@ def test_missing_archive_gives_a_clear_message(tmp_path):
     assert result.exit_code == 1 and "no archive" in result.output
 
 
-def test_lemma_index_holds_lemmas_without_apostrophes(archive_path):
-    with sqlite3.connect(archive_path) as conn:
+def test_lemma_index_holds_lemmas_without_apostrophes(search_archive):
+    with sqlite3.connect(search_archive) as conn:
         (title,) = conn.execute("select l.title from articles_lemma_fts l join articles a on a.id = l.rowid "
                                 "where a.url like '%/osbb'").fetchone()
     assert title.split()[0] == "обєднання"
 
 
-def test_bounded_plans_for_large_match_sets(db, monkeypatch):
-    exact_newest = [hit.url for hit in search(db, "громада", sort="newest")]
-    exact_filtered = [hit.url for hit in search(db, "громада", Filters(oblast="Київська"), sort="newest")]
+def test_bounded_plans_for_large_match_sets(search_db, monkeypatch):
+    exact_newest = [hit.url for hit in search(search_db, "громада", sort="newest")]
+    exact_filtered = [hit.url for hit in search(search_db, "громада", Filters(oblast="Київська"), sort="newest")]
     monkeypatch.setattr(searching, "NEWEST_WALK_FROM", 1)  # walk by date and test each article against the index
-    assert [hit.url for hit in search(db, "громада", sort="newest")] == exact_newest
-    assert [hit.url for hit in search(db, "громада", Filters(oblast="Київська"), sort="newest")] == exact_filtered
+    assert [hit.url for hit in search(search_db, "громада", sort="newest")] == exact_newest
+    assert [hit.url for hit in search(search_db, "громада", Filters(oblast="Київська"), sort="newest")] == exact_filtered
     monkeypatch.setattr(searching, "RANK_CANDIDATES", 2)  # rank only the two most recently archived matches
-    newest_archived = sorted((hit.id for hit in search(db, "громада")), reverse=True)
+    newest_archived = sorted((hit.id for hit in search(search_db, "громада")), reverse=True)
     assert len(newest_archived) == 2 and newest_archived == sorted(
-        (hit.id for hit in search(db, "громада", limit=50)), reverse=True)[:2]
+        (hit.id for hit in search(search_db, "громада", limit=50)), reverse=True)[:2]
 
 
 def test_filter_tokens_in_the_index_follow_places_and_dates(tmp_path):
@@ -300,10 +289,10 @@ TOKEN_FILTERS = [
 
 @pytest.mark.parametrize("filters", TOKEN_FILTERS)
 @pytest.mark.parametrize("query", ["громада", "об'єднання OR генератор OR грант", "рада"])
-def test_index_decides_filters_exactly_as_sql_does(db, monkeypatch, filters, query):
-    by_index = [hit.url for hit in search(db, query, filters, sort="newest", limit=100)]
+def test_index_decides_filters_exactly_as_sql_does(search_db, monkeypatch, filters, query):
+    by_index = [hit.url for hit in search(search_db, query, filters, sort="newest", limit=100)]
     monkeypatch.setattr(searching, "has_filter_tokens", lambda conn: False)
-    assert [hit.url for hit in search(db, query, filters, sort="newest", limit=100)] == by_index
+    assert [hit.url for hit in search(search_db, query, filters, sort="newest", limit=100)] == by_index
 
 
 @pytest.mark.parametrize("filters, left_to_sql", [
@@ -312,12 +301,12 @@ def test_index_decides_filters_exactly_as_sql_does(db, monkeypatch, filters, que
     (Filters(hromada="Хмільницька", since=date(2025, 3, 15)), Filters(since=date(2025, 3, 15))),
     (Filters(katottg="Луцьк", one_per_story=True), Filters(one_per_story=True)),
 ])
-def test_sql_applies_only_what_the_index_cannot_decide(db, filters, left_to_sql):
-    assert searching.split_filters(db.conn, filters).rest == left_to_sql
+def test_sql_applies_only_what_the_index_cannot_decide(search_db, filters, left_to_sql):
+    assert searching.split_filters(search_db.conn, filters).rest == left_to_sql
 
 
-def test_place_tokens_cover_every_scope_of_a_place(db):
-    tokens = db.execute(f"select l.filters from {searching.LEMMA_TABLE} l join articles a on a.id = l.rowid "
+def test_place_tokens_cover_every_scope_of_a_place(search_db):
+    tokens = search_db.execute(f"select l.filters from {searching.LEMMA_TABLE} l join articles a on a.id = l.rowid "
                         "where a.url like '%/session'").fetchone()[0].split()
     assert {token for token in tokens if token.startswith("zzp")} == {"zzpUA05", "zzpUA0512", "zzpUA0512017"}
 
@@ -349,16 +338,16 @@ def test_read_only_archive_with_outdated_place_tokens_filters_places_in_sql(tmp_
         assert keys(search(archive.db, "громада", Filters(oblast="Київська"))) == {"park", "idp"}
 
 
-def test_query_words_never_match_filter_tokens(db):
-    assert searching.full_match(db.conn, compile_query("громада"), Filters())[0] == '"громада"'  # no column filter needed
-    assert keys(search(db, "zzy2025")) == set() and keys(search(db, "zzy2025 OR грант")) == {"osbb"}
-    assert keys(search(db, "zzpUA05", Filters(sources=("ekhmilnyk",)))) == set()
+def test_query_words_never_match_filter_tokens(search_db):
+    assert searching.full_match(search_db.conn, compile_query("громада"), Filters())[0] == '"громада"'  # no column filter needed
+    assert keys(search(search_db, "zzy2025")) == set() and keys(search(search_db, "zzy2025 OR грант")) == {"osbb"}
+    assert keys(search(search_db, "zzpUA05", Filters(sources=("ekhmilnyk",)))) == set()
 
 
 @pytest.mark.parametrize("filters", [Filters(oblast="Вінницька"), Filters(since=date(2024, 1, 1), language="uk"),
                                      Filters(sources=("bucha", "ekhmilnyk"), one_per_story=True)])
-def test_ranking_the_newest_filtered_matches_scores_as_sql_filters_do(db, monkeypatch, filters):
+def test_ranking_the_newest_filtered_matches_scores_as_sql_filters_do(search_db, monkeypatch, filters):
     monkeypatch.setattr(searching, "RANK_CANDIDATES", 2)  # the filtered query has more matches than candidates
-    by_index = [(hit.id, hit.score) for hit in search(db, "громада OR рада", filters)]
+    by_index = [(hit.id, hit.score) for hit in search(search_db, "громада OR рада", filters)]
     monkeypatch.setattr(searching, "has_filter_tokens", lambda conn: False)
-    assert by_index == [(hit.id, hit.score) for hit in search(db, "громада OR рада", filters)] and len(by_index) == 2
+    assert by_index == [(hit.id, hit.score) for hit in search(search_db, "громада OR рада", filters)] and len(by_index) == 2

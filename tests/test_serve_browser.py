@@ -13,7 +13,6 @@ from urllib.parse import quote
 import pytest
 
 from crawler.web import PLUGINS_DIR, datasette_metadata, free_port, search_url, wait_until_listening
-from tests.search_archive import build_archive
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -23,21 +22,16 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-dev-shm-usage", "--hide-scrollbars"]
 
 
-@pytest.fixture(scope="module")
-def archive_path(tmp_path_factory) -> Path:
-    return build_archive(tmp_path_factory.mktemp("serve") / "archive.db")
-
-
-def datasette_get(archive_path: Path, path: str):
+def datasette_get(search_archive: Path, path: str):
     """One request to an in-process Datasette configured exactly as `hromada serve` configures it."""
     from datasette.app import Datasette
 
-    app = Datasette(immutables=[str(archive_path)], metadata=datasette_metadata(archive_path), plugins_dir=str(PLUGINS_DIR))
+    app = Datasette(immutables=[str(search_archive)], metadata=datasette_metadata(search_archive), plugins_dir=str(PLUGINS_DIR))
     return asyncio.run(app.client.get(path))
 
 
-def test_canned_search_is_lemmatized_and_highlights_the_original_text(archive_path):
-    response = datasette_get(archive_path, "/archive/search.json?_shape=array&q=" + quote("громада"))
+def test_canned_search_is_lemmatized_and_highlights_the_original_text(search_archive):
+    response = datasette_get(search_archive, "/archive/search.json?_shape=array&q=" + quote("громада"))
     assert response.status_code == 200, response.text
     rows = response.json()
     assert {row["url"].rsplit("/", 1)[1] for row in rows} == {"session", "park", "ru-news", "idp"}
@@ -45,36 +39,36 @@ def test_canned_search_is_lemmatized_and_highlights_the_original_text(archive_pa
     assert park["source"] == "Бучанська міська рада" and "<mark>громадою</mark>" in park["snippet"]
 
 
-def test_browse_view_has_facets_and_csv(archive_path):
-    response = datasette_get(archive_path, "/archive/articles_browse.json?_facet=oblast&_facet=month")
+def test_browse_view_has_facets_and_csv(search_archive):
+    response = datasette_get(search_archive, "/archive/articles_browse.json?_facet=oblast&_facet=month")
     facets = response.json()["facet_results"]
     assert {item["value"] for item in facets["oblast"]["results"]} == {"Вінницька", "Київська", "Львівська"}
     assert "2025-03" in {item["value"] for item in facets["month"]["results"]}
-    csv_text = datasette_get(archive_path, "/archive/articles_browse.csv?oblast=" + quote("Київська")).text
+    csv_text = datasette_get(search_archive, "/archive/articles_browse.csv?oblast=" + quote("Київська")).text
     assert csv_text.startswith("id,published_at,month,source") and "Бучанська міська рада" in csv_text
 
 
-def test_canned_counts_and_oblast_search(archive_path):
-    per_month = datasette_get(archive_path, "/archive/articles_per_month_per_source.json?_shape=array").json()
+def test_canned_counts_and_oblast_search(search_archive):
+    per_month = datasette_get(search_archive, "/archive/articles_per_month_per_source.json?_shape=array").json()
     assert {"month": "2025-03", "source": "Хмільницька міська рада", "oblast": "Вінницька", "articles": 2} in per_month
-    found = search_in_oblast(archive_path, "громада", "Вінницька").json()
+    found = search_in_oblast(search_archive, "громада", "Вінницька").json()
     assert [row["url"] for row in found] == ["https://example.test/session"]
 
 
-def test_canned_oblast_search_keeps_articles_about_the_oblast(archive_path):
-    about_volyn = search_in_oblast(archive_path, "генератор", "Волинська").json()
+def test_canned_oblast_search_keeps_articles_about_the_oblast(search_archive):
+    about_volyn = search_in_oblast(search_archive, "генератор", "Волинська").json()
     assert [row["url"] for row in about_volyn] == ["https://example.test/volyn"]  # its source is in Вінницька
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_canned_oblast_search_refuses_an_unknown_oblast(archive_path):
-    response = search_in_oblast(archive_path, "громада", "Нетакої")
+def test_canned_oblast_search_refuses_an_unknown_oblast(search_archive):
+    response = search_in_oblast(search_archive, "громада", "Нетакої")
     assert response.status_code == 400 and response.json()["rows"] == []
 
 
-def search_in_oblast(archive_path: Path, query: str, oblast: str):
+def search_in_oblast(search_archive: Path, query: str, oblast: str):
     parameters = {"q": query, "oblast": oblast, "since": "2025-01-01", "until": "2025-12-31"}
-    return datasette_get(archive_path, "/archive/search_in_oblast.json?_shape=array&" + "&".join(
+    return datasette_get(search_archive, "/archive/search_in_oblast.json?_shape=array&" + "&".join(
         f"{key}={quote(value)}" for key, value in parameters.items()))
 
 
@@ -85,13 +79,13 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-def test_cyrillic_search_in_headless_chromium(archive_path, tmp_path):
+def test_cyrillic_search_in_headless_chromium(search_archive, tmp_path):
     port = free_port()
-    serve = subprocess.Popen([str(HROMADA), "serve", "--db", str(archive_path), "--port", str(port), "--no-open"],
+    serve = subprocess.Popen([str(HROMADA), "serve", "--db", str(search_archive), "--port", str(port), "--no-open"],
                              cwd=ROOT, start_new_session=True)
     try:
         wait_until_listening(port, serve, timeout=90)
-        url = search_url(archive_path, port, "громада")
+        url = search_url(search_archive, port, "громада")
         page = chromium("--dump-dom", url, profile=tmp_path / "profile")
         assert page.returncode == 0, page.stderr[-2000:]
         assert "Разом з громадою" in page.stdout and "<mark>громадою</mark>" in page.stdout

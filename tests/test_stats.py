@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from crawler import stats
@@ -14,42 +12,31 @@ from crawler.cli import main
 from tests.search_archive import build_archive
 
 
-@pytest.fixture(scope="module")
-def archive_path(tmp_path_factory) -> Path:
-    return build_archive(tmp_path_factory.mktemp("stats") / "archive.db")
-
-
-@pytest.fixture
-def db(archive_path):
-    with Archive(archive_path, read_only=True) as archive:
-        yield archive.db
-
-
-def test_per_source_counts_articles_and_undated(db):
-    rows = {row["source_id"]: row for row in stats.per_source(db)}
+def test_per_source_counts_articles_and_undated(search_db):
+    rows = {row["source_id"]: row for row in stats.per_source(search_db)}
     assert {key: (row["articles"], row["undated"]) for key, row in rows.items()} == {
         "ekhmilnyk": (4, 0), "bucha": (2, 1), "lviv-portal": (1, 0)}
     assert rows["bucha"]["first_published"] == rows["bucha"]["last_published"] == "2024-11-05T09:30:00+02:00"
 
 
-def test_per_month(db):
-    assert stats.per_month(db) == [{"month": "2023-01", "articles": 1}, {"month": "2024-11", "articles": 1},
+def test_per_month(search_db):
+    assert stats.per_month(search_db) == [{"month": "2023-01", "articles": 1}, {"month": "2024-11", "articles": 1},
                                    {"month": "2025-03", "articles": 2}, {"month": "2025-04", "articles": 1},
                                    {"month": "2025-06", "articles": 1}]
 
 
-def test_per_oblast_counts_the_places_articles_are_about(db):
+def test_per_oblast_counts_the_places_articles_are_about(search_db):
     # The "volyn" article comes from a Vinnytsia source and is about Volyn: it counts in both oblasts.
-    assert [(row["oblast"], row["articles"], row["undated"]) for row in stats.per_oblast(db)] == [
+    assert [(row["oblast"], row["articles"], row["undated"]) for row in stats.per_oblast(search_db)] == [
         ("Вінницька", 4, 0), ("Київська", 2, 1), ("Волинська", 1, 0), ("Львівська", 1, 0)]
-    assert stats.per_oblast(db)[2]["katottg"] == "UA07000000000024379"
-    assert stats.per_month_per_oblast(db)["Вінницька"] == {"2023-01": 1, "2025-03": 2, "2025-04": 1}
-    assert stats.per_month_per_oblast(db)["Волинська"] == {"2025-04": 1}
+    assert stats.per_oblast(search_db)[2]["katottg"] == "UA07000000000024379"
+    assert stats.per_month_per_oblast(search_db)["Вінницька"] == {"2023-01": 1, "2025-03": 2, "2025-04": 1}
+    assert stats.per_month_per_oblast(search_db)["Волинська"] == {"2025-04": 1}
 
 
-def test_per_hromada_groups_places_by_their_enclosing_hromada(db):
+def test_per_hromada_groups_places_by_their_enclosing_hromada(search_db):
     # Луцьк (a settlement) counts for the Луцька hromada; the Lviv oblast portal is about no single hromada.
-    assert [(row["hromada"], row["articles"]) for row in stats.per_hromada(db)] == [
+    assert [(row["hromada"], row["articles"]) for row in stats.per_hromada(search_db)] == [
         ("Хмільницька", 4), ("Бучанська", 2), ("Луцька", 1)]
 
 
@@ -61,9 +48,9 @@ def test_articles_without_places_are_counted_apart(tmp_path):
         assert stats.per_oblast(archive.db)[-1] == {"oblast": stats.NO_PLACE, "katottg": None, "articles": 1, "undated": 0}
 
 
-def test_cli_json_and_plot(archive_path, tmp_path):
+def test_cli_json_and_plot(search_archive, tmp_path):
     plot = tmp_path / "per-oblast.png"
-    result = CliRunner().invoke(main, ["stats", "--db", str(archive_path), "--by", "oblast", "--by", "source",
+    result = CliRunner().invoke(main, ["stats", "--db", str(search_archive), "--by", "oblast", "--by", "source",
                                        "--by", "hromada", "--plot", str(plot), "--json"])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output[result.output.index("{"):])
@@ -72,8 +59,8 @@ def test_cli_json_and_plot(archive_path, tmp_path):
     assert plot.read_bytes().startswith(b"\x89PNG") and plot.stat().st_size > 5_000
 
 
-def test_cli_table_output(archive_path):
-    result = CliRunner().invoke(main, ["stats", "--db", str(archive_path)])
+def test_cli_table_output(search_archive):
+    result = CliRunner().invoke(main, ["stats", "--db", str(search_archive)])
     assert result.exit_code == 0, result.output
     assert "articles per source" in result.output and "articles per month" in result.output
     assert "Бучанська міська рада" in result.output and "2025-03" in result.output
