@@ -16,7 +16,6 @@ crawl speed.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -30,12 +29,11 @@ import crawler.extract.content as content  # noqa: E402
 import dateparser  # noqa: E402
 
 from crawler.dates import KYIV, resolve_dates  # noqa: E402
-from crawler.evaluate import load_pages  # noqa: E402
 from crawler.extract import extract  # noqa: E402
 from crawler.extract.datefind import find_date_candidates  # noqa: E402
 from crawler.extract.html import parse_html  # noqa: E402
+from wcxb_pages import pages_and_arguments  # noqa: E402
 
-DEFAULT_DATASET = ROOT.parent / "shared" / "eval" / "wcxb-articles-dev"
 FIXED_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=KYIV)
 
 
@@ -70,13 +68,7 @@ def summary(samples: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", nargs="?", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
-    parser.add_argument("--rounds", type=int, default=1, help="passes over the pages; each page keeps its fastest")
-    args = parser.parse_args()
-
-    pages = list(load_pages(args.dataset, args.limit))
+    pages, args = pages_and_arguments(__doc__.splitlines()[0], "passes over the pages; each page keeps its fastest")
     dateparser.parse("1 січня 2020", languages=["uk", "ru", "en"])  # its one-off import and language load are not per page
     calls = date_finder_calls(pages)
     finding = [float("inf")] * len(calls)

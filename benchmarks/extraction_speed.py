@@ -10,25 +10,17 @@ ours at least 3 x trafilatura's pages/s.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.evaluate import TOOLS, load_pages, timed_call  # noqa: E402
-
-DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "wcxb-articles-dev"
+from crawler.evaluate import TOOLS, timed_call  # noqa: E402
+from wcxb_pages import pages_and_arguments  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", nargs="?", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
-    parser.add_argument("--rounds", type=int, default=1, help="passes over the pages")
-    args = parser.parse_args()
-
-    pages = list(load_pages(args.dataset, args.limit))
+    pages, args = pages_and_arguments(__doc__.splitlines()[0], "passes over the pages")
     seconds = {"hromada": 0.0, "trafilatura": 0.0}
     errors = dict.fromkeys(seconds, 0)
     for _ in range(args.rounds):

@@ -60,8 +60,8 @@ def without_early_document_end(html: bytes | str) -> bytes | str:
     of templates that close the document after the header.
     """
     end_tag = _DOCUMENT_END_TAG[type(html)]
-    ends = list(end_tag.finditer(html))
-    if not ends or not _MARKUP_TAG[type(html)].search(html, ends[0].end()):
+    first_end = end_tag.search(html)
+    if first_end is None or not _MARKUP_TAG[type(html)].search(html, first_end.end()):
         return html
     return end_tag.sub(html[:0], html)
 
