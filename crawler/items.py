@@ -28,6 +28,9 @@ class ArticleItem(scrapy.Item):
     modified_at = scrapy.Field()
     modified_raw = scrapy.Field()
     modified_source = scrapy.Field()
+    # set by AnalysePipeline (None when its worker failed)
+    places = scrapy.Field()          # list of crawler.places.Place
+    signature = scrapy.Field()       # MinHash values (crawler.stories.signature), None for a short text
     # set by ArchivePipeline
     content_hash = scrapy.Field()
     article_id = scrapy.Field()

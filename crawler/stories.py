@@ -65,7 +65,7 @@ class StoryArticle:
 
 def words(text: str | None) -> list[str]:
     """Lowercase words with the punctuation around them stripped."""
-    return [word for word in (token.strip(PUNCTUATION) for token in (text or "").lower().split()) if word]
+    return [word for token in (text or "").lower().split() if (word := token.strip(PUNCTUATION))]
 
 
 def shingles(text: str | None) -> list[str]:
@@ -102,8 +102,13 @@ def signatures(texts: list[str | None]) -> list[np.ndarray | None]:
 
 
 def signature(text: str | None) -> np.ndarray | None:
-    """The MinHash values of one text, or None when it is too short to compare."""
-    return signatures([text])[0]
+    """The MinHash values of one text, or None when it is too short to compare (same as :func:`signatures`)."""
+    row = shingle_hashes(np.array(RMinHash.hash_token_sets([words(text)])[0], dtype=np.uint64))
+    if len(row) < MIN_SHINGLES:
+        return None
+    offsets = np.array([0, len(row)], dtype=np.uint64)
+    digest = RMinHash.digest_matrix_from_flat_token_hashes(row, offsets, NUM_PERM, SEED).to_rows()[0]
+    return np.array(digest, dtype=np.uint32)
 
 
 def bucket_keys(values: np.ndarray) -> list[bytes]:
@@ -225,17 +230,15 @@ def rebuild(db) -> dict:
             "reposts": sum(size - 1 for size in sizes.values())}
 
 
-def assign_story(db, article_id: int) -> int:
+def assign_story(db, article_id: int, signature: np.ndarray | None = None) -> int:
     """Put one saved article into a story against the stored LSH; returns its story id.
 
-    Its cost does not grow with the archive: only the articles sharing an LSH
-    bucket with it are read (by the bucket index), and only the rows of its
+    ``signature`` is the article text's :func:`signature` when already computed (in a worker process, say);
+    without it the text is read and hashed here. Its cost does not grow with the archive: only the
+    articles sharing an LSH bucket with it are read (by the bucket index), and only the rows of its
     story whose ``is_original`` changes are written.
     """
-    row = db.execute("select text from articles where id = ?", [article_id]).fetchone()
-    if row is None:
-        raise KeyError(f"no article with id {article_id}")
-    values = signature(row[0])
+    values = signature if signature is not None else _stored_text_signature(db, article_id)
     with atomic(db.conn):
         db.execute("delete from story_buckets where article_id = ?", [article_id])
         db.execute("delete from article_minhash where article_id = ?", [article_id])
@@ -250,6 +253,13 @@ def assign_story(db, article_id: int) -> int:
         db.execute("update articles set story_id = ? where id = ? and story_id is not ?", [story, article_id, story])
         _mark_original(db, story, article_id)
     return story
+
+
+def _stored_text_signature(db, article_id: int) -> np.ndarray | None:
+    row = db.execute("select text from articles where id = ?", [article_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no article with id {article_id}")
+    return signature(row[0])
 
 
 def _story_from_buckets(db, article_id: int, values: np.ndarray, keys: list[bytes]) -> int:

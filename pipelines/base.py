@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrapy.exceptions import DropItem
 
 from crawler.crawl import CrawlArchive
+from crawler.workers import Workers
 
 
 class CountedDrop(DropItem):
@@ -16,12 +17,16 @@ class CountedDrop(DropItem):
 
 
 class SourcePipeline:
-    """Base for the pipelines: ``drop`` counts the reason per source before dropping."""
+    """Base for the pipelines: ``drop`` counts the reason per source before dropping.
+
+    Pure CPU work goes through ``await self.workers.run(function, ...)`` (crawler/workers.py).
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
         self.settings = crawler.settings
+        self.workers = Workers.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -5,6 +5,7 @@ from pipelines.base import SourcePipeline
 
 
 class BoilerplatePipeline(SourcePipeline):
-    def process_item(self, item):
-        item["text"] = strip_boilerplate(item["text"] or "", self.source(item).extraction.boilerplate)
+    async def process_item(self, item):
+        item["text"] = await self.workers.run(strip_boilerplate, item["text"] or "",
+                                              self.source(item).extraction.boilerplate)
         return item

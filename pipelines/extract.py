@@ -7,10 +7,11 @@ from pipelines.base import SourcePipeline
 
 
 class ExtractPipeline(SourcePipeline):
-    def process_item(self, item):
+    async def process_item(self, item):
         try:
-            raw = extract_raw(item["body"], item["url"], hints=self.source(item).extraction, encoding=item.get("encoding"))
-        except Exception as error:  # a broken page must never stop the crawl
+            raw = await self.workers.run(extract_raw, item["body"], item["url"], hints=self.source(item).extraction,
+                                         encoding=item.get("encoding"))
+        except Exception as error:  # a broken page, even one that kills its worker, must never stop the crawl
             self.count(item, "errors/parse")
             raise self.drop(item, "parse_error", repr(error)) from error
         item["title"] = raw.title

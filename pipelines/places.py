@@ -1,23 +1,19 @@
-"""Stage 7: tag the saved article with the places it is about (crawler/places.py).
+"""Stage 7: store the places the saved article is about (found by stage 5½, pipelines/analyse.py).
 
 Runs after ArchivePipeline, which sets ``item["article_id"]`` and ``item["outcome"]``.
 """
 
 import sqlite3
 
-from crawler.places import get_tagger, store_places
+from crawler.places import store_places
 from pipelines.base import ArchiveStage
 
 
 class PlacesPipeline(ArchiveStage):
-    def open_spider(self):
-        super().open_spider()
-        self.tagger = get_tagger()
-
     def process_item(self, item):
-        if item.get("outcome") == "unchanged":
+        places = item.get("places")
+        if item.get("outcome") == "unchanged" or places is None:
             return item
-        places = self.tagger.tag(item["title"], item["text"], self.source(item).katottg)
         try:
             with self.shared.writing() as archive:
                 store_places(archive.db, item["article_id"], places)

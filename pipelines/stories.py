@@ -1,6 +1,7 @@
 """Stage 8: put the saved article into its repost story (crawler/stories.py).
 
-Runs after ArchivePipeline, which sets ``item["article_id"]`` and ``item["outcome"]``.
+Runs after ArchivePipeline, which sets ``item["article_id"]`` and ``item["outcome"]``; the MinHash
+signature comes from stage 5½ (pipelines/analyse.py), or is computed here when that stage had none.
 """
 
 import sqlite3
@@ -16,7 +17,7 @@ class StoriesPipeline(ArchiveStage):
             return item
         try:
             with self.shared.writing() as archive:
-                story_id = assign_story(archive.db, item["article_id"])
+                story_id = assign_story(archive.db, item["article_id"], signature=item.get("signature"))
         except sqlite3.Error as error:
             self.count(item, "errors/stories")
             self.crawler.spider.logger.error("story of %s not assigned: %r", item.get("url"), error)

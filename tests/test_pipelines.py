@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 
 import pytest
@@ -54,7 +55,7 @@ def test_extract_counts_a_parse_error_and_drops(monkeypatch):
 
     monkeypatch.setattr("pipelines.extract.extract_raw", broken)
     with pytest.raises(DropItem):
-        pipeline.process_item(item())
+        asyncio.run(pipeline.process_item(item()))
     assert stats.get_value("hromada/rada/errors/parse") == 1
     assert stats.get_value("hromada/rada/dropped/parse_error") == 1
 
@@ -63,7 +64,7 @@ def test_extract_makes_canonical_url_absolute():
     pipeline, _ = make(ExtractPipeline)
     page = ('<html><head><link rel="canonical" href="/news/1/"></head><body><article><h1>Ремонт даху ліцею</h1>'
             f'<p>{TEXT}</p></article></body></html>').encode()
-    result = pipeline.process_item(item(url="https://rada.example.gov.ua/news/1/?utm_source=fb", body=page))
+    result = asyncio.run(pipeline.process_item(item(url="https://rada.example.gov.ua/news/1/?utm_source=fb", body=page)))
     assert result["canonical_url"] == "https://rada.example.gov.ua/news/1/"
 
 

@@ -1,5 +1,6 @@
 """Repost stories: the same press release across sites groups, a different article on the topic does not."""
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -144,19 +145,19 @@ def test_reindex_and_stories_commands(archive):
 
 
 def test_pipelines_store_places_and_story_for_a_saved_article(archive):
-    from scrapy.settings import Settings
-    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.test import get_crawler
 
+    from pipelines.analyse import AnalysePipeline
     from pipelines.places import PlacesPipeline
     from pipelines.stories import StoriesPipeline
 
     ids = add_reposts(archive)
-    crawler = SimpleNamespace(settings=Settings({"HROMADA_ARCHIVE": str(archive.path)}))
-    crawler.stats = MemoryStatsCollector(crawler)
+    crawler = get_crawler(settings_dict={"HROMADA_ARCHIVE": str(archive.path)})
     crawler.spider = SimpleNamespace(sources_by_id={"council": SimpleNamespace(katottg="UA05120170000013778")},
                                      logger=None)
     item = {"source_id": "council", "url": "https://council.example/news/1", "article_id": ids.council,
             "outcome": "new", "title": "Засідання робочої групи", "text": RELEASE}
+    assert asyncio.run(AnalysePipeline.from_crawler(crawler).process_item(item)) is item
     for pipeline_class in (PlacesPipeline, StoriesPipeline):
         pipeline = pipeline_class.from_crawler(crawler)
         pipeline.open_spider()

@@ -1,0 +1,179 @@
+"""Worker processes for the pipelines' pure CPU work (extraction, boilerplate, place tagging, MinHash).
+
+Scrapy runs a crawl in one thread, so fetching, extracting and archiving all share one core. A pipeline
+hands a pure function of picklable arguments to :meth:`Workers.run` and awaits its result; meanwhile
+the crawl goes on fetching and archiving other items. The archive is only ever written by the crawl
+itself, so a worker that crashes or is killed never touches it.
+
+No threads: each worker is a spawned process at the other end of a pipe, which the crawl's event loop
+watches. Threads in the crawl's process would fight its one thread for the GIL at every SQLite call and
+socket write. ``HROMADA_WORKERS`` sets the number of processes: ``0`` runs the functions in the crawl's
+own thread, ``"auto"`` starts one per core but the crawl's own. They start with the first task and stop
+with the spider; a worker ignores SIGINT and SIGTERM (the crawl finishes its items in flight) and exits
+when its crawl closes the pipe or dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import multiprocessing
+import os
+import signal
+from collections import deque
+
+TASKS_IN_HAND = 2  # per worker: one running, one waiting in the pipe, so a worker never idles between tasks
+
+
+class WorkerCrashed(RuntimeError):
+    """A worker process died in the middle of a task (a page that crashed the parser, the OOM killer...)."""
+
+
+class WorkerError(RuntimeError):
+    """A task's result or exception could not be sent back from its worker."""
+
+
+def worker_count(setting) -> int:
+    """``HROMADA_WORKERS`` as a number: ``"auto"`` is one process per core beyond the crawl's own; unset is 0."""
+    if setting is None:
+        return 0
+    if str(setting).strip().lower() == "auto":
+        return max(1, (os.cpu_count() or 1) - 1)
+    try:
+        count = int(setting)
+    except (TypeError, ValueError):
+        raise ValueError(f"HROMADA_WORKERS must be a number of processes or 'auto', not {setting!r}") from None
+    if count < 0:
+        raise ValueError(f"HROMADA_WORKERS must not be negative, not {count}")
+    return count
+
+
+class Workers:
+    """The worker processes of one crawl, shared by its pipelines."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.started: list[_Worker] = []
+        self.waiting: deque = deque()  # (future, task) not yet sent to a worker
+        self.task_ids = itertools.count()
+
+    @classmethod
+    def of(cls, crawler) -> "Workers":
+        """The crawler's workers, created on first use and stopped when its spider closes."""
+        from scrapy import signals
+
+        workers = getattr(crawler, "hromada_workers", None)
+        if workers is None:
+            workers = cls(worker_count(crawler.settings.get("HROMADA_WORKERS")))
+            crawler.hromada_workers = workers
+            crawler.signals.connect(workers.close, signal=signals.spider_closed)
+        return workers
+
+    async def run(self, function, *args, **kwargs):
+        """``function(*args, **kwargs)``, in a worker process when there are any.
+
+        The function's exceptions are raised here; a worker that died raises :class:`WorkerCrashed`
+        for its tasks in hand, and a fresh worker takes the next ones.
+        """
+        if self.count == 0:
+            return function(*args, **kwargs)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((future, (function, args, kwargs)))
+        self._dispatch()
+        return await future
+
+    def _dispatch(self) -> None:
+        while self.waiting:
+            worker = min(self._workers(), key=lambda candidate: len(candidate.in_hand))
+            if len(worker.in_hand) >= TASKS_IN_HAND:
+                return
+            future, task = self.waiting.popleft()
+            if not future.done():
+                worker.send(next(self.task_ids), future, task)
+
+    def _workers(self) -> list[_Worker]:
+        while len(self.started) < self.count:
+            self.started.append(_Worker(self._received))
+        return self.started
+
+    def _received(self, worker: _Worker) -> None:
+        if not worker.receive():
+            self.started.remove(worker)
+            worker.stop()
+            worker.fail_in_hand(WorkerCrashed(f"worker process {worker.process.pid} died "
+                                              f"(exit code {worker.process.exitcode})"))
+        self._dispatch()
+
+    def close(self) -> None:
+        for worker in self.started:
+            worker.stop()
+            worker.fail_in_hand(WorkerCrashed("the crawl stopped its workers"))
+        self.started = []
+
+
+class _Worker:
+    """One worker process, the crawl's end of its pipe, and the tasks sent to it and not yet answered."""
+
+    def __init__(self, on_readable):
+        context = multiprocessing.get_context("spawn")
+        self.conn, child_end = context.Pipe()
+        self.process = context.Process(target=serve, args=(child_end,), name="hromada-worker", daemon=True)
+        self.process.start()
+        child_end.close()
+        self.in_hand: dict[int, asyncio.Future] = {}
+        self.loop = asyncio.get_running_loop()
+        self.loop.add_reader(self.conn.fileno(), on_readable, self)
+
+    def send(self, task_id: int, future: asyncio.Future, task: tuple) -> None:
+        try:
+            self.conn.send((task_id, *task))
+        except (OSError, ValueError) as error:  # a dead worker's pipe: its reader sees the end next
+            future.set_exception(WorkerCrashed(f"worker process {self.process.pid} is gone: {error!r}"))
+        except Exception as error:  # the task itself cannot be pickled
+            future.set_exception(error)
+        else:
+            self.in_hand[task_id] = future
+
+    def receive(self) -> bool:
+        """Settle one answered task (the loop calls again while more wait); False once the worker is gone."""
+        try:
+            task_id, succeeded, value = self.conn.recv()
+        except (EOFError, OSError):
+            return False
+        future = self.in_hand.pop(task_id)
+        if not future.done():
+            future.set_result(value) if succeeded else future.set_exception(value)
+        return True
+
+    def fail_in_hand(self, error: Exception) -> None:
+        for future in self.in_hand.values():
+            if not future.done():
+                future.set_exception(error)
+        self.in_hand.clear()
+
+    def stop(self) -> None:
+        self.loop.remove_reader(self.conn.fileno())
+        self.conn.close()  # the worker reads the end of its pipe and exits
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def serve(conn) -> None:
+    """A worker's loop: run each task received, send back its result or exception, until the pipe ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        try:
+            task_id, function, args, kwargs = conn.recv()
+        except EOFError:
+            return
+        try:
+            reply = (task_id, True, function(*args, **kwargs))
+        except Exception as error:
+            reply = (task_id, False, error)
+        try:
+            conn.send(reply)
+        except Exception as error:  # an unpicklable result or exception
+            conn.send((task_id, False, WorkerError(f"{function.__qualname__}: {type(error).__name__}: {error}")))
