@@ -1,22 +1,24 @@
 """Crawl speed and memory on a large generated news site served on loopback, politeness off.
 
-    uv run python benchmarks/crawl_speed.py                  # 5,000 and 10,000 articles
-    uv run python benchmarks/crawl_speed.py --sizes 2000 5000
+    uv run python benchmarks/crawl_speed.py                          # 1,000 and 5,000 articles
+    uv run python benchmarks/crawl_speed.py --sizes 2000 10000 --workers 0 1 auto
 
-For each size: a fresh archive, one full crawl (sitemap + paginated listings,
-the whole pipeline chain of crawler/settings.py), then a second, incremental
-crawl of the same site into the now full archive. Each crawl runs in its own
-child process, which reports its peak RSS. Prints articles archived per
-second (of wall time, and of the crawling thread's CPU time, which other
-processes on a busy machine cannot inflate) and peak memory side by side, so
-growth with site size and with the number of articles already archived
-shows. Target: >= 150 articles/s.
+For each size and each ``HROMADA_WORKERS`` value (default: 0, everything in
+the crawl's one thread, against auto, the pure CPU stages in worker
+processes, crawler/workers.py): a fresh archive, one full crawl (sitemap +
+paginated listings, the whole pipeline chain of crawler/settings.py), then a
+second, incremental crawl of the same site into the now full archive. Each
+crawl runs in its own child process. Prints side by side: articles archived
+per second of wall time; CPU seconds of the crawl's thread and of its
+workers, and articles per CPU-second of both together (which other processes
+on a busy machine cannot inflate); peak RSS of the crawl and of its largest
+worker, so growth with site size and with the number of articles already
+archived shows. Target: >= 150 articles/s.
 
-Then, for each first crawl, where the time went: milliseconds per archived
-article of each pipeline stage, of the spider's callbacks (discovery pages,
-article pages, remembering settled URLs) and of everything else (Scrapy,
-HTTP, start-up), wall and CPU (CPU time of the crawling thread, which other
-processes on a busy machine cannot inflate).
+Then, for each first crawl, where the crawl thread's time went: milliseconds
+per archived article of each pipeline stage, of the spider's callbacks
+(discovery pages, article pages, remembering settled URLs) and of everything
+else (Scrapy, HTTP, start-up), wall and CPU, and the workers' CPU.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import inspect
 import json
 import random
 import resource
@@ -151,8 +154,15 @@ class StageClock:
         self.wall: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
 
+    def add(self, stage: str, wall: float, cpu: float) -> None:
+        self.wall[stage] += wall
+        self.cpu[stage] += cpu
+
     def wrap(self, owner, attribute: str, stage: str, consume: bool = False) -> None:
-        """Time ``owner.attribute``; ``consume`` runs a generator to its end inside the timing."""
+        """Time ``owner.attribute``; ``consume`` runs a generator to its end inside the timing.
+
+        A coroutine (a pipeline stage that awaits a worker) is timed only while it runs in this thread.
+        """
         original = getattr(owner, attribute)
         clock = self
 
@@ -161,10 +171,11 @@ class StageClock:
             wall, cpu = time.perf_counter(), time.thread_time()
             try:
                 result = original(*args, **kwargs)
+                if inspect.iscoroutine(result):
+                    return TimedSteps(result, stage, clock)
                 return list(result or ()) if consume else result
             finally:
-                clock.wall[stage] += time.perf_counter() - wall
-                clock.cpu[stage] += time.thread_time() - cpu
+                clock.add(stage, time.perf_counter() - wall, time.thread_time() - cpu)
 
         setattr(owner, attribute, timed)
 
@@ -187,14 +198,37 @@ class StageClock:
         self.wrap(RegistryNewsSpider, "item_dropped", "remember urls")
 
 
-def crawl_in_this_process(archive_path: str, registry_path: str) -> dict:
+class TimedSteps:
+    """Await a coroutine, adding to its stage only the time its steps run here, not the waits between."""
+
+    def __init__(self, coroutine, stage: str, clock: StageClock):
+        self.coroutine, self.stage, self.clock = coroutine, stage, clock
+
+    def __await__(self):
+        step, sent = self.coroutine.send, None
+        while True:
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                awaited = step(sent)
+            except StopIteration as finished:
+                return finished.value
+            finally:
+                self.clock.add(self.stage, time.perf_counter() - wall, time.thread_time() - cpu)
+            try:
+                sent, step = (yield awaited), self.coroutine.send
+            except BaseException as error:  # noqa: B036 - handed on to the coroutine, as `await` would
+                sent, step = error, self.coroutine.throw
+
+
+def crawl_in_this_process(archive_path: str, registry_path: str, workers: str) -> dict:
     from crawler.archive import Archive
     from crawler.crawl import CrawlOptions, run_crawl
 
     clock = StageClock()
     clock.instrument_crawl()
     options = CrawlOptions(archive_path=Path(archive_path), registry_path=Path(registry_path), now=NOW, local=True,
-                           log_level="ERROR", backfill=True, progress="off", overrides=CRAWL_SETTINGS)
+                           log_level="ERROR", backfill=True, progress="off",
+                           overrides={**CRAWL_SETTINGS, "HROMADA_WORKERS": workers})
     started, started_cpu = time.perf_counter(), time.thread_time()
     run_id = run_crawl(options)
     elapsed, cpu = time.perf_counter() - started, time.thread_time() - started_cpu
@@ -203,62 +237,78 @@ def crawl_in_this_process(archive_path: str, registry_path: str) -> dict:
                                  [run_id]).fetchone()
     clock.wall["other"] = elapsed - sum(clock.wall.values())
     clock.cpu["other"] = cpu - sum(clock.cpu.values())
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker processes, stopped with the crawl
     return {"seconds": elapsed, "cpu_seconds": cpu, "new": row[0] or 0, "pages": row[1] or 0,
+            "worker_cpu_seconds": children.ru_utime + children.ru_stime,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "worker_peak_rss_mb": children.ru_maxrss / 1024,
             "stages_wall": clock.wall, "stages_cpu": clock.cpu}
 
 
-def crawl(archive: Path, registry: Path) -> dict:
+def crawl(archive: Path, registry: Path, workers: str) -> dict:
     """One crawl in a child process (Twisted's reactor runs once per process; RSS is the crawl's own)."""
-    result = subprocess.run([sys.executable, __file__, "--child", str(archive), str(registry)],
+    result = subprocess.run([sys.executable, __file__, "--child", str(archive), str(registry), workers],
                             cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"crawl failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def print_stages(first_crawls: dict[int, dict]) -> None:
-    """Milliseconds per archived article of each stage, wall / CPU, one column per site size."""
-    sizes = [size for size, figures in first_crawls.items() if figures["new"]]
-    if not sizes:
+def print_stages(first_crawls: dict[tuple[int, str], dict]) -> None:
+    """Milliseconds per archived article of each stage in the crawl's thread, wall / CPU, a column per crawl."""
+    runs = [run for run, figures in first_crawls.items() if figures["new"]]
+    if not runs:
         return
-    stages = sorted({stage for size in sizes for stage in first_crawls[size]["stages_wall"]},
-                    key=lambda stage: (stage == "other", -first_crawls[sizes[0]]["stages_wall"].get(stage, 0.0)))
-    print("\nms per archived article, first crawl (wall / CPU)")
-    print(f"{'stage':<22}" + "".join(f"{size:>16}" for size in sizes))
-    for stage in [*stages, "total"]:
+    stages = sorted({stage for run in runs for stage in first_crawls[run]["stages_wall"]},
+                    key=lambda stage: (stage == "other", -first_crawls[runs[0]]["stages_wall"].get(stage, 0.0)))
+    print("\nms per archived article in the crawl's own thread, first crawl (wall / CPU);")
+    print("with workers, a stage that awaits one counts only its own steps here, and the workers' CPU is a row")
+    print(f"{'stage':<22}" + "".join(f"{f'{size} w={workers}':>16}" for size, workers in runs))
+    for stage in [*stages, "total", "worker processes"]:
         cells = []
-        for size in sizes:
-            figures = first_crawls[size]
-            wall = figures["seconds"] if stage == "total" else figures["stages_wall"].get(stage, 0.0)
-            cpu = figures["cpu_seconds"] if stage == "total" else figures["stages_cpu"].get(stage, 0.0)
+        for run in runs:
+            figures = first_crawls[run]
+            if stage == "worker processes":
+                wall, cpu = 0.0, figures["worker_cpu_seconds"]
+            elif stage == "total":
+                wall, cpu = figures["seconds"], figures["cpu_seconds"]
+            else:
+                wall, cpu = figures["stages_wall"].get(stage, 0.0), figures["stages_cpu"].get(stage, 0.0)
             cells.append(f"{1000 * wall / figures['new']:>8.2f} /{1000 * cpu / figures['new']:>6.2f}")
         print(f"{stage:<22}" + "".join(cells))
 
 
+def print_crawl(size: int, workers: str, label: str, figures: dict) -> None:
+    all_cpu = figures["cpu_seconds"] + figures["worker_cpu_seconds"]
+    rate = figures["new"] / figures["seconds"] if figures["seconds"] else 0.0
+    cpu_rate = figures["new"] / all_cpu if all_cpu else 0.0
+    print(f"{size:>9} {workers:>7} {label:>12} {figures['new']:>9} {figures['pages']:>7} {figures['seconds']:>8.1f} "
+          f"{rate:>11.1f} {figures['cpu_seconds']:>7.1f} {figures['worker_cpu_seconds']:>9.1f} {cpu_rate:>10.1f} "
+          f"{figures['peak_rss_mb']:>10.0f} {figures['worker_peak_rss_mb']:>10.0f}", flush=True)
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
-        print(json.dumps(crawl_in_this_process(*sys.argv[2:4])))
+        print(json.dumps(crawl_in_this_process(*sys.argv[2:5])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 10000], help="articles per generated site")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000], help="articles per generated site")
+    parser.add_argument("--workers", nargs="+", default=["0", "auto"],
+                        help="HROMADA_WORKERS values to compare (crawler/workers.py)")
     args = parser.parse_args()
-    print(f"{'articles':>9} {'crawl':>12} {'archived':>9} {'pages':>7} {'seconds':>8} {'articles/s':>11} "
-          f"{'CPU s':>7} {'art/CPU s':>10} {'peak RSS MB':>12}")
+    print(f"{'articles':>9} {'workers':>7} {'crawl':>12} {'archived':>9} {'pages':>7} {'seconds':>8} {'articles/s':>11} "
+          f"{'CPU s':>7} {'worker s':>9} {'art/CPU s':>10} {'RSS MB':>10} {'worker MB':>10}")
     first_crawls = {}
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as directory, GeneratedSite(size) as site:
-            archive = Path(directory) / "archive.db"
-            registry = write_registry(Path(directory) / "sources.toml", site.base)
-            for label in ("first", "incremental"):
-                figures = crawl(archive, registry)
-                rate = figures["new"] / figures["seconds"] if figures["seconds"] else 0.0
-                cpu_rate = figures["new"] / figures["cpu_seconds"] if figures["cpu_seconds"] else 0.0
-                print(f"{size:>9} {label:>12} {figures['new']:>9} {figures['pages']:>7} {figures['seconds']:>8.1f} "
-                      f"{rate:>11.1f} {figures['cpu_seconds']:>7.1f} {cpu_rate:>10.1f} {figures['peak_rss_mb']:>12.0f}",
-                      flush=True)
-                if label == "first":
-                    first_crawls[size] = figures
+        for workers in args.workers:
+            with tempfile.TemporaryDirectory() as directory, GeneratedSite(size) as site:
+                archive = Path(directory) / "archive.db"
+                registry = write_registry(Path(directory) / "sources.toml", site.base)
+                for label in ("first", "incremental"):
+                    figures = crawl(archive, registry, workers)
+                    print_crawl(size, workers, label, figures)
+                    if label == "first":
+                        first_crawls[size, workers] = figures
     print_stages(first_crawls)
 
 
