@@ -79,7 +79,8 @@ HROMADA_BACKFILL = False         # True: no since bound, listings walked up to H
 HROMADA_BACKFILL_LISTING_PAGES = 500
 HROMADA_COMMIT_ITEMS = 200         # the crawl commits its writes every this many finished items (crawler/crawl.py)
 HROMADA_COMMIT_SECONDS = 1.0       # ... or when the uncommitted batch is this old; a kill loses at most one batch
-HROMADA_WORKERS = "auto"         # processes for extraction, boilerplate, places, MinHash: a number, 0 = none, auto = cores - 1
+HROMADA_WORKERS = "auto"         # processes for extraction, boilerplate, places, MinHash (crawler/workers.py):
+                                 # a number; 0 = all in the crawl's thread; auto = usable cores - 1
 HROMADA_SEARCH_INDEX_BATCH = 500  # saved articles lemma-indexed together (pipelines/search.py); all at the end
 HROMADA_REFRESH = False          # True: fetch article pages again even when already archived
 HROMADA_PROGRESS = "auto"        # live (rich display) | log (plain lines) | off | auto = live on a terminal, else log

@@ -8,7 +8,7 @@ itself, so a worker that crashes or is killed never touches it.
 No threads: each worker is a spawned process at the other end of a pipe, which the crawl's event loop
 watches. Threads in the crawl's process would fight its one thread for the GIL at every SQLite call and
 socket write. ``HROMADA_WORKERS`` sets the number of processes: ``0`` runs the functions in the crawl's
-own thread, ``"auto"`` starts one per core but the crawl's own. They start with the first task and stop
+own thread, ``"auto"`` starts one per usable core but the crawl's own. They start with the first task and stop
 with the spider; a worker ignores SIGINT and SIGTERM (the crawl finishes its items in flight) and exits
 when its crawl closes the pipe or dies.
 """
@@ -34,11 +34,12 @@ class WorkerError(RuntimeError):
 
 
 def worker_count(setting) -> int:
-    """``HROMADA_WORKERS`` as a number: ``"auto"`` is one process per core beyond the crawl's own; unset is 0."""
+    """``HROMADA_WORKERS`` as a number: ``"auto"`` is one process per usable core beyond the crawl's own
+    (none on a single core, where a worker would only add copying); unset is 0."""
     if setting is None:
         return 0
     if str(setting).strip().lower() == "auto":
-        return max(1, (os.cpu_count() or 1) - 1)
+        return usable_cores() - 1
     try:
         count = int(setting)
     except (TypeError, ValueError):
@@ -46,6 +47,14 @@ def worker_count(setting) -> int:
     if count < 0:
         raise ValueError(f"HROMADA_WORKERS must not be negative, not {count}")
     return count
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container or taskset may allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class Workers:

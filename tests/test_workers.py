@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.workers import WorkerCrashed, WorkerError, Workers, worker_count
+from crawler.workers import WorkerCrashed, WorkerError, Workers, usable_cores, worker_count
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +39,7 @@ def unpicklable_result() -> object:
     return lambda: None
 
 
-@pytest.mark.parametrize("setting, expected", [(None, 0), ("0", 0), (3, 3), ("auto", max(1, (os.cpu_count() or 1) - 1))])
+@pytest.mark.parametrize("setting, expected", [(None, 0), ("0", 0), (3, 3), ("auto", usable_cores() - 1)])
 def test_worker_count(setting, expected):
     assert worker_count(setting) == expected
 

@@ -37,7 +37,10 @@ LOCKED_EXIT_STATUS = 2
 @click.option("--refresh", is_flag=True, help="Fetch article pages again even when already archived.")
 @click.option("--progress", type=click.Choice(PROGRESS_MODES), default="auto", show_default=True,
               help="auto: a live table on a terminal, plain lines otherwise (cron).")
-def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refresh, progress) -> None:
+@click.option("--workers", default=None, callback=lambda *args: checked_workers(args[-1]),
+              help="Processes for extraction and place tagging: a number, 0 for none (all in the crawl's "
+                   "thread), or auto: one per core beyond the crawl's own [default: HROMADA_WORKERS, auto].")
+def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refresh, progress, workers) -> None:
     """Crawl sources from the registry into the archive (all sources when none are named).
 
     Incremental: feeds, sitemaps and listings are revisited (conditionally), article pages already archived
@@ -50,6 +53,7 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
         hromada crawl ekhmilnyk --db data/archive.db
         hromada crawl --since 2025-06-01
         hromada crawl gromada-gov --backfill    # the whole history of one source
+        hromada crawl --workers 0               # a one-core machine: no worker processes
     """
     sources = load_sources_or_exit(registry_path)
     try:
@@ -59,8 +63,20 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=KYIV)
     options = CrawlOptions(archive_path=db_path, registry_path=registry_path, source_ids=source_ids,
-                           log_level=log_level, since=since, backfill=backfill, refresh=refresh, progress=progress)
+                           log_level=log_level, since=since, backfill=backfill, refresh=refresh, progress=progress,
+                           overrides={"HROMADA_WORKERS": workers} if workers is not None else None)
     sys.exit(crawl_and_report(options))
+
+
+def checked_workers(value: str | None) -> str | None:
+    from crawler.workers import worker_count
+
+    if value is not None:
+        try:
+            worker_count(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return value
 
 
 def crawl_and_report(options: CrawlOptions) -> int:
