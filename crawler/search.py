@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Iterable, Iterator, Sequence
 
+from crawler.morphology import analyzer, parses
 from crawler.places import LEVEL_DIGITS
 from crawler.text import APOSTROPHE, fold_apostrophes
 
@@ -62,7 +63,15 @@ normalize_apostrophes = fold_apostrophes
 
 def words(text: str) -> list[str]:
     """Lower-cased words of ``text``; hyphens and punctuation split words, apostrophes do not."""
-    return WORD_RE.findall(normalize_apostrophes(text).lower())
+    found: list[str] = []
+    for chunk in normalize_apostrophes(text).lower().split():  # no word spans whitespace
+        if chunk.isalnum():  # most chunks are one word, or one word and a mark: no need for the regex
+            found.append(chunk)
+        elif chunk[:-1].isalnum():
+            found.append(chunk[:-1])
+        else:
+            found.extend(WORD_RE.findall(chunk))
+    return found
 
 
 def index_token(lemma: str) -> str:
@@ -78,22 +87,19 @@ class Lemmatizer:
     """Word → index token, and word → every index token an inflected form of it can have."""
 
     def __init__(self, cache_size: int = LEMMA_CACHE_SIZE):
-        import pymorphy3
-
-        self.morph = pymorphy3.MorphAnalyzer(lang="uk")
+        self.morph = analyzer()
         self.token = functools.lru_cache(maxsize=cache_size)(self._token)
         self.variants = functools.lru_cache(maxsize=VARIANT_CACHE_SIZE)(self._variants)
 
     def _token(self, word: str) -> str:
         if not _is_alphabetic(word):
             return index_token(word)
-        return index_token(self.morph.parse(word)[0].normal_form)
+        return index_token(parses(self.morph, word)[0].normal_form)
 
     def index_text(self, text: str | None) -> str:
         if not text:
             return ""
-        token = self.token
-        return " ".join([token(word) for word in words(text)])
+        return " ".join(map(self.token, words(text)))
 
     def _variants(self, word: str) -> list[str]:
         """Index tokens of every form of every reading of ``word``.

@@ -129,6 +129,23 @@ def test_tokenize_marks_sentence_starts_and_quotes():
     assert tokens.gap_after(1) == " «"
 
 
+@pytest.mark.parametrize("word", ["громадою", "селах", "черкасам", "ярмолинцях", "києві", "людина", "молоко",
+                                  "сумщину", "радагро", "ножиці", "дітьми"])
+def test_plural_nominative_is_pymorphy3s_own_inflection(word):
+    from crawler.morphology import analyzer, plural_nominative
+
+    morph = analyzer()
+    for parse in morph.parse(word):
+        expected = parse.inflect({"plur", "nomn"})
+        assert plural_nominative(morph, parse) == (expected.word if expected else None)
+
+
+def test_words_before_a_marker_or_capital_are_skipped_but_gaps_still_count(tagger):
+    text = "про нове. Село Перемога та с. Полошки, місто Вінниця"
+    assert tokenize(text).positions_of({"село", "с", "місто"}) == [2, 3, 5, 6, 7, 8]
+    assert {level for _, level in found(tagger, text)} == {"settlement"}
+
+
 def test_scope_prefix_by_level():
     assert scope_prefix(VINNYTSIA_OBLAST) == "UA05"
     assert scope_prefix(KHMILNYK_RAION) == "UA0512"

@@ -44,6 +44,15 @@ def test_words_whose_first_reading_differs_between_forms_still_match(search_db):
     assert {"session", "veterans"} <= keys(search(search_db, "рада"))
 
 
+@pytest.mark.parametrize("text", [
+    "Громада, «Вінниця» — об’єднання;  обʼєднання\nрайон's снake_case 2025-го 1,5 ½ ²x' 'x ' İstanbul ß",
+    "", "   ", "…", "слово.", "«слово»", "x'y'z", "a''b", "a-b-c", "тест\u00a0пробіл\u2028рядок",
+])
+def test_words_match_the_word_pattern_over_the_whole_text(text):
+    expected = searching.WORD_RE.findall(searching.normalize_apostrophes(text).lower())
+    assert searching.words(text) == expected
+
+
 def test_phrase_requires_adjacent_words_in_order(search_db):
     assert keys(search(search_db, '"об\'єднання ветеранів"')) == {"veterans"}
     assert keys(search(search_db, '"ветеранів об\'єднання"')) == set()

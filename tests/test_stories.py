@@ -115,6 +115,26 @@ def test_similarity_separates_edits_from_other_articles():
     assert stories.signature("Коротко.") is None
 
 
+def test_signature_of_one_text_equals_the_batch_signature():
+    texts = [RELEASE, SAME_TOPIC, "Коротко.", "", None, "«Один» два, три — чотири п’ять шість сім вісім."]
+    for text, batch in zip(texts, stories.signatures(texts)):
+        single = stories.signature(text)
+        assert (single is None and batch is None) or (single == batch).all()
+
+
+def test_assign_story_with_a_signature_computed_elsewhere_uses_it_instead_of_the_text(archive):
+    ids = add_reposts(archive)
+    texts = dict(archive.db.execute("select id, text from articles").fetchall())
+    for article_id in (ids.aggregator, ids.council, ids.portal, ids.same_topic):
+        stories.assign_story(archive.db, article_id, signature=stories.signature(texts[article_id]))
+    # the short text alone would be its own story; the signature given is the release's
+    story = stories.assign_story(archive.db, ids.short, signature=stories.signature(RELEASE))
+    rows = story_rows(archive)
+    assert rows[ids.council][0] == rows[ids.aggregator][0] == rows[ids.portal][0] == story
+    assert rows[ids.same_topic][0] != story
+    assert rows[ids.short][1] == 1 and rows[ids.council][1] == 0  # the short copy was published first
+
+
 def test_unparseable_dates_sort_last():
     dated = stories.StoryArticle(2, "x", "2025-01-01T00:00:00+02:00", None)
     broken = stories.StoryArticle(1, "x", "not a date", None)
