@@ -1,14 +1,25 @@
-"""What the archive keeps beside an article's text and computes from the text alone.
+"""What the archive keeps beside an article's text and computes from the title and text alone.
 
-One function, so a worker process (crawler/workers.py) computes both in one task.
+One function, so a worker process (crawler/workers.py) computes it all in one task.
 """
 
 from __future__ import annotations
 
-from crawler.places import get_tagger
+from dataclasses import dataclass
+
+from crawler.places import Place, get_tagger
+from crawler.search import get_lemmatizer
 from crawler.stories import signature
 
 
-def analyse(title: str, text: str, source_katottg: str | None) -> tuple[list, object]:
-    """The places the article is about (crawler/places.py) and its MinHash signature (crawler/stories.py)."""
-    return get_tagger().tag(title, text, source_katottg), signature(text)
+@dataclass(frozen=True)
+class Analysis:
+    places: list[Place]          # the places the article is about (crawler/places.py)
+    signature: object            # its MinHash values (crawler/stories.py), None for a text too short to compare
+    index_texts: tuple[str, str]  # its title and text lemmatized for the search index (crawler/search.py)
+
+
+def analyse(title: str, text: str, source_katottg: str | None) -> Analysis:
+    lemmatizer = get_lemmatizer()
+    return Analysis(places=get_tagger().tag(title, text, source_katottg), signature=signature(text),
+                    index_texts=(lemmatizer.index_text(title), lemmatizer.index_text(text)))

@@ -25,7 +25,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from crawler.morphology import analyzer, parses
 from crawler.places import LEVEL_DIGITS
@@ -137,15 +137,18 @@ def has_search_index(db) -> bool:
     return row is not None
 
 
-def index_articles(db, ids: Iterable[int], lemmatizer: Lemmatizer | None = None) -> int:
+def index_articles(db, ids: Iterable[int], lemmatizer: Lemmatizer | None = None,
+                   index_texts: Mapping[int, tuple[str, str]] | None = None) -> int:
     """(Re)index the given article ids in the lemma index; runs in the caller's transaction.
 
-    Returns the number of articles indexed (ids no longer in ``articles`` are skipped).
+    ``index_texts`` maps article ids to their title's and text's :meth:`Lemmatizer.index_text`, when
+    already computed (by a crawl's worker process); the others are lemmatized here. Returns the number
+    of articles indexed (ids no longer in ``articles`` are skipped).
     """
     ids = list(ids)
     if not ids:
         return 0
-    lemmatizer = lemmatizer or get_lemmatizer()
+    index_texts = index_texts or {}
     conn = connection(db)
     indexed = 0
     for chunk in _chunks(ids, INDEX_BATCH_SIZE):
@@ -155,11 +158,17 @@ def index_articles(db, ids: Iterable[int], lemmatizer: Lemmatizer | None = None)
         conn.execute(f"delete from {LEMMA_TABLE} where rowid in ({marks})", chunk)
         conn.executemany(
             f"insert into {LEMMA_TABLE}(rowid, title, text, {FILTERS_COLUMN}) values (?, ?, ?, ?)",
-            [(row[0], lemmatizer.index_text(row[1]), lemmatizer.index_text(row[2]), row[3]) for row in rows],
+            [(row[0], *(index_texts.get(row[0]) or _index_texts(row[1], row[2], lemmatizer)), row[3])
+             for row in rows],
         )
         conn.execute(f"delete from {PENDING_TABLE} where article_id in ({marks})", chunk)
         indexed += len(rows)
     return indexed
+
+
+def _index_texts(title: str | None, text: str | None, lemmatizer: Lemmatizer | None = None) -> tuple[str, str]:
+    lemmatizer = lemmatizer or get_lemmatizer()
+    return lemmatizer.index_text(title), lemmatizer.index_text(text)
 
 
 def pending_count(db) -> int:
@@ -167,8 +176,11 @@ def pending_count(db) -> int:
 
 
 def index_pending(db, batch_size: int = INDEX_BATCH_SIZE, lemmatizer: Lemmatizer | None = None,
-                  on_batch=None) -> int:
-    """Index every article queued by the insert/update triggers, one committed batch at a time."""
+                  on_batch=None, index_texts: Mapping[int, tuple[str, str]] | None = None) -> int:
+    """Index every article queued by the insert/update triggers, one committed batch at a time.
+
+    ``index_texts``: lemmatized titles and texts already at hand, as for :func:`index_articles`.
+    """
     conn = connection(db)
     total = 0
     while True:
@@ -177,7 +189,7 @@ def index_pending(db, batch_size: int = INDEX_BATCH_SIZE, lemmatizer: Lemmatizer
         if not ids:
             return total
         with conn:
-            total += index_articles(conn, ids, lemmatizer)
+            total += index_articles(conn, ids, lemmatizer, index_texts)
         if on_batch is not None:
             on_batch(len(ids))
 

@@ -20,6 +20,7 @@ class SearchIndexPipeline(ArchiveStage):
         super().open_spider()
         self.batch = self.settings.getint("HROMADA_SEARCH_INDEX_BATCH")
         self.queued = 0
+        self.index_texts: dict[int, tuple[str, str]] = {}  # article id -> lemmatized by stage 5½
 
     def close_spider(self):
         try:
@@ -30,15 +31,18 @@ class SearchIndexPipeline(ArchiveStage):
     def process_item(self, item):
         if item.get("outcome") in ("new", "updated"):
             self.queued += 1
+            if item.get("index_texts"):
+                self.index_texts[item["article_id"]] = item["index_texts"]
         if self.queued >= self.batch:
             self.index_queued()
         return item
 
     def index_queued(self) -> None:
         try:  # commits each indexed batch, and with it the crawl's open batch of writes
-            index_pending(self.archive.db, batch_size=self.batch)
+            index_pending(self.archive.db, batch_size=self.batch, index_texts=self.index_texts)
             self.shared.commit()
         except sqlite3.Error as error:  # the articles stay queued; `hromada search --reindex` or the next crawl
             self.crawler.stats.inc_value("hromada/errors/search_index")
             self.crawler.spider.logger.error("search index not updated: %r", error)
         self.queued = 0
+        self.index_texts.clear()

@@ -68,3 +68,24 @@ def test_articles_left_queued_by_a_killed_crawl_are_indexed_by_the_next_one(tmp_
     pipeline.close_spider()
     with Archive(path) as archive:
         assert [hit.id for hit in search(archive.db, "бюджету")] == [1]
+
+
+def test_an_article_lemmatized_by_a_worker_is_indexed_with_those_lemmas(tmp_path):
+    from crawler.analysis import analyse
+    from crawler.search import LEMMA_TABLE, get_lemmatizer
+
+    path = tmp_path / "a.db"
+    with Archive(path) as archive:
+        archive.sync_sources([SOURCE])
+        given, lemmatized_here = save_unindexed(archive, 1), save_unindexed(archive, 2)
+    stored = {"source_id": SOURCE.id, "outcome": "new", "article_id": given}
+    pipeline = open_pipeline(path, batch=500)
+    pipeline.process_item({**stored, "index_texts": ("засідання", "бюджет")})  # as a worker would hand them over
+    pipeline.process_item({"source_id": SOURCE.id, "outcome": "new", "article_id": lemmatized_here})
+    pipeline.close_spider()
+    with Archive(path) as archive:
+        rows = dict(archive.db.execute(f"select rowid, text from {LEMMA_TABLE}").fetchall())
+        article = archive.db.execute("select title, text from articles where id = ?", [lemmatized_here]).fetchone()
+    assert rows[given] == "бюджет"
+    assert rows[lemmatized_here] == get_lemmatizer().index_text(article[1])
+    assert analyse(*article, None).index_texts == (get_lemmatizer().index_text(article[0]), rows[lemmatized_here])
