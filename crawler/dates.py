@@ -72,9 +72,15 @@ class _Patterns:
     clock: re.Pattern
     relative_day: re.Pattern
     ago: re.Pattern
-    ago_word: re.Pattern  # the word every "N … тому" has: texts without it skip the slower ``ago``
     just_now: re.Pattern
     unix: re.Pattern
+    # what a shape cannot match without, found by a much cheaper search: texts without it skip the shape
+    digitless_word: re.Pattern  # a word of the dates without digits: what just_now and ago need
+    ago_word: re.Pattern  # the word every "N … тому" has
+    # what a number starts ("2025", "30.", "5 березня"), tried where one starts: see _number_cues
+    number_cues: dict[str, re.Pattern]
+    month_at_end: re.Pattern  # a whole month word that ends the text: what month_name_day needs before a number
+    longest_month: int
 
 
 @lru_cache(maxsize=1)
@@ -112,9 +118,21 @@ def _patterns() -> _Patterns:
             rf"(?:(?P<count>\d+)\s*|(?<!{letter}))(?P<unit>{_alternation(rules.ago_units)})\.?\s+(?:{_alternation(rules.ago_words)})(?!{letter})",
             re.I,
         ),
-        ago_word=re.compile(_alternation(rules.ago_words), re.I),
         just_now=re.compile(rf"(?<!{letter})(?:{_alternation(rules.just_now)})(?!{letter})", re.I),
         unix=re.compile(r"^\s*(?P<seconds>1\d{9})\s*$"),
+        digitless_word=re.compile(_alternation((*rules.just_now, *rules.ago_words)), re.I),
+        ago_word=re.compile(_alternation(rules.ago_words), re.I),
+        number_cues={
+            "year": re.compile(r"(?:19|20)\d\d"),  # iso
+            "separator": re.compile(r"\d+\s?[./-]"),  # numeric
+            "day_dot_month": re.compile(r"\d+\.[01]\d"),  # yearless_numeric
+            "clock": re.compile(r"\d+:[0-5]\d"),  # a time of day, which a relative day needs
+            "month_after": re.compile(  # day_month_name, year_month_name
+                rf"\d+(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:of\s+)?{_alternation(rules.months)}(?!{letter})", re.I
+            ),
+        },
+        month_at_end=re.compile(rf"(?<!{letter}){_alternation(rules.months)}\Z", re.I),
+        longest_month=max(map(len, rules.months)),
     )
 
 
@@ -153,19 +171,12 @@ def find_date_strings(text: str, *, yearless_numeric: bool = False) -> list[str]
 
 def _date_strings(text: str, yearless_numeric: bool) -> tuple[str, ...]:
     patterns = _patterns()
-    shapes = [patterns.just_now]
-    if patterns.ago_word.search(text):
-        shapes.append(patterns.ago)
-    has_digit = _DIGIT.search(text) is not None
-    if has_digit:  # only "годину тому" and "щойно" are dates without digits
-        shapes += [patterns.iso, patterns.numeric, patterns.year_month_name, patterns.day_month_name,
-                   patterns.month_name_day]
-        if yearless_numeric:
-            shapes.append(patterns.yearless_numeric)
+    cues = _number_cues(text)
+    shapes = _shapes_to_try(text, cues, yearless_numeric)
     # the order of shapes does not matter: their matches are sorted below
     spans = [match.span() for pattern in shapes for match in pattern.finditer(text)]
     # a bare "сьогодні"/"today" is a word, not a date; with a time of day it is one
-    if has_digit and ":" in text:
+    if "clock" in cues:
         spans.extend(
             (match.start(), clock.end())
             for match in patterns.relative_day.finditer(text)
@@ -184,10 +195,61 @@ def _date_strings(text: str, yearless_numeric: bool) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _shapes_to_try(text: str, cues: set[str], yearless_numeric: bool) -> list[re.Pattern]:
+    """The date shapes that may match ``text``: most paragraphs lack what a shape needs, and a search for
+    that is far cheaper than trying the shape at every position."""
+    patterns = _patterns()
+    shapes = []
+    if patterns.digitless_word.search(text):
+        shapes.append(patterns.just_now)
+        if patterns.ago_word.search(text):
+            shapes.append(patterns.ago)
+    if "year" in cues:
+        shapes.append(patterns.iso)
+    if "separator" in cues:
+        shapes.append(patterns.numeric)
+    if "month_after" in cues:
+        shapes += [patterns.year_month_name, patterns.day_month_name]
+    if "month_before" in cues:
+        shapes.append(patterns.month_name_day)
+    if yearless_numeric and "day_dot_month" in cues:
+        shapes.append(patterns.yearless_numeric)
+    return shapes
+
+
+def _number_cues(text: str) -> set[str]:
+    """The number cues (see _patterns) that match where a number of the text starts, and "month_before" when
+    a month word stands right before one. Every numeric shape starts its number where a run of digits starts;
+    numbers are few, and matching at each is far cheaper than searching the whole text once per shape."""
+    cues = set()
+    for count, number in enumerate(_DIGITS.finditer(text)):
+        if count == _MOST_NUMBERS_CUED:  # a table or a long text: every shape is worth trying
+            return {*_patterns().number_cues, "month_before"}
+        start = number.start()
+        cues.update(
+            cue for cue, pattern in _patterns().number_cues.items() if cue not in cues and pattern.match(text, start)
+        )
+        if "month_before" not in cues and _month_ends_before(text, start):
+            cues.add("month_before")
+    return cues
+
+
+def _month_ends_before(text: str, number_start: int) -> bool:
+    """A month word, an optional dot and spaces before the number ("March 5", "лют. 12")."""
+    end = number_start
+    while end and text[end - 1].isspace():
+        end -= 1
+    if end and text[end - 1] == ".":
+        end -= 1
+    patterns = _patterns()
+    return patterns.month_at_end.search(text, max(0, end - patterns.longest_month), end) is not None
+
+
 # datelines, labels and short paragraphs repeat across a site's pages; whole page texts are not kept
 _CACHED_TEXT_LENGTH = 500
 _cached_date_strings = lru_cache(maxsize=16384)(_date_strings)
-_DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
+_MOST_NUMBERS_CUED = 16
 _TRAILING_CLOCK = re.compile(
     r"(?:[\s,.|–—-]|р\.|року|г\.|года|о(?=\s)|в(?=\s)|at(?=\s)){0,8}?"
     r"[0-2]?\d:[0-5]\d(?::[0-5]\d)?(?!\d)(?:\s*[ap]\.?m\.?)?",

@@ -22,7 +22,7 @@ import os
 import signal
 from collections import deque
 
-TASKS_IN_HAND = 2  # per worker: one running, one waiting in the pipe, so a worker never idles between tasks
+TASKS_IN_HAND = 8
 
 
 class WorkerCrashed(RuntimeError):

@@ -193,6 +193,34 @@ def test_find_date_strings_without_digits_and_in_any_case():
     assert find_date_strings("Прогноз погоди на тиждень") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a month word before the number, through a dot and any spaces, or glued to it
+        ("Published March.   5, 2024 in print", ["March.   5, 2024"]),
+        ("лют.12 2025", ["лют.12 2025"]),
+        ("березня5", ["березня5"]),
+        ("листопад\u00a0\u00a012", ["листопад\u00a0\u00a012"]),
+        # a month word after the number, through an ordinal suffix, "of" or a year
+        ("5thMarch 2024", ["5thMarch 2024"]),
+        ("on the 5th of March", ["5th of March"]),
+        ("5-го березня 2025", ["5-го березня 2025"]),
+        ("2025 березня 5", ["2025 березня 5"]),
+        ("3 sept.", ["3 sept."]),
+        # digits alone
+        ("20240501", ["20240501"]),
+        ("2024-05-01T10:00Z", ["2024-05-01T10:00Z"]),
+        ("Вчора о 14:05", ["Вчора о 14:05"]),
+        # month words inside other words, and numbers beside other words, are no dates
+        ("grammar 5 and Omar 12", []),
+        ("у листопаді 2024", []),
+        ("12:30 Сьогодні", []),
+    ],
+)
+def test_find_date_strings_where_a_month_word_or_a_number_touches_the_date(text, expected):
+    assert find_date_strings(text) == expected
+
+
 def test_find_date_strings_results_are_not_shared_between_calls():
     text = "Опубліковано 23.01.2025"
     found = find_date_strings(text)
