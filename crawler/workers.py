@@ -22,7 +22,7 @@ import os
 import signal
 from collections import deque
 
-TASKS_IN_HAND = 8
+TASKS_IN_HAND = 8  # per worker: enough waiting in its pipe to keep it busy through the crawl thread's long stretches
 
 
 class WorkerCrashed(RuntimeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timezone
 
 import pytest
@@ -12,6 +13,7 @@ from scrapy.utils.test import get_crawler
 from crawler.extract import DateCandidate
 from crawler.items import ArticleItem
 from crawler.registry import Source
+from crawler.workers import WorkerCrashed
 from pipelines.archive import ArchivePipeline
 from pipelines.dates import DatesPipeline
 from pipelines.dedup import DedupPipeline
@@ -26,6 +28,7 @@ TEXT = "Виконавчий комітет міської ради ухвали
 class FakeSpider:
     sources = [SOURCE]
     sources_by_id = {SOURCE.id: SOURCE}
+    logger = logging.getLogger("test-spider")
 
 
 def make(pipeline_class, tmp_path=None):
@@ -122,3 +125,29 @@ def test_archive_counts_new_then_unchanged(tmp_path):
     assert stats.get_value("hromada/rada/new") == 1
     assert stats.get_value("hromada/rada/unchanged") == 1
     assert archive.archive.count_articles() == 1
+
+
+class CrashingWorkers:
+    """Stands in for crawler.workers.Workers whose worker process dies on every task."""
+
+    async def run(self, function, *args, **kwargs):
+        raise WorkerCrashed(f"worker process 4242 died running {function.__qualname__} (exit code -11)")
+
+
+def test_a_page_that_kills_its_worker_is_a_counted_parse_error():
+    pipeline, stats = make(ExtractPipeline)
+    pipeline.workers = CrashingWorkers()
+    with pytest.raises(DropItem, match="exit code -11"):
+        asyncio.run(pipeline.process_item(item()))
+    assert stats.get_value("hromada/rada/errors/parse") == 1
+    assert stats.get_value("hromada/rada/dropped/parse_error") == 1
+
+
+def test_an_article_whose_analysis_worker_died_is_kept_and_counted():
+    from pipelines.analyse import AnalysePipeline
+
+    pipeline, stats = make(AnalysePipeline)
+    pipeline.workers = CrashingWorkers()
+    result = asyncio.run(pipeline.process_item(item()))
+    assert result["title"] == "Ремонт даху ліцею" and "places" not in result
+    assert stats.get_value("hromada/rada/errors/analyse") == 1
