@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crawler.extract import extract_raw
+from crawler.extract.boilerplate import strip_boilerplate
 from crawler.places import Place, get_tagger
 from crawler.search import get_lemmatizer
 from crawler.stories import signature
@@ -23,3 +25,9 @@ def analyse(title: str, text: str, source_katottg: str | None) -> Analysis:
     lemmatizer = get_lemmatizer()
     return Analysis(places=get_tagger().tag(title, text, source_katottg), signature=signature(text),
                     index_texts=(lemmatizer.index_text(title), lemmatizer.index_text(text)))
+
+
+def warm_up() -> None:
+    """Load what extraction and analysis read on first use: rules, the gazetteer, the dictionaries."""
+    raw = extract_raw("<html><body><article><h1>Громада</h1><p>Рада ухвалила бюджет.</p></article></body></html>")
+    analyse(raw.title, strip_boilerplate(raw.text), None)

@@ -78,6 +78,14 @@ class Workers:
             crawler.signals.connect(workers.close, signal=signals.spider_closed)
         return workers
 
+    def warm_up(self, function) -> None:
+        """Start the workers now, each running ``function`` first (loading rules and dictionaries, say),
+        so the first articles do not wait for it. Its failure shows again in the first tasks."""
+        for worker in self._workers():
+            future = asyncio.get_running_loop().create_future()
+            future.add_done_callback(lambda done: done.exception())
+            worker.send(next(self.task_ids), future, (function, (), {}))
+
     async def run(self, function, *args, **kwargs):
         """``function(*args, **kwargs)``, in a worker process when there are any.
 

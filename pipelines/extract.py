@@ -2,11 +2,15 @@
 
 from urllib.parse import urljoin
 
+from crawler.analysis import warm_up
 from crawler.extract import extract_raw
 from pipelines.base import SourcePipeline
 
 
 class ExtractPipeline(SourcePipeline):
+    def open_spider(self):
+        self.workers.warm_up(warm_up)
+
     async def process_item(self, item):
         try:
             raw = await self.workers.run(extract_raw, item["body"], item["url"], hints=self.source(item).extraction,

@@ -39,6 +39,17 @@ def unpicklable_result() -> object:
     return lambda: None
 
 
+WARMED = []
+
+
+def warm() -> None:
+    WARMED.append(os.getpid())
+
+
+def warmed() -> list[int]:
+    return WARMED
+
+
 @pytest.mark.parametrize("setting, expected", [(None, 0), ("0", 0), (3, 3), ("auto", usable_cores() - 1)])
 def test_worker_count(setting, expected):
     assert worker_count(setting) == expected
@@ -111,3 +122,16 @@ def test_a_worker_exits_when_its_crawl_is_killed(tmp_path):
     while not is_gone(worker_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert is_gone(worker_pid)
+
+
+def test_a_worker_warms_up_before_its_first_task():
+    workers = Workers(1)
+
+    async def scenario():
+        workers.warm_up(warm)
+        return await workers.run(warmed), await workers.run(os.getpid)
+
+    warmed_in, worker_pid = asyncio.run(scenario())
+    workers.close()
+    assert warmed_in == [worker_pid]
+    assert WARMED == []  # not in this process
