@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +16,8 @@ from scrapy.utils.project import get_project_settings
 
 from crawler.archive import DEFAULT_ARCHIVE, Archive, atomic
 from crawler.lock import CrawlLock
+
+logger = logging.getLogger(__name__)
 
 # For loopback sample sites: no politeness delays, more parallelism, short timeouts.
 LOCAL_SETTINGS = {
@@ -101,11 +105,20 @@ class CrawlArchive:
         with atomic(conn):
             yield self.archive
 
-    def item_done(self) -> None:
-        """One item went through every stage: commit when the batch is big or old enough."""
+    def item_done(self, source_id: str) -> None:
+        """An item of the source went through every stage: commit when the batch is big or old enough.
+
+        A failed commit (a full disk, say) is logged and counted as an ``archive`` error of the source;
+        the crawl goes on, and the next run fetches again what the batch held.
+        """
         self.items_done += 1
         if self.items_done >= self.commit_items or self.clock() - self.batch_started >= self.commit_seconds:
-            self.commit()
+            try:
+                self.commit()
+            except sqlite3.Error as error:
+                self.crawler.stats.inc_value(f"hromada/{source_id}/errors/archive")
+                logger.error("archive commit failed, its pages will be fetched again next run: %r", error)
+                self.items_done, self.batch_started = 0, self.clock()
 
     def commit(self) -> None:
         if self.archive.db.conn.in_transaction:

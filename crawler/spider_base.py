@@ -175,13 +175,13 @@ class RegistryNewsSpider(scrapy.Spider):
     # -- what earlier runs settled ------------------------------------------
     def item_scraped(self, item, response, spider):
         self.memory.remember(item["url"], item["source_id"], item.get("outcome") or "new", item["fetched_at"])
-        self.memory.shared.item_done()
+        self.memory.shared.item_done(item["source_id"])
 
     def item_dropped(self, item, response, exception, spider):
         reason = getattr(exception, "reason", None)
         if reason in SETTLED_OUTCOMES:
             self.memory.remember(item["url"], item["source_id"], reason, item["fetched_at"])
-        self.memory.shared.item_done()
+        self.memory.shared.item_done(item["source_id"])
 
     # -- requests ---------------------------------------------------------
     def request(self, url: str, callback, source: Source, *, probe: bool = False, **meta) -> scrapy.Request | None:

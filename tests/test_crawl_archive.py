@@ -7,14 +7,17 @@ from types import SimpleNamespace
 
 import pytest
 from scrapy.settings import Settings
+from scrapy.statscollectors import MemoryStatsCollector
 
 from crawler.archive import Archive
 from crawler.crawl import CrawlArchive
 
 
 def crawler_for(path, commit_items=3, commit_seconds=60.0):
-    return SimpleNamespace(settings=Settings({"HROMADA_ARCHIVE": str(path), "HROMADA_COMMIT_ITEMS": commit_items,
-                                              "HROMADA_COMMIT_SECONDS": commit_seconds}))
+    crawler = SimpleNamespace(settings=Settings({"HROMADA_ARCHIVE": str(path), "HROMADA_COMMIT_ITEMS": commit_items,
+                                                 "HROMADA_COMMIT_SECONDS": commit_seconds}))
+    crawler.stats = MemoryStatsCollector(crawler)
+    return crawler
 
 
 def remember(shared: CrawlArchive, url: str) -> None:
@@ -46,10 +49,10 @@ def test_writes_are_committed_every_n_finished_items(tmp_path):
     shared.open()
     for number in range(2):
         remember(shared, f"u{number}")
-        shared.item_done()
+        shared.item_done("s")
     assert committed_urls(path) == []  # a kill now loses these two; the next run fetches them again
     remember(shared, "u2")
-    shared.item_done()
+    shared.item_done("s")
     assert committed_urls(path) == ["u0", "u1", "u2"]
     remember(shared, "u3")
     shared.release()
@@ -61,11 +64,11 @@ def test_an_old_batch_is_committed_at_the_next_finished_item(tmp_path):
     now = [0.0]
     shared = CrawlArchive(path, commit_items=1000, commit_seconds=1.0, clock=lambda: now[0])
     remember(shared, "u0")
-    shared.item_done()
+    shared.item_done("s")
     assert committed_urls(path) == []
     now[0] = 1.5
     remember(shared, "u1")
-    shared.item_done()
+    shared.item_done("s")
     assert committed_urls(path) == ["u0", "u1"]
     shared.release()
 
@@ -92,3 +95,18 @@ def test_store_article_outside_a_crawl_commits_at_once(tmp_path):
                                "fetched_at": "2025-09-01T00:00:00", "content_hash": "h"}, index=False)
         with sqlite3.connect(path) as other:
             assert other.execute("select count(*) from articles").fetchone()[0] == 1
+
+
+def test_a_failed_commit_is_counted_and_the_crawl_goes_on(tmp_path, monkeypatch, caplog):
+    crawler = crawler_for(tmp_path / "a.db", commit_items=1)
+    shared = CrawlArchive.of(crawler)
+    shared.open()
+
+    def disk_full():
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(shared, "commit", disk_full)
+    remember(shared, "u0")
+    shared.item_done("s")
+    assert crawler.stats.get_value("hromada/s/errors/archive") == 1
+    assert "disk is full" in caplog.text and "fetched again next run" in caplog.text
