@@ -109,6 +109,12 @@ class Workers:
                 worker.send(next(self.task_ids), future, task)
 
     def _workers(self) -> list[_Worker]:
+        if len(self.started) < self.count:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                raise RuntimeError("worker processes need an asyncio event loop, as Scrapy's default "
+                                   "TWISTED_REACTOR runs; with another reactor set HROMADA_WORKERS = 0") from None
         while len(self.started) < self.count:
             self.started.append(_Worker(self._received))
         return self.started
@@ -169,9 +175,11 @@ class _Worker:
         self.in_hand.clear()
 
     def stop(self) -> None:
+        """An idle worker reads the end of its pipe and exits; one still busy (warming up for a crawl that
+        found nothing new, say) has nothing left worth waiting for."""
         self.loop.remove_reader(self.conn.fileno())
-        self.conn.close()  # the worker reads the end of its pipe and exits
-        self.process.join(timeout=5)
+        self.conn.close()
+        self.process.join(timeout=0 if self.in_hand else 5)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()

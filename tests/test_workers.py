@@ -50,6 +50,10 @@ def warmed() -> list[int]:
     return WARMED
 
 
+def warm_slowly() -> None:
+    time.sleep(60)
+
+
 @pytest.mark.parametrize("setting, expected", [(None, 0), ("0", 0), (3, 3), ("auto", usable_cores() - 1)])
 def test_worker_count(setting, expected):
     assert worker_count(setting) == expected
@@ -135,3 +139,22 @@ def test_a_worker_warms_up_before_its_first_task():
     workers.close()
     assert warmed_in == [worker_pid]
     assert WARMED == []  # not in this process
+
+
+def test_workers_without_an_asyncio_loop_say_what_to_set():
+    with pytest.raises(RuntimeError, match="HROMADA_WORKERS = 0"):
+        Workers(1).warm_up(warm)
+
+
+def test_closing_does_not_wait_for_a_worker_still_warming_up():
+    workers = Workers(1)
+
+    async def scenario():
+        workers.warm_up(warm_slowly)
+        [worker] = workers.started
+        started = time.monotonic()
+        workers.close()
+        return worker.process, time.monotonic() - started
+
+    process, seconds = asyncio.run(scenario())
+    assert not process.is_alive() and seconds < 5
