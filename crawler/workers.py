@@ -16,11 +16,11 @@ when its crawl closes the pipe or dies.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 import multiprocessing
 import os
 import signal
-from collections import deque
 
 TASKS_IN_HAND = 8  # per worker: enough waiting in its pipe to keep it busy through the crawl thread's long stretches
 
@@ -63,7 +63,7 @@ class Workers:
     def __init__(self, count: int):
         self.count = count
         self.started: list[_Worker] = []
-        self.waiting: deque = deque()  # (future, task) not yet sent to a worker
+        self.waiting: list = []  # heap of (-stage, task id, future, task) not yet sent to a worker
         self.task_ids = itertools.count()
 
     @classmethod
@@ -87,15 +87,21 @@ class Workers:
             worker.send(next(self.task_ids), future, (function, (), {}))
 
     async def run(self, function, *args, **kwargs):
-        """``function(*args, **kwargs)``, in a worker process when there are any.
+        """``function(*args, **kwargs)``, in a worker process when there are any: :meth:`run_at` stage 0."""
+        return await self.run_at(0, function, *args, **kwargs)
 
-        The function's exceptions are raised here; a worker that died raises :class:`WorkerCrashed`
-        for its tasks in hand, and a fresh worker takes the next ones.
+    async def run_at(self, stage: int, function, *args, **kwargs):
+        """``function(*args, **kwargs)`` for a pipeline ``stage``, in a worker process when there are any.
+
+        Waiting tasks of later stages go first (in order of arrival among equals): articles already far
+        along finish, and the crawl's thread archives them, before new pages are started. The function's
+        exceptions are raised here; a worker that died raises :class:`WorkerCrashed` for its tasks in
+        hand, and a fresh worker takes the next ones.
         """
         if self.count == 0:
             return function(*args, **kwargs)
         future = asyncio.get_running_loop().create_future()
-        self.waiting.append((future, (function, args, kwargs)))
+        heapq.heappush(self.waiting, (-stage, next(self.task_ids), future, (function, args, kwargs)))
         self._dispatch()
         return await future
 
@@ -104,7 +110,7 @@ class Workers:
             worker = min(self._workers(), key=lambda candidate: len(candidate.in_hand))
             if len(worker.in_hand) >= TASKS_IN_HAND:
                 return
-            future, task = self.waiting.popleft()
+            _, _, future, task = heapq.heappop(self.waiting)
             if not future.done():
                 worker.send(next(self.task_ids), future, task)
 

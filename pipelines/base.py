@@ -19,7 +19,7 @@ class CountedDrop(DropItem):
 class SourcePipeline:
     """Base for the pipelines: ``drop`` counts the reason per source before dropping.
 
-    Pure CPU work goes through ``await self.workers.run(function, ...)`` (crawler/workers.py).
+    Pure CPU work goes through ``await self.in_worker(function, ...)`` (crawler/workers.py).
     """
 
     def __init__(self, crawler):
@@ -27,6 +27,12 @@ class SourcePipeline:
         self.stats = crawler.stats
         self.settings = crawler.settings
         self.workers = Workers.of(crawler)
+        # The pipeline's number in ITEM_PIPELINES: its place in the chain.
+        self.stage = self.settings.getwithbase("ITEM_PIPELINES").get(f"{type(self).__module__}.{type(self).__name__}", 0)
+
+    async def in_worker(self, function, *args, **kwargs):
+        """``function(*args, **kwargs)`` in a worker process, ahead of the waiting tasks of earlier stages."""
+        return await self.workers.run_at(self.stage, function, *args, **kwargs)
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -6,6 +6,5 @@ from pipelines.base import SourcePipeline
 
 class BoilerplatePipeline(SourcePipeline):
     async def process_item(self, item):
-        item["text"] = await self.workers.run(strip_boilerplate, item["text"] or "",
-                                              self.source(item).extraction.boilerplate)
+        item["text"] = await self.in_worker(strip_boilerplate, item["text"] or "", self.source(item).extraction.boilerplate)
         return item

@@ -13,8 +13,8 @@ class ExtractPipeline(SourcePipeline):
 
     async def process_item(self, item):
         try:
-            raw = await self.workers.run(extract_raw, item["body"], item["url"], hints=self.source(item).extraction,
-                                         encoding=item.get("encoding"))
+            raw = await self.in_worker(extract_raw, item["body"], item["url"], hints=self.source(item).extraction,
+                                       encoding=item.get("encoding"))
         except Exception as error:  # a broken page, even one that kills its worker, must never stop the crawl
             self.count(item, "errors/parse")
             raise self.drop(item, "parse_error", repr(error)) from error

@@ -130,7 +130,7 @@ def test_archive_counts_new_then_unchanged(tmp_path):
 class CrashingWorkers:
     """Stands in for crawler.workers.Workers whose worker process dies on every task."""
 
-    async def run(self, function, *args, **kwargs):
+    async def run_at(self, stage, function, *args, **kwargs):
         raise WorkerCrashed(f"worker process 4242 died running {function.__qualname__} (exit code -11)")
 
 

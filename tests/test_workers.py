@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.workers import WorkerCrashed, WorkerError, Workers, usable_cores, worker_count
+from crawler.workers import TASKS_IN_HAND, WorkerCrashed, WorkerError, Workers, usable_cores, worker_count
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -158,3 +158,24 @@ def test_closing_does_not_wait_for_a_worker_still_warming_up():
 
     process, seconds = asyncio.run(scenario())
     assert not process.is_alive() and seconds < 5
+
+
+def test_waiting_tasks_of_later_stages_go_first():
+    workers = Workers(1)
+
+    async def scenario():
+        order = []
+
+        async def task(stage, label):
+            await workers.run_at(stage, os.getpid)
+            order.append(label)
+
+        blockers = [asyncio.create_task(task(0, f"in hand {n}")) for n in range(TASKS_IN_HAND)]
+        await asyncio.sleep(0)
+        queued = [asyncio.create_task(task(stage, label)) for stage, label in
+                  [(100, "extract a"), (100, "extract b"), (550, "analyse a"), (200, "boilerplate a")]]
+        await asyncio.gather(*blockers, *queued)
+        workers.close()
+        return order[TASKS_IN_HAND:]
+
+    assert asyncio.run(scenario()) == ["analyse a", "boilerplate a", "extract a", "extract b"]
