@@ -282,9 +282,13 @@ def print_crawl(size: int, workers: str, label: str, figures: dict) -> None:
     all_cpu = figures["cpu_seconds"] + figures["worker_cpu_seconds"]
     rate = figures["new"] / figures["seconds"] if figures["seconds"] else 0.0
     cpu_rate = figures["new"] / all_cpu if all_cpu else 0.0
+    # Without workers the crawl's only child is a short `uname` (Python's platform module), whose peak RSS
+    # is the crawl's own at the fork: nothing to report.
+    worker_cpu, worker_mb = ((f"{figures['worker_cpu_seconds']:.1f}", f"{figures['worker_peak_rss_mb']:.0f}")
+                             if workers != "0" else ("-", "-"))
     print(f"{size:>9} {workers:>7} {label:>12} {figures['new']:>9} {figures['pages']:>7} {figures['seconds']:>8.1f} "
-          f"{rate:>11.1f} {figures['cpu_seconds']:>7.1f} {figures['worker_cpu_seconds']:>9.1f} {cpu_rate:>10.1f} "
-          f"{figures['peak_rss_mb']:>10.0f} {figures['worker_peak_rss_mb']:>10.0f}", flush=True)
+          f"{rate:>11.1f} {figures['cpu_seconds']:>7.1f} {worker_cpu:>9} {cpu_rate:>10.1f} "
+          f"{figures['peak_rss_mb']:>10.0f} {worker_mb:>10}", flush=True)
 
 
 def main() -> None:
