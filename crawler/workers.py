@@ -1,15 +1,15 @@
 """Worker processes for the pipelines' pure CPU work (extraction, boilerplate, place tagging, MinHash).
 
 Scrapy runs a crawl in one thread, so fetching, extracting and archiving all share one core. A pipeline
-hands a pure function of picklable arguments to :meth:`Workers.run` and awaits its result; meanwhile
-the crawl goes on fetching and archiving other items. The archive is only ever written by the crawl
-itself, so a worker that crashes or is killed never touches it.
+hands a pure function of picklable arguments to a worker (:meth:`Workers.run_at`) and awaits its result;
+meanwhile the crawl goes on fetching and archiving other items. The archive is only ever written by the
+crawl itself, so a worker that crashes or is killed never touches it.
 
 No threads: each worker is a spawned process at the other end of a pipe, which the crawl's event loop
 watches. Threads in the crawl's process would fight its one thread for the GIL at every SQLite call and
 socket write. ``HROMADA_WORKERS`` sets the number of processes: ``0`` runs the functions in the crawl's
-own thread, ``"auto"`` starts one per usable core but the crawl's own. They start with the first task and stop
-with the spider; a worker ignores SIGINT and SIGTERM (the crawl finishes its items in flight) and exits
+own thread, ``"auto"`` starts one per usable core but the crawl's own. They start when the spider opens
+and stop with it; a worker ignores SIGINT and SIGTERM (the crawl finishes its items in flight) and exits
 when its crawl closes the pipe or dies.
 """
 
