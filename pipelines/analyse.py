@@ -15,7 +15,7 @@ class AnalysePipeline(SourcePipeline):
     async def process_item(self, item):
         try:
             analysis = await self.in_worker(analyse, item["title"], item["text"], self.source(item).katottg)
-        except Exception as error:  # e.g. a worker that died: stored untagged, until `hromada reindex`
+        except Exception as error:  # e.g. a worker that died: the later stages do without (see each)
             self.count(item, "errors/analyse")
             self.crawler.spider.logger.error("places and signature of %s not found: %r", item.get("url"), error)
             return item

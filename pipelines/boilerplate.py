@@ -6,5 +6,10 @@ from pipelines.base import SourcePipeline
 
 class BoilerplatePipeline(SourcePipeline):
     async def process_item(self, item):
-        item["text"] = await self.in_worker(strip_boilerplate, item["text"] or "", self.source(item).extraction.boilerplate)
+        try:
+            item["text"] = await self.in_worker(strip_boilerplate, item["text"] or "",
+                                                self.source(item).extraction.boilerplate)
+        except Exception as error:  # e.g. its worker died: counted like a page that could not be parsed
+            self.count(item, "errors/parse")
+            raise self.drop(item, "parse_error", repr(error)) from error
         return item

@@ -15,6 +15,7 @@ from crawler.items import ArticleItem
 from crawler.registry import Source
 from crawler.workers import WorkerCrashed
 from pipelines.archive import ArchivePipeline
+from pipelines.boilerplate import BoilerplatePipeline
 from pipelines.dates import DatesPipeline
 from pipelines.dedup import DedupPipeline
 from pipelines.extract import ExtractPipeline
@@ -134,8 +135,9 @@ class CrashingWorkers:
         raise WorkerCrashed(f"worker process 4242 died running {function.__qualname__} (exit code -11)")
 
 
-def test_a_page_that_kills_its_worker_is_a_counted_parse_error():
-    pipeline, stats = make(ExtractPipeline)
+@pytest.mark.parametrize("pipeline_class", [ExtractPipeline, BoilerplatePipeline])
+def test_a_page_whose_worker_dies_is_a_counted_parse_error(pipeline_class):
+    pipeline, stats = make(pipeline_class)
     pipeline.workers = CrashingWorkers()
     with pytest.raises(DropItem, match="exit code -11"):
         asyncio.run(pipeline.process_item(item()))

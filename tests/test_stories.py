@@ -164,7 +164,8 @@ def test_reindex_and_stories_commands(archive):
     assert "UA05120170000013778" in places  # "у Хмільницькій міській раді"
 
 
-def test_pipelines_store_places_and_story_for_a_saved_article(archive):
+@pytest.mark.parametrize("analysed", [True, False], ids=["analysed by a worker", "analysis failed"])
+def test_pipelines_store_places_and_story_for_a_saved_article(archive, analysed):
     from scrapy.utils.test import get_crawler
 
     from pipelines.analyse import AnalysePipeline
@@ -177,7 +178,8 @@ def test_pipelines_store_places_and_story_for_a_saved_article(archive):
                                      logger=None)
     item = {"source_id": "council", "url": "https://council.example/news/1", "article_id": ids.council,
             "outcome": "new", "title": "Засідання робочої групи", "text": RELEASE}
-    assert asyncio.run(AnalysePipeline.from_crawler(crawler).process_item(item)) is item
+    if analysed:
+        assert asyncio.run(AnalysePipeline.from_crawler(crawler).process_item(item)) is item
     for pipeline_class in (PlacesPipeline, StoriesPipeline):
         pipeline = pipeline_class.from_crawler(crawler)
         pipeline.open_spider()
