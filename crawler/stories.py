@@ -102,13 +102,8 @@ def signatures(texts: list[str | None]) -> list[np.ndarray | None]:
 
 
 def signature(text: str | None) -> np.ndarray | None:
-    """The MinHash values of one text, or None when it is too short to compare (same as :func:`signatures`)."""
-    row = shingle_hashes(np.array(RMinHash.hash_token_sets([words(text)])[0], dtype=np.uint64))
-    if len(row) < MIN_SHINGLES:
-        return None
-    offsets = np.array([0, len(row)], dtype=np.uint64)
-    digest = RMinHash.digest_matrix_from_flat_token_hashes(row, offsets, NUM_PERM, SEED).to_rows()[0]
-    return np.array(digest, dtype=np.uint32)
+    """The MinHash values of one text, or None when it is too short to compare."""
+    return signatures([text])[0]
 
 
 def bucket_keys(values: np.ndarray) -> list[bytes]:

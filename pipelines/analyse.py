@@ -17,7 +17,7 @@ class AnalysePipeline(SourcePipeline):
             analysis = await self.in_worker(analyse, item["title"], item["text"], self.source(item).katottg)
         except Exception as error:  # e.g. a worker that died: the later stages do without (see each)
             self.count(item, "errors/analyse")
-            self.crawler.spider.logger.error("places and signature of %s not found: %r", item.get("url"), error)
+            self.crawler.spider.logger.error("analysis of %s failed: %r", item.get("url"), error)
             return item
         item["places"], item["signature"], item["index_texts"] = (analysis.places, analysis.signature,
                                                                   analysis.index_texts)

@@ -45,6 +45,11 @@ class SourcePipeline:
         self.count(item, f"dropped/{reason}")
         return CountedDrop(f"{item['source_id']}: {reason} {item.get('url')} {detail}".rstrip(), reason)
 
+    def parse_error(self, item, error: Exception) -> CountedDrop:
+        """A page whose extraction failed (or whose worker died): counted as a parse error, then dropped."""
+        self.count(item, "errors/parse")
+        return self.drop(item, "parse_error", repr(error))
+
     def source(self, item):
         return self.crawler.spider.sources_by_id[item["source_id"]]
 

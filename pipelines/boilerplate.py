@@ -9,7 +9,6 @@ class BoilerplatePipeline(SourcePipeline):
         try:
             item["text"] = await self.in_worker(strip_boilerplate, item["text"] or "",
                                                 self.source(item).extraction.boilerplate)
-        except Exception as error:  # e.g. its worker died: counted like a page that could not be parsed
-            self.count(item, "errors/parse")
-            raise self.drop(item, "parse_error", repr(error)) from error
+        except Exception as error:  # e.g. its worker died: the page is fetched again next run
+            raise self.parse_error(item, error) from error
         return item

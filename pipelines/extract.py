@@ -16,8 +16,7 @@ class ExtractPipeline(SourcePipeline):
             raw = await self.in_worker(extract_raw, item["body"], item["url"], hints=self.source(item).extraction,
                                        encoding=item.get("encoding"))
         except Exception as error:  # a broken page, even one that kills its worker, must never stop the crawl
-            self.count(item, "errors/parse")
-            raise self.drop(item, "parse_error", repr(error)) from error
+            raise self.parse_error(item, error) from error
         item["title"] = raw.title
         item["text"] = raw.text
         item["author"] = raw.author

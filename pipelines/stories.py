@@ -11,7 +11,6 @@ from pipelines.base import ArchiveStage
 
 
 class StoriesPipeline(ArchiveStage):
-
     def process_item(self, item):
         if item.get("outcome") == "unchanged":
             return item

@@ -37,7 +37,7 @@ LOCKED_EXIT_STATUS = 2
 @click.option("--refresh", is_flag=True, help="Fetch article pages again even when already archived.")
 @click.option("--progress", type=click.Choice(PROGRESS_MODES), default="auto", show_default=True,
               help="auto: a live table on a terminal, plain lines otherwise (cron).")
-@click.option("--workers", default=None, callback=lambda *args: checked_workers(args[-1]),
+@click.option("--workers", default=None, callback=lambda _context, _option, value: checked_workers(value),
               help="Processes for extraction and place tagging: a number, 0 for none (all in the crawl's "
                    "thread), or auto: one per core beyond the crawl's own [default: HROMADA_WORKERS, auto].")
 def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refresh, progress, workers) -> None:
