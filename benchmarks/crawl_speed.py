@@ -11,7 +11,8 @@ second, incremental crawl of the same site into the now full archive. Each
 crawl runs in its own child process. Prints side by side: articles archived
 per second of wall time; CPU seconds of the crawl's thread and of its
 workers, and articles per CPU-second of both together (which other processes
-on a busy machine cannot inflate); peak RSS of the crawl and of its largest
+on a busy machine cannot inflate); CPU seconds of the site's server, which
+shares the machine's cores; peak RSS of the crawl and of its largest
 worker, so growth with site size and with the number of articles already
 archived shows. Target: >= 150 articles/s.
 
