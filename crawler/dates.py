@@ -438,11 +438,13 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
 
     Published: each source votes once, for the day of its first parseable
     candidate that states a year (weights in ``[votes]`` of the rules file);
-    the day with the most votes wins and a tie goes to the most reliable
-    source (``DATE_SOURCES`` order). A date the page shows by its headline and
-    in its text so outvotes a metadata date that disagrees. Without any vote
-    the first parseable candidate is kept ("Сьогодні, 10:15"). Modified: the
-    first parseable candidate by source.
+    the day with the most votes wins. A tie goes to the day of the article's
+    ``<time>`` markup, else to the most reliable source (``DATE_SOURCES``
+    order). A date the page shows by its headline and in its text so
+    outvotes a metadata date that disagrees. A metadata date later than the
+    day the page says it was updated is not the publication date. Without
+    any vote the first parseable candidate is kept ("Сьогодні, 10:15").
+    Modified: the first parseable candidate by source.
 
     A UTC timestamp does not say which calendar day the publisher saw; when
     a date in the URL falls on the neighbouring day, the URL date is kept.
@@ -454,6 +456,7 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
     for kind in ("published", "modified"):
         of_kind = [(candidate, moment) for candidate, moment in parsed if candidate.kind == kind]
         if kind == "published":
+            of_kind = _not_after_shown_update(of_kind, _shown_modified(parsed))
             chosen, moment = _by_vote(_without_lone_text_dates(of_kind) or _shown_modified(parsed) or of_kind)
         else:
             chosen, moment = of_kind[0] if of_kind else (None, None)
@@ -462,6 +465,21 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
         result[f"{kind}_raw"] = chosen.raw if chosen else None
         result[f"{kind}_source"] = chosen.source if chosen else None
     return result
+
+
+def _not_after_shown_update(published: list, shown_modified: list) -> list:
+    """Without the metadata publication dates later than the day the page says it was updated ("Updated on
+    July 9, 2025"): an article is published before it is updated, so such a date is the page's build time."""
+    if not shown_modified:
+        return published
+    updated = max(moment.date() for _candidate, moment in shown_modified)
+    return [
+        (candidate, moment) for candidate, moment in published
+        if candidate.source not in _METADATA_SOURCES or moment.date() <= updated
+    ]
+
+
+_METADATA_SOURCES = ("jsonld", "meta")
 
 
 def _without_lone_text_dates(parsed: list) -> list:
@@ -511,16 +529,24 @@ def _by_vote(parsed: list) -> tuple:
         return None, None
     weights = date_rules().votes
     votes: dict[date, int] = {}
-    voted = set()
+    voted: dict[str, date] = {}  # source -> the day it voted for
     for candidate, moment in parsed:
         if candidate.source in voted or not _states_year(candidate):
             continue
-        voted.add(candidate.source)
+        voted[candidate.source] = moment.date()
         votes[moment.date()] = votes.get(moment.date(), 0) + weights.get(candidate.source, 0)
     if not votes:
         return parsed[0]
     most = max(votes.values())
-    return next((candidate, moment) for candidate, moment in parsed if votes.get(moment.date()) == most)
+    day = voted.get(_TIE_BREAKER)
+    if votes.get(day) != most:
+        day = next(moment.date() for _candidate, moment in parsed if votes.get(moment.date()) == most)
+    return next((candidate, moment) for candidate, moment in parsed if moment.date() == day)
+
+
+# A tie between the head metadata (JSON-LD and meta, often one plugin's copy of one field) and the dateline
+# that the article shows and marks up as <time datetime> goes to the article's own markup.
+_TIE_BREAKER = "time"
 
 
 def _states_year(candidate) -> bool:

@@ -168,11 +168,17 @@ def test_page_builder_widgets_are_not_sidebars():
     assert visible == ["8 жовтня 2022"]
 
 
-def test_a_sentence_that_mentions_a_date_comes_after_the_dateline():
-    page = """<html><body><div><h1>Title</h1>
-    <p>Lean Startup Week call for proposals is open until July 31</p><p>July 22, 2017</p></div></body></html>"""
-    visible = [c.raw for c in _candidates_of(page) if c.source == "visible"]
-    assert visible[0] == "July 22, 2017"
+def test_a_sentence_that_mentions_a_date_counts_only_without_a_dateline():
+    sentence = "<p>Lean Startup Week call for proposals is open until July 31, 2017</p>"
+    with_dateline = f"<html><body><div><h1>Title</h1>{sentence}<p>July 22, 2017</p></div></body></html>"
+    assert [c.raw for c in _candidates_of(with_dateline) if c.source == "visible"] == ["July 22, 2017"]
+    # a shown update date is a dateline too: the sentence does not become the publication date
+    updated = f"<html><body><div><h1>Title</h1>{sentence}<p><span>Updated</span> <span>July 22, 2017</span></p></div></body></html>"
+    assert [c.kind for c in _candidates_of(updated) if c.source == "visible"] == ["modified"]
+    alone = f"<html><body><div><h1>Title</h1>{sentence}</div></body></html>"
+    assert [c.raw for c in _candidates_of(alone) if c.source == "visible"] == [
+        "Lean Startup Week call for proposals is open until July 31, 2017"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -253,3 +259,53 @@ def test_labelled_dates_of_a_related_block_beside_the_body_do_not_count():
     body = page.xpath("//div[@class='post-body']")[0]
     candidates = find_date_candidates(page, None, headline=page.xpath("//h1")[0], body=body)
     assert "31 липня 2025" not in " ".join(candidate.raw for candidate in candidates)
+
+
+@pytest.mark.parametrize(
+    ("label", "date", "expected"),
+    [
+        ('<span class="label">Last Updated:</span>', '<span class="date">April 1, 2025</span>', "April 1, 2025"),
+        ("<b>Оновлено:</b>", "<span>04 лютого 2025 11:20</span>", "04 лютого 2025 11:20"),
+        ('<span class="label">Last updated:</span>', '<time datetime="2025-02-04">Feb 4, 2025</time>', "2025-02-04"),
+    ],
+)
+def test_a_label_in_the_element_before_makes_the_date_the_update_date_everywhere(label, date, expected):
+    page = f"""<html><head><meta property="article:published_time" content="2016-02-25T23:48:16+00:00"></head>
+    <body><article><h1>Заголовок</h1><div class="byline">{label} {date}</div>
+    <p>Текст статті, достатньо довгий для статті, без інших дат у першому абзаці.</p></article></body></html>"""
+    candidates = _candidates_of(page)
+    shown = [candidate for candidate in candidates if candidate.source in ("time", "visible", "text")]
+    assert shown and all(candidate.kind == "modified" for candidate in shown)
+    assert expected in [candidate.raw for candidate in shown]
+    later = datetime(2026, 3, 1, tzinfo=KYIV)
+    assert resolve_dates(candidates, later)["published"].date().isoformat() == "2016-02-25"
+
+
+def test_a_dateline_classed_after_the_newsletter_it_belongs_to_is_the_articles():
+    # "newsletter" names a newsletter issue as often as a signup box; only "subscribe" marks the box
+    page = """<html><body><section><div><h1>Foundational Fitness Protocol</h1></div>
+    <div class="newsletter-details-wrapper"><p>November 2, 2022</p></div>
+    <div class="subscribe-box"><p>Join today, offer ends December 31, 2025</p></div>
+    <article><p>Body text of the newsletter issue that is long enough to be one.</p></article></section></body></html>"""
+    visible = [c.raw for c in _candidates_of(page) if c.source == "visible"]
+    assert visible == ["November 2, 2022"]
+
+
+@pytest.mark.parametrize(
+    "dateline",
+    [
+        # the text's date sits two elements after its label; the dateline around them says what it is
+        '<span class="post-date"><span>Last Updated</span> <span>on</span> <span class="date">Feb 27, 2026</span></span>',
+        # "Updated on" ends the text before the date
+        '<div><span class="font-normal">Updated on <!-- --> <!-- -->Feb 27, 2026</span></div>',
+    ],
+)
+def test_a_date_the_dateline_shows_as_updated_is_the_update_date_in_the_text_too(dateline):
+    page = f"""<html><head><meta property="article:published_time" content="2019-09-29T10:00:00+00:00"></head>
+    <body><article><h1>The Best Security Cameras</h1>{dateline}
+    <p>Body text of the article that is long enough to be one, without other dates.</p></article></body></html>"""
+    candidates = _candidates_of(page)
+    text = [candidate for candidate in candidates if candidate.source == "text"]
+    assert [(candidate.raw, candidate.kind) for candidate in text] == [("Feb 27, 2026", "modified")]
+    later = datetime(2026, 3, 1, tzinfo=KYIV)
+    assert resolve_dates(candidates, later)["published"].date().isoformat() == "2019-09-29"

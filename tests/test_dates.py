@@ -286,15 +286,34 @@ def test_resolve_shown_date_outvotes_a_lone_metadata_date():
     assert (result["published"].date().isoformat(), result["published_source"]) == ("2024-08-25", "visible")
 
 
-def test_resolve_tie_goes_to_the_more_reliable_source():
+def test_resolve_tie_goes_to_the_time_markup_then_to_the_more_reliable_source():
+    # head metadata against the dateline the article marks up as <time>: the article's own markup
     candidates = _candidates(
         ("2025-03-17T17:11:00+02:00", "jsonld", "published"),
         ("2025-03-17T17:11:00+02:00", "meta", "published"),
-        ("12 березня 2025", "time", "published"),
+        ("2025-03-12T09:00:00+02:00", "time", "published"),
         ("12 березня 2025", "visible", "published"),
     )
     result = resolve_dates(candidates, NOW)
-    assert (result["published"].isoformat(), result["published_source"]) == ("2025-03-17T17:11:00+02:00", "jsonld")
+    assert (result["published"].isoformat(), result["published_source"]) == ("2025-03-12T09:00:00+02:00", "time")
+    # without <time> markup the more reliable source wins the tie
+    unmarked = _candidates(("2025-03-17T17:11:00+02:00", "meta", "published"), ("12 березня 2025", "visible", "published"))
+    result = resolve_dates(unmarked, NOW)
+    assert (result["published"].isoformat(), result["published_source"]) == ("2025-03-17T17:11:00+02:00", "meta")
+
+
+def test_resolve_metadata_date_after_the_shown_update_is_not_the_publication_date():
+    # the page says "Updated on July 9, 2025"; a published_time of September 17 is when the page was rebuilt
+    candidates = _candidates(
+        ("2025-09-17T16:39:28.447Z", "meta", "published"),
+        ("Updated on July 9, 2025", "visible", "modified"),
+        ("July 9, 2025", "text", "modified"),
+    )
+    result = resolve_dates(candidates, datetime(2026, 1, 1, tzinfo=KYIV))
+    assert (result["published"].date().isoformat(), result["published_source"]) == ("2025-07-09", "visible")
+    # a metadata date before the update stays the publication date
+    earlier = _candidates(("2024-12-11T19:44:03+00:00", "meta", "published"), ("Updated on July 9, 2025", "visible", "modified"))
+    assert resolve_dates(earlier, datetime(2026, 1, 1, tzinfo=KYIV))["published"].date().isoformat() == "2024-12-11"
 
 
 def test_resolve_yearless_dates_never_outvote():

@@ -94,13 +94,14 @@ def find_date_candidates(tree, url: str | None, *, headline=None, body=None) -> 
     the elements the content extractor chose, or None to find them here.
     """
     page = _Page.build(tree, headline, body)
+    visible = _visible_candidates(page)
     found = [
         *_jsonld_candidates(tree),
         *_meta_candidates(tree, page),
         *_time_candidates(page),
-        *_visible_candidates(page),
+        *visible,
         *_url_candidates(url),
-        *_text_candidates(page),
+        *_of_the_kind_shown(_text_candidates(page), visible),
     ]
     return list(dict.fromkeys(found))
 
@@ -549,12 +550,15 @@ def _kind_of(element, text: str) -> str:
 
 def _text_before(element) -> str:
     """The text between the element and the previous element; comments ("Updated<!-- --> <time>", as
-    React renders it) do not end it."""
+    React renders it) do not end it. With nothing between them, a short previous element is the label:
+    "<span class='label'>Last Updated:</span> <span class='date'>April 1, 2025</span>"."""
     pieces = []
     node = element.getprevious()
     while node is not None:
         pieces.append(node.tail or "")
         if isinstance(node.tag, str):
+            if not "".join(pieces).strip() and node.tag not in _SKIPPED_TAGS:
+                pieces.append(_short_text(node, _MAX_LABEL_CHARS) or "")
             break
         node = node.getprevious()
     else:
@@ -569,12 +573,18 @@ def _text_before(element) -> str:
 def _visible_candidates(page: _Page) -> list[DateCandidate]:
     """Dates that follow a label of their own ("<h4>Published</h4><time>…");
     then datelines in the smallest region around the headline that has any; failing that, dated elements
-    anywhere outside excluded regions that say they are dates; last, short sentences that mention a date."""
+    anywhere outside excluded regions that say they are dates. A dateline a label already announced is
+    not repeated unlabelled. Short sentences that mention a date count only on a page without a dateline."""
     labelled = _dates_after_labels(page)
-    return labelled + [candidate for candidate in _unlabelled_visible_candidates(page) if candidate not in labelled]
+    labelled_raws = {candidate.raw for candidate in labelled}
+    datelines, sentences = _unlabelled_visible_candidates(page)
+    datelines = [candidate for candidate in datelines if candidate.raw not in labelled_raws]
+    return labelled + datelines + ([] if labelled or datelines else sentences)
 
 
-def _unlabelled_visible_candidates(page: _Page) -> list[DateCandidate]:
+def _unlabelled_visible_candidates(page: _Page) -> tuple[list[DateCandidate], list[DateCandidate]]:
+    """The datelines of the smallest region around the headline that has any, else the dated elements
+    anywhere that say they are dates; and the short sentences that mention a date, found on the way."""
     sentences = []
     inner, inner_found = None, []
     for region in _regions_near_headline(page):
@@ -582,9 +592,9 @@ def _unlabelled_visible_candidates(page: _Page) -> list[DateCandidate]:
         inner, inner_found = region, found
         datelines, in_sentences = _dated_elements(found)
         if datelines:
-            return datelines + in_sentences
+            return datelines, in_sentences
         sentences = sentences or in_sentences
-    return _labelled_dates_anywhere(page) or sentences
+    return _labelled_dates_anywhere(page), sentences
 
 
 def _dates_after_labels(page: _Page) -> list[DateCandidate]:
@@ -845,8 +855,25 @@ def _text_candidates(page: _Page) -> list[DateCandidate]:
     return []
 
 
+def _of_the_kind_shown(text_dates: list[DateCandidate], visible: list[DateCandidate]) -> list[DateCandidate]:
+    """A text date that a dateline shows as the update date ("Updated on July 9, 2025") is that update date."""
+    updated = [candidate.raw for candidate in visible if candidate.kind == MODIFIED]
+    published = [candidate.raw for candidate in visible if candidate.kind == PUBLISHED]
+    return [
+        DateCandidate(found.raw, found.source, MODIFIED)
+        if any(found.raw in raw for raw in updated) and not any(found.raw in raw for raw in published)
+        else found
+        for found in text_dates
+    ]
+
+
 def _ends_with_label(text: str) -> bool:
-    """Text that ends with a modification label: "… Last updated:"."""
+    """Text that ends with a modification label: "… Last updated:", "Updated on"."""
     words = text.replace(":", " ").lower().split()
-    labels = _rules().modified_labels
+    labels = _modified_label_forms()
     return any(" ".join(words[-size:]) in labels for size in (3, 2, 1) if len(words) >= size)
+
+
+@lru_cache(maxsize=1)
+def _modified_label_forms() -> frozenset[str]:
+    return frozenset(label for label, kind in _label_kinds().items() if kind == MODIFIED)
