@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +17,7 @@ from crawler.archive import Archive
 from crawler.cli.common import db_option, load_sources_or_exit, registry_option
 from crawler.crawl import CrawlOptions, run_crawl, run_summary
 from crawler.health import FAILED_VERDICTS
-from crawler.lock import LockHeld
+from crawler.lock import CrawlLock, LockHeld
 from crawler.progress import PROGRESS_MODES
 from crawler.registry import select_sources
 
@@ -105,6 +107,7 @@ def demo(db_path, log_level) -> None:
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     with SampleSites(now=now) as sites:
+        start_demo_archive(db_path, set(sites.base_urls))
         click.echo(f"Serving {len(sites.base_urls)} sample sites on 127.0.0.1; crawling into {db_path}")
         options = CrawlOptions(archive_path=db_path, registry_path=SAMPLE_REGISTRY, base_urls=sites.base_urls,
                                now=now, local=True, log_level=log_level, backfill=True)
@@ -117,6 +120,35 @@ def demo(db_path, log_level) -> None:
     click.echo(f"\nTry: hromada search \"громада\" --db {db_path}    hromada stories --db {db_path}    "
                f"hromada serve --db {db_path}")
     sys.exit(status or (0 if report.perfect else 1))
+
+
+def start_demo_archive(db_path: Path, sample_ids: set[str]) -> None:
+    """The demo crawls into an archive of its own, replacing a previous demo's: the sample sites get new
+    loopback ports each run, so their articles' URLs change. An archive of other sources is never touched."""
+    if not db_path.exists():
+        return
+    try:
+        with CrawlLock(db_path):
+            other_sources = archived_sources(db_path) - sample_ids
+            if other_sources:
+                raise click.ClickException(
+                    f"{db_path} holds articles of other sources ({', '.join(sorted(other_sources)[:3])}...); "
+                    f"the demo needs an archive of its own: give --db a new file")
+            for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+                path.unlink(missing_ok=True)
+    except LockHeld as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Replaced the previous demo archive {db_path}")
+
+
+def archived_sources(db_path: Path) -> set[str]:
+    """The source ids of an archive's articles and runs; a file that is no archive is a clear error."""
+    try:
+        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as connection:
+            return {row[0] for row in connection.execute(
+                "select source_id from articles union select source_id from run_sources")}
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"{db_path} is not a hromada archive ({error}); give --db a new file") from None
 
 
 def report_run(db_path: Path, run_id: int) -> int:
