@@ -38,6 +38,7 @@ class DateRules:
     just_now: tuple[str, ...]
     ago_words: tuple[str, ...]
     ago_units: dict[str, int]
+    ago_quantities: dict[str, int]
     votes: dict[str, int]
 
 
@@ -51,6 +52,7 @@ def date_rules() -> DateRules:
         just_now=tuple(document["just_now"]["words"]),
         ago_words=tuple(document["ago"]["words"]),
         ago_units=dict(document["ago"]["units"]),
+        ago_quantities=dict(document["ago"]["quantities"]),
         votes=dict(document["votes"]),
     )
 
@@ -115,7 +117,7 @@ def _patterns() -> _Patterns:
         ),
         relative_day=re.compile(rf"(?<!{letter})(?P<word>{_alternation(rules.relative_days)})(?!{letter})", re.I),
         ago=re.compile(
-            rf"(?:(?P<count>\d+)\s*|(?<!{letter}))(?P<unit>{_alternation(rules.ago_units)})\.?\s+(?:{_alternation(rules.ago_words)})(?!{letter})",
+            rf"(?:(?P<count>\d+)\s*|(?<!{letter})(?:(?P<quantity>{_alternation(rules.ago_quantities)})\s+)?)(?P<unit>{_alternation(rules.ago_units)})\.?\s+(?:{_alternation(rules.ago_words)})(?!{letter})",
             re.I,
         ),
         just_now=re.compile(rf"(?<!{letter})(?:{_alternation(rules.just_now)})(?!{letter})", re.I),
@@ -362,8 +364,9 @@ def _parse_relative(text: str, now: datetime) -> datetime | None:
         return now
     match = patterns.ago.search(text)
     if match:
-        count = int(match["count"] or 1)
-        return now - timedelta(seconds=count * date_rules().ago_units[match["unit"].lower()])
+        rules = date_rules()
+        count = int(match["count"]) if match["count"] else rules.ago_quantities.get((match["quantity"] or "").lower(), 1)
+        return now - timedelta(seconds=count * rules.ago_units[match["unit"].lower()])
     match = patterns.relative_day.search(text)
     if not match:
         return None

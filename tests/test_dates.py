@@ -128,6 +128,37 @@ CASES = [
     ("25.10.2024 12:00", "2024-10-25T12:00:00+03:00"),
     ("27.10.2024 12:00", "2024-10-27T12:00:00+02:00"),
     ("31 березня 2024 10:00", "2024-03-31T10:00:00+03:00"),
+    # as real Ukrainian council, hromada and regional news pages print them (the site where the shape was seen)
+    ("01.06.2023, 12:30", "2023-06-01T12:30:00+03:00"),  # topnews.cn.ua
+    ("07.12.22", "2022-12-07T00:00:00+02:00"),  # bilkigr.gov.ua
+    ("09:41 07.12.2022", "2022-12-07T09:41:00+02:00"),  # voloka-gromada.gov.ua: the gov.ua hromada portal
+    ("Дата: 21.05.2025 15:19", "2025-05-21T15:19:00+03:00"),  # gosilrada.gov.ua
+    ("Вівторок, 19.03.2024, 16:04", "2024-03-19T16:04:00+02:00"),  # vilcharada.at.ua (uCoz)
+    ("8.04. 2010 р.", "2010-04-08T00:00:00+03:00"),  # a district council's news archive
+    ("21 грудня  2017 року", "2017-12-21T00:00:00+02:00"),  # lotasheve.talnern.gov.ua
+    ("7 Липня, 12:24", "2025-07-07T12:24:00+03:00"),  # vikka.ua
+    ("13:00 14.11 1020", "2024-11-14T13:00:00+02:00"),  # poltava365.com: time, day.month, views
+    ("19 квітня 2016, 11:22", "2016-04-19T11:22:00+03:00"),  # vk.kr.ua
+    ("18 грудня 2015 09:03", "2015-12-18T09:03:00+02:00"),  # mv.org.ua
+    ("17 липня 2022 – 00:55", "2022-07-17T00:55:00+03:00"),  # news.meta.ua
+    ("5 лип. 2022 07:49", "2022-07-05T07:49:00+03:00"),  # ukraina.info
+    ("ср, 15 січня", "2025-01-15T00:00:00+02:00"),  # ukraina.info
+    ("4 Лис, 20:05", "2024-11-04T20:05:00+02:00"),  # svidok.info
+    ("11 липня 2025, п'ятниця", "2025-07-11T00:00:00+03:00"),  # shpolyanochka.com.ua
+    ("пʼятницю, 18 листопада 2011 р.", "2011-11-18T00:00:00+02:00"),  # grckua.blogspot.com
+    ("10 Грудня 2003", "2003-12-10T00:00:00+02:00"),  # detector.media
+    ("Вчора, 28 квітня, близько 15-ї години", "2025-04-28T00:00:00+03:00"),  # gazeta.te.ua
+    ("КИЇВ. 25 серпня. УНН.", "2024-08-25T00:00:00+03:00"),  # news.betaproject.net, an agency dateline
+    ("Кілька хвилин тому", "2025-08-01T11:57:00+03:00"),  # rivnepost.rv.ua: "a few" counts as three
+    ("Несколько часов назад", "2025-08-01T09:00:00+03:00"),  # mv.org.ua
+    ("20-09-2017, 13:00", "2017-09-20T13:00:00+03:00"),  # slovo.odessa.ua
+    ("25.11.2019 20:43", "2019-11-25T20:43:00+02:00"),  # tenews.org.ua
+    ("2020-07-17 13:30", "2020-07-17T13:30:00+03:00"),  # news.betaproject.net
+    ("By VilneSlovo | 02/16/2023 | Повідомлення, Свобода слова", "2023-02-16T00:00:00+02:00"),  # vyborcha.com
+    ("События в Украине - 15 февраля 2010, 20:09", "2010-02-15T20:09:00+02:00"),  # korrespondent.net
+    ("Дата и время 07 апреля 2023 г., 14:43     Просмотров Просмотров: 3016", "2023-04-07T14:43:00+03:00"),  # antikor.info
+    ("Вчера, 3 ноября, около 15:20", "2024-11-03T15:20:00+02:00"),  # svidok.info
+    ("Сегодня, 23 апреля 2024", "2024-04-23T00:00:00+03:00"),  # ru.redtram.com
     # implausible and garbage
     ("12.05.1990", None),
     ("1 січня 1980", None),
@@ -149,6 +180,23 @@ CASES = [
 @pytest.mark.parametrize(("raw", "expected"), CASES)
 def test_parse_date(raw, expected):
     parsed = parse_date(raw, NOW)
+    assert (parsed.isoformat() if parsed else None) == expected
+
+
+# pages seen in 2025-26, dated after the table's fetch time: fetched on Friday 20 March 2026, 12:00 Kyiv (+02:00)
+RECENT_CASES = [
+    ("1 грудня 2025, 19:21", "2025-12-01T19:21:00+02:00"),  # lenta.te.ua
+    ("понеділок, 8 грудень 2025, 11:22", "2025-12-08T11:22:00+02:00"),  # patrioty.org.ua: the month in the nominative
+    ("19 December 2025", "2025-12-19T00:00:00+02:00"),  # decentralization.ua
+    ("Вівторок, 17 Лютого, 2026", "2026-02-17T00:00:00+02:00"),  # yes-chernigiv.com.ua
+    ("19:21 - 13.12.2025", "2025-12-13T19:21:00+02:00"),  # trueua.info
+    ("11 лютого 2026", "2026-02-11T00:00:00+02:00"),  # decentralization.gov.ua
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), RECENT_CASES)
+def test_parse_date_of_recent_pages(raw, expected):
+    parsed = parse_date(raw, datetime(2026, 3, 20, 12, 0, tzinfo=KYIV))
     assert (parsed.isoformat() if parsed else None) == expected
 
 
@@ -218,6 +266,23 @@ def test_find_date_strings_without_digits_and_in_any_case():
     ],
 )
 def test_find_date_strings_where_a_month_word_or_a_number_touches_the_date(text, expected):
+    assert find_date_strings(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # real page texts around their datelines (the site where the shape was seen)
+        ("Дата: 21.05.2025 15:19\nКількість переглядів: 23", ["21.05.2025 15:19"]),  # gosilrada.gov.ua
+        # mv.org.ua: its text opens with "a few hours ago", the quantity word included
+        ("Переглядів: 1146\n18 грудня 2015 09:03\nНесколько часов назад на площади", ["18 грудня 2015 09:03", "Несколько часов назад"]),
+        ("Понеділок, 8 грудень 2025, 11:22", ["8 грудень 2025, 11:22"]),  # patrioty.org.ua
+        ("Останні новини\n\n19:21 - 13.12.2025", ["13.12.2025"]),  # trueua.info
+        ("Суспільство\n11 липня 2025, п'ятниця\nБуде тобі, враже", ["11 липня 2025"]),  # shpolyanochka.com.ua
+        ("Сьогодні о 17:28\nПісля чергової спроби провести 67 сесію", ["Сьогодні о 17:28"]),  # yuzhkanews.city
+    ],
+)
+def test_find_date_strings_on_real_page_texts(text, expected):
     assert find_date_strings(text) == expected
 
 
