@@ -22,7 +22,7 @@ from datasketch import MinHash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler import stories  # noqa: E402
+from crawler import minhash, stories  # noqa: E402
 
 VOCABULARY = 20_000
 BATCH = 1000
@@ -65,10 +65,10 @@ def _edit(body: np.ndarray, rng) -> np.ndarray:
 
 def datasketch_signature(text: str):
     """The same signature with datasketch, for the side-by-side figure."""
-    pieces = stories.shingles(text)  # the same shingles, as text, hashed by datasketch
-    minhash = MinHash(num_perm=stories.NUM_PERM, seed=stories.SEED)
-    minhash.update_batch([piece.encode("utf-8") for piece in pieces])
-    return minhash.hashvalues
+    pieces = minhash.shingles(text)  # the same shingles, as text, hashed by datasketch
+    reference = MinHash(num_perm=minhash.NUM_PERM, seed=minhash.SEED)
+    reference.update_batch([piece.encode("utf-8") for piece in pieces])
+    return reference.hashvalues
 
 
 def root(article_id: int, copies_of: dict[int, int]) -> int:
@@ -92,7 +92,7 @@ def main() -> int:
     started, cpu_started = time.perf_counter(), time.process_time()
     signatures = []
     for start in range(0, len(articles), BATCH):
-        signatures.extend(stories.signatures([a.text for a in articles[start:start + BATCH]]))
+        signatures.extend(minhash.signatures([a.text for a in articles[start:start + BATCH]]))
     signed = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -108,7 +108,7 @@ def main() -> int:
         datasketch_signature(article.text)
     datasketch_time = time.perf_counter() - started
     started = time.perf_counter()
-    stories.signatures([article.text for article in sample])
+    minhash.signatures([article.text for article in sample])
     rensa_time = time.perf_counter() - started
 
     truth = {a.id: root(a.id, copies_of) for a in articles}
@@ -116,8 +116,8 @@ def main() -> int:
     merged_wrongly = sum(1 for a in articles if a.id not in copies_of and index.story_of[a.id] != a.id)
     total = signed + clustered
     print(f"{len(articles):,} synthetic articles ({len(copies_of):,} reposts), generated in {generated:.1f} s")
-    print(f"MinHash signatures (rensa, {stories.NUM_PERM} perm, {stories.SHINGLE_WORDS}-word shingles): {signed:.1f} s")
-    print(f"LSH clustering ({stories.BANDS} bands x {stories.ROWS} rows, threshold {stories.THRESHOLD}): {clustered:.1f} s")
+    print(f"MinHash signatures (rensa, {minhash.NUM_PERM} perm, {minhash.SHINGLE_WORDS}-word shingles): {signed:.1f} s")
+    print(f"LSH clustering ({minhash.BANDS} bands x {minhash.ROWS} rows, threshold {stories.THRESHOLD}): {clustered:.1f} s")
     print(f"total clustering time: {total:.1f} s wall, {cpu:.1f} s CPU "
           f"(target < 120 s: {'met' if total < 120 else 'MISSED'}; CPU time is what a busy machine cannot inflate)")
     print(f"reposts grouped with their original: {found:,}/{len(copies_of):,}; "

@@ -11,13 +11,13 @@ from crawler.extract import extract_raw
 from crawler.extract.boilerplate import strip_boilerplate
 from crawler.places import Place, get_tagger
 from crawler.search import get_lemmatizer
-from crawler.stories import signature
+from crawler.minhash import signature
 
 
 @dataclass(frozen=True)
 class Analysis:
     places: list[Place]          # the places the article is about (crawler/places.py)
-    signature: object            # its MinHash values (crawler/stories.py), None for a text too short to compare
+    signature: object            # its MinHash values (crawler/minhash.py), None for a text too short to compare
     index_texts: tuple[str, str]  # its title and text lemmatized for the search index (crawler/search.py)
 
 

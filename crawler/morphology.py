@@ -17,8 +17,10 @@ PARSE_CACHE_SIZE = 20_000  # words; the parses of one word take about a kilobyte
 def analyzer():
     """The process-wide Ukrainian analyzer (its dictionary loads on first use, ~0.2 s)."""
     import pymorphy3
+    import pymorphy3_dicts_uk
 
-    return pymorphy3.MorphAnalyzer(lang="uk")
+    # The dictionary by its path: finding it among the installed packages' entry points takes 0.1 s more.
+    return pymorphy3.MorphAnalyzer(path=pymorphy3_dicts_uk.get_path(), lang="uk")
 
 
 @functools.lru_cache(maxsize=PARSE_CACHE_SIZE)

