@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +27,20 @@ LOCAL_CRAWL_SETTINGS = {
     "LOG_LEVEL": "WARNING",
     "HROMADA_SINCE": "2020-01-01",  # the sample sites' articles go back to 2020; the default reach is 30 days
 }
+
+
+def pytest_configure(config):
+    """The tests and the crawls they start cache the place gazetteer in a directory of their own, never the
+    user's (crawler/places.py); a developer's own HROMADA_CACHE_DIR is kept."""
+    if "HROMADA_CACHE_DIR" not in os.environ:
+        config.hromada_cache_dir = tempfile.mkdtemp(prefix="hromada-test-cache-")
+        os.environ["HROMADA_CACHE_DIR"] = config.hromada_cache_dir
+
+
+def pytest_unconfigure(config):
+    if getattr(config, "hromada_cache_dir", None):
+        shutil.rmtree(config.hromada_cache_dir, ignore_errors=True)
+        del os.environ["HROMADA_CACHE_DIR"]
 
 
 @pytest.fixture(scope="module")
