@@ -459,8 +459,9 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
     for kind in ("published", "modified"):
         of_kind = [(candidate, moment) for candidate, moment in parsed if candidate.kind == kind]
         if kind == "published":
-            of_kind = _not_after_shown_update(of_kind, _shown_modified(parsed))
-            chosen, moment = _by_vote(_without_lone_text_dates(of_kind) or _shown_modified(parsed) or of_kind)
+            shown_modified = _shown_modified(parsed)
+            of_kind = _not_after_shown_update(of_kind, shown_modified)
+            chosen, moment = _by_vote(_without_lone_text_dates(of_kind) or shown_modified or of_kind)
         else:
             chosen, moment = of_kind[0] if of_kind else (None, None)
         chosen, moment = _local_day(chosen, moment, of_kind)
