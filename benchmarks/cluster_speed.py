@@ -22,7 +22,8 @@ from datasketch import MinHash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler import minhash, stories  # noqa: E402
+from crawler.analysis import minhash  # noqa: E402
+from crawler.archive import stories  # noqa: E402
 
 VOCABULARY = 20_000
 BATCH = 1000

@@ -5,7 +5,7 @@
 
 For each size and each ``HROMADA_WORKERS`` value (default: 0, everything in
 the crawl's one thread, against auto, the pure CPU stages in worker
-processes, crawler/workers.py): a fresh archive, one full crawl (sitemap +
+processes, crawler/crawl/workers.py): a fresh archive, one full crawl (sitemap +
 paginated listings, the whole pipeline chain of crawler/settings.py), then a
 second, incremental crawl of the same site into the now full archive. Each
 crawl runs in its own child process. Prints side by side: articles archived
@@ -202,7 +202,7 @@ class StageClock:
     def instrument_crawl(self) -> None:
         """Every item pipeline of crawler/settings.py, and the spider's own work per page."""
         from crawler import settings
-        from crawler.spider_base import RegistryNewsSpider
+        from crawler.crawl.spider_base import RegistryNewsSpider
 
         for dotted in settings.ITEM_PIPELINES:
             module, name = dotted.rsplit(".", 1)
@@ -241,8 +241,8 @@ class TimedSteps:
 
 
 def crawl_in_this_process(archive_path: str, registry_path: str, workers: str) -> dict:
-    from crawler.archive import Archive
-    from crawler.crawl import CrawlOptions, run_crawl
+    from crawler.archive.store import Archive
+    from crawler.crawl.run import CrawlOptions, run_crawl
 
     clock = StageClock()
     clock.instrument_crawl()
@@ -319,7 +319,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000], help="articles per generated site")
     parser.add_argument("--workers", nargs="+", default=["0", "auto"],
-                        help="HROMADA_WORKERS values to compare (crawler/workers.py)")
+                        help="HROMADA_WORKERS values to compare (crawler/crawl/workers.py)")
     args = parser.parse_args()
     print(f"{'articles':>9} {'workers':>7} {'crawl':>12} {'archived':>9} {'pages':>7} {'seconds':>8} {'articles/s':>11} "
           f"{'CPU s':>7} {'worker s':>9} {'art/CPU s':>10} {'server s':>9} {'RSS MB':>10} {'worker MB':>10}")

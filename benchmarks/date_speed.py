@@ -25,13 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import crawler.extract.content as content  # noqa: E402
+import crawler.analysis.extract.content as content  # noqa: E402
 import dateparser  # noqa: E402
 
-from crawler.dates import KYIV, resolve_dates  # noqa: E402
-from crawler.extract import extract  # noqa: E402
-from crawler.extract.datefind import find_date_candidates  # noqa: E402
-from crawler.extract.html import parse_html  # noqa: E402
+from crawler.analysis.dates import KYIV, resolve_dates  # noqa: E402
+from crawler.analysis.extract import extract  # noqa: E402
+from crawler.analysis.extract.datefind import find_date_candidates  # noqa: E402
+from crawler.analysis.extract.html import parse_html  # noqa: E402
 from wcxb_pages import pages_and_arguments  # noqa: E402
 
 FIXED_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=KYIV)

@@ -25,10 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawl_speed import NOW, article_html  # noqa: E402
-from crawler.dates import resolve_dates  # noqa: E402
-from crawler.evaluate import TOOLS, timed_call  # noqa: E402
-from crawler.extract import extract_raw  # noqa: E402
-from crawler.extract.boilerplate import strip_boilerplate  # noqa: E402
+from crawler.analysis.dates import resolve_dates  # noqa: E402
+from crawler.analysis.evaluate import TOOLS, timed_call  # noqa: E402
+from crawler.analysis.extract import extract_raw  # noqa: E402
+from crawler.analysis.extract.boilerplate import strip_boilerplate  # noqa: E402
 from wcxb_pages import pages_and_arguments  # noqa: E402
 
 STAGES = ("extract_raw", "strip_boilerplate", "resolve_dates")

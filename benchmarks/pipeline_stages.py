@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from cluster_speed import make_articles  # noqa: E402
 
-from crawler import stories  # noqa: E402
-from crawler.archive import Archive  # noqa: E402
-from crawler.places import get_tagger, store_places  # noqa: E402
+from crawler.archive import stories  # noqa: E402
+from crawler.archive.store import Archive  # noqa: E402
+from crawler.analysis.places import get_tagger, store_places  # noqa: E402
 
 SENTENCES = ROOT / "tests" / "files" / "places_sentences.toml"
 SOURCE = SimpleNamespace(id="bench", name="Бенчмарк", homepage="http://127.0.0.1/", kind="hromada_site",

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.places import get_tagger  # noqa: E402
+from crawler.analysis.places import get_tagger  # noqa: E402
 
 DEFAULT_TABLE = ROOT / "tests" / "files" / "places_sentences.toml"
 LEVELS = ("oblast", "raion", "hromada", "settlement")

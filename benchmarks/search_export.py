@@ -4,7 +4,7 @@
     uv run python benchmarks/search_export.py /tmp/synthetic.db [--skip-search | --skip-export]
 
 Search: each common query runs once to warm up, then ``--repeat`` times through
-crawler.search.search (parse, lemmatize, MATCH + bm25 + filters, snippets);
+crawler.archive.search.search (parse, lemmatize, MATCH + bm25 + filters, snippets);
 figures are per-call wall times. Export: ``hromada export`` of every row to CSV
 in a child process, timed, with the child's CPU time (on a busy machine wall time
 exceeds it) and peak resident memory.
@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.archive import Archive  # noqa: E402
-from crawler.search import Filters, compile_query, get_lemmatizer, matching_sql, search  # noqa: E402
+from crawler.archive.store import Archive  # noqa: E402
+from crawler.archive.search import Filters, compile_query, get_lemmatizer, matching_sql, search  # noqa: E402
 
 SEARCH_P95_TARGET_MS = 100
 EXPORT_SECONDS_TARGET = 60

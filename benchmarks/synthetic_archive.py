@@ -8,7 +8,7 @@ one topic per article, dates spread over several years, ~30 sources across
 oblasts (with KATOTTG codes; every article is about its source's unit and 10% also
 about another hromada), ~2% of articles without a date. Rows go in with batched executemany;
 the insert triggers queue every article for the lemma index, which is then
-built in bulk (crawler.search.index_pending) and both FTS indexes optimized.
+built in bulk (crawler.archive.search.index_pending) and both FTS indexes optimized.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Iterable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.archive import Archive  # noqa: E402
-from crawler.search import FILTER_TRIGGERS, add_search_filters, get_lemmatizer, index_pending, optimize_index  # noqa: E402
+from crawler.archive.store import Archive  # noqa: E402
+from crawler.archive.search import FILTER_TRIGGERS, add_search_filters, get_lemmatizer, index_pending, optimize_index  # noqa: E402
 
 VOCABULARY = Path(__file__).with_name("synthetic_vocabulary.toml")
 INSERT_BATCH = 10_000
@@ -108,7 +108,7 @@ class ArticleFactory:
 
 def katottg_code(oblast: str, hromada: str | None) -> str:
     """The codifier code of a hromada (the one inside ``oblast`` when the name repeats) or of the oblast."""
-    from crawler.places import resolve_place, scope_prefix
+    from crawler.analysis.places import resolve_place, scope_prefix
 
     oblast_code = resolve_place(oblast, level="oblast")[0]
     if hromada is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from crawler.evaluate import Page, load_pages
+from crawler.analysis.evaluate import Page, load_pages
 
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "wcxb-articles-dev"
 

@@ -29,8 +29,8 @@ class ArticleItem(scrapy.Item):
     modified_raw = scrapy.Field()
     modified_source = scrapy.Field()
     # set by AnalysePipeline (None when its worker failed)
-    places = scrapy.Field()          # list of crawler.places.Place
-    signature = scrapy.Field()       # MinHash values (crawler.minhash.signature), None for a short text
+    places = scrapy.Field()          # list of crawler.analysis.places.Place
+    signature = scrapy.Field()       # MinHash values (crawler.analysis.minhash.signature), None for a short text
     index_texts = scrapy.Field()     # (title, text) lemmatized for the search index
     # set by ArchivePipeline
     content_hash = scrapy.Field()

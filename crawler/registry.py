@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "sources.toml"
+from crawler import PROJECT_DIR
+
+DEFAULT_REGISTRY = PROJECT_DIR / "data" / "sources.toml"
 
 KINDS = ("city_council", "hromada_site", "regional_portal", "aggregator")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

@@ -31,8 +31,8 @@ REMOTE_CONTROL_ENABLED = False  # no control port listening during crawls
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
-LOG_FORMATTER = "crawler.runlog.QuietLogFormatter"
-STATS_CLASS = "crawler.runlog.PlainStatsCollector"
+LOG_FORMATTER = "crawler.crawl.runlog.QuietLogFormatter"
+STATS_CLASS = "crawler.crawl.runlog.PlainStatsCollector"
 DOWNLOADER_STATS = False  # per-page byte counts in Scrapy's own stats; nothing reads them, and they cost ~0.2 ms a page
 
 ITEM_PIPELINES = {
@@ -49,12 +49,12 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
-    "crawler.runlog.RunRecorder": 500,
-    "crawler.progress.CrawlProgress": 510,
+    "crawler.crawl.runlog.RunRecorder": 500,
+    "crawler.crawl.progress.CrawlProgress": 510,
 }
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    "crawler.crawl.middlewares.ConditionalRequestMiddleware": 560,
     # Off: the spider keeps to each source's own site itself (no allowed_domains), and no source needs HTTP auth.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
@@ -79,9 +79,9 @@ HROMADA_SINCE = None             # ISO date: discovery skips entries published b
 HROMADA_SINCE_DAYS = 30          # how far back a crawl (the first one of a source included) reaches by default
 HROMADA_BACKFILL = False         # True: no since bound, listings walked up to HROMADA_BACKFILL_LISTING_PAGES
 HROMADA_BACKFILL_LISTING_PAGES = 500
-HROMADA_COMMIT_ITEMS = 200         # the crawl commits its writes every this many finished items (crawler/crawl.py)
+HROMADA_COMMIT_ITEMS = 200         # the crawl commits its writes every this many finished items (crawler/crawl/run.py)
 HROMADA_COMMIT_SECONDS = 1.0       # ... or when the uncommitted batch is this old; a kill loses at most one batch
-HROMADA_WORKERS = "auto"         # processes for extraction, boilerplate, places, MinHash (crawler/workers.py):
+HROMADA_WORKERS = "auto"         # processes for extraction, boilerplate, places, MinHash (crawler/crawl/workers.py):
                                  # a number; 0 = all in the crawl's thread; auto = usable cores - 1
 HROMADA_SEARCH_INDEX_BATCH = 500  # saved articles lemma-indexed together (pipelines/search.py); all at the end
 HROMADA_REFRESH = False          # True: fetch article pages again even when already archived

@@ -1,5 +1,5 @@
 """Stage 5½: the places an article is about, its MinHash signature and its lemmatized title and text,
-computed in a worker process (crawler/analysis.py).
+computed in a worker process (crawler/analysis/article.py).
 
 They are pure functions of the title and text, so a worker computes them while the crawl goes on;
 the stages from ArchivePipeline on only write what this stage found. Those writing
@@ -7,7 +7,7 @@ stages run back to back without waiting on anything, so a batch commit never fal
 article's writes and a killed crawl never leaves an article half stored.
 """
 
-from crawler.analysis import analyse
+from crawler.analysis.article import analyse
 from pipelines.base import SourcePipeline
 
 

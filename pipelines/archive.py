@@ -5,7 +5,7 @@ The article is left queued for the search index; stage 9 (pipelines/search.py) i
 
 import sqlite3
 
-from crawler.extract import EXTRACTOR_VERSION
+from crawler.analysis.extract import EXTRACTOR_VERSION
 from pipelines.base import ArchiveStage
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from crawler.crawl import CrawlArchive
-from crawler.workers import Workers
+from crawler.crawl.run import CrawlArchive
+from crawler.crawl.workers import Workers
 
 
 class CountedDrop(DropItem):
@@ -19,7 +19,7 @@ class CountedDrop(DropItem):
 class SourcePipeline:
     """Base for the pipelines: ``drop`` counts the reason per source before dropping.
 
-    Pure CPU work goes through ``await self.in_worker(function, ...)`` (crawler/workers.py).
+    Pure CPU work goes through ``await self.in_worker(function, ...)`` (crawler/crawl/workers.py).
     """
 
     def __init__(self, crawler):

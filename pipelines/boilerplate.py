@@ -1,6 +1,6 @@
 """Stage 2: strip site furniture (the rules in data/boilerplate.toml plus the source's own phrases)."""
 
-from crawler.extract.boilerplate import strip_boilerplate
+from crawler.analysis.extract.boilerplate import strip_boilerplate
 from pipelines.base import SourcePipeline
 
 

@@ -4,7 +4,7 @@ Stored dates are in Kyiv time with the offset in force on that day, whatever
 offset the page wrote them in: one time axis for every article in the archive.
 """
 
-from crawler.dates import KYIV, resolve_dates
+from crawler.analysis.dates import KYIV, resolve_dates
 from pipelines.base import SourcePipeline
 
 

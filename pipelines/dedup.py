@@ -1,6 +1,6 @@
 """Stage 5: one row per article — the same canonical URL or the same content is kept once."""
 
-from crawler.archive import content_hash
+from crawler.archive.store import content_hash
 from pipelines.base import ArchiveStage
 
 

@@ -2,8 +2,8 @@
 
 from urllib.parse import urljoin
 
-from crawler.analysis import warm_up
-from crawler.extract import extract_raw
+from crawler.analysis.article import warm_up
+from crawler.analysis.extract import extract_raw
 from pipelines.base import SourcePipeline
 
 

@@ -4,7 +4,7 @@ or found here when that stage had none (its worker died).
 Runs after ArchivePipeline, which sets ``item["article_id"]`` and ``item["outcome"]``.
 """
 
-from crawler.places import get_tagger, store_places
+from crawler.analysis.places import get_tagger, store_places
 from pipelines.base import ArchiveStage
 
 

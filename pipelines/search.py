@@ -1,4 +1,4 @@
-"""Stage 9: make saved articles searchable (crawler/search.py), a batch at a time.
+"""Stage 9: make saved articles searchable (crawler/archive/search.py), a batch at a time.
 
 ArchivePipeline leaves each new or changed article queued in ``search_pending``
 (in the transaction that saves it, so a killed crawl loses nothing); this stage
@@ -11,7 +11,7 @@ by the next crawl's batches.
 
 import sqlite3
 
-from crawler.search import index_pending
+from crawler.archive.search import index_pending
 from pipelines.base import ArchiveStage
 
 

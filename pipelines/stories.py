@@ -1,4 +1,4 @@
-"""Stage 8: put the saved article into its repost story (crawler/stories.py).
+"""Stage 8: put the saved article into its repost story (crawler/archive/stories.py).
 
 Runs after ArchivePipeline, which sets ``item["article_id"]`` and ``item["outcome"]``; the MinHash
 signature comes from stage 5½ (pipelines/analyse.py), or is computed here when that stage had none.
@@ -6,7 +6,7 @@ signature comes from stage 5½ (pipelines/analyse.py), or is computed here when 
 
 import sqlite3
 
-from crawler.stories import assign_story
+from crawler.archive.stories import assign_story
 from pipelines.base import ArchiveStage
 
 

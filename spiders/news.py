@@ -1,6 +1,6 @@
 """The one generic news spider: everything it does comes from the source registry."""
 
-from crawler.spider_base import RegistryNewsSpider
+from crawler.crawl.spider_base import RegistryNewsSpider
 
 
 class NewsSpider(RegistryNewsSpider):

@@ -31,7 +31,7 @@ LOCAL_CRAWL_SETTINGS = {
 
 def pytest_configure(config):
     """The tests and the crawls they start cache the place gazetteer in a directory of their own, never the
-    user's (crawler/places.py); a developer's own HROMADA_CACHE_DIR is kept."""
+    user's (crawler/analysis/places.py); a developer's own HROMADA_CACHE_DIR is kept."""
     if "HROMADA_CACHE_DIR" not in os.environ:
         config.hromada_cache_dir = tempfile.mkdtemp(prefix="hromada-test-cache-")
         os.environ["HROMADA_CACHE_DIR"] = config.hromada_cache_dir
@@ -45,7 +45,7 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(scope="module")
 def sample_sites():
-    from crawler.samples import SampleSites
+    from crawler.crawl.samples import SampleSites
 
     with SampleSites(now=SAMPLE_NOW, slow_delay=6.0) as sites:
         yield sites
@@ -53,7 +53,7 @@ def sample_sites():
 
 def scrapy_crawl(db_path: Path, sites, *source_ids: str, now: datetime = SAMPLE_NOW, **settings) -> subprocess.CompletedProcess:
     """Run ``scrapy crawl news`` from the repo root against the sample sites, as a user would."""
-    from crawler.samples import SAMPLE_REGISTRY
+    from crawler.crawl.samples import SAMPLE_REGISTRY
 
     values = {**LOCAL_CRAWL_SETTINGS, "HROMADA_ARCHIVE": str(db_path), "HROMADA_REGISTRY": str(SAMPLE_REGISTRY),
               "HROMADA_BASE_URLS": json.dumps(sites.base_urls), "HROMADA_NOW": now.isoformat(),
@@ -69,7 +69,7 @@ def scrapy_crawl(db_path: Path, sites, *source_ids: str, now: datetime = SAMPLE_
 
 def write_sample_registry(sites, path: Path) -> Path:
     """The sample registry with each source's {base} filled in, for commands run without HROMADA_BASE_URLS."""
-    from crawler.samples import SAMPLE_REGISTRY
+    from crawler.crawl.samples import SAMPLE_REGISTRY
 
     head, *entries = SAMPLE_REGISTRY.read_text(encoding="utf-8").split("[[source]]")
     filled = []
@@ -91,7 +91,7 @@ def search_archive(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def search_db(search_archive):
-    from crawler.archive import Archive
+    from crawler.archive.store import Archive
 
     with Archive(search_archive, read_only=True) as archive:
         yield archive.db

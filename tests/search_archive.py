@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.archive import Archive, content_hash
-from crawler.places import retag_archive
-from crawler.search import index_pending
+from crawler.archive.store import Archive, content_hash
+from crawler.analysis.places import retag_archive
+from crawler.archive.search import index_pending
 
 FETCHED = "2025-09-01T15:00:00+00:00"
 SOURCES = [

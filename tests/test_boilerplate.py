@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract_raw
-from crawler.extract.boilerplate import (RuleError, load_rules, matching_rule, normalize_line, parse_rules,
+from crawler.analysis.extract import extract_raw
+from crawler.analysis.extract.boilerplate import (RuleError, load_rules, matching_rule, normalize_line, parse_rules,
                                         strip_boilerplate)
 
 PAGES = Path(__file__).parent / "files" / "pages"

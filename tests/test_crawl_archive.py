@@ -1,4 +1,4 @@
-"""The crawl's one shared archive connection (crawler/crawl.py): batched commits, per-step rollback."""
+"""The crawl's one shared archive connection (crawler/crawl/run.py): batched commits, per-step rollback."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.statscollectors import MemoryStatsCollector
 
-from crawler.archive import Archive
-from crawler.crawl import CrawlArchive
+from crawler.archive.store import Archive
+from crawler.crawl.run import CrawlArchive
 
 
 def crawler_for(path, commit_items=3, commit_seconds=60.0):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlite_utils
 
-from crawler.samples import BOILERPLATE_PHRASES
+from crawler.crawl.samples import BOILERPLATE_PHRASES
 from tests.conftest import scrapy_crawl
 
 pytestmark = pytest.mark.slow
@@ -116,7 +116,7 @@ def test_every_article_is_placed_in_its_sources_unit(crawled):
 
 
 def test_crawled_articles_are_searchable_in_their_inflected_forms(crawled):
-    from crawler.search import pending_count, search
+    from crawler.archive.search import pending_count, search
 
     db_path, _, _ = crawled
     db = sqlite_utils.Database(db_path)

@@ -10,7 +10,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.samples import SAMPLE_REGISTRY
+from crawler.crawl.samples import SAMPLE_REGISTRY
 from tests.conftest import scrapy_crawl
 
 pytestmark = pytest.mark.slow

@@ -6,10 +6,10 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.dates import KYIV, resolve_dates
-from crawler.extract import DateCandidate
-from crawler.extract.datefind import find_date_candidates
-from crawler.extract.html import parse_html
+from crawler.analysis.dates import KYIV, resolve_dates
+from crawler.analysis.extract import DateCandidate
+from crawler.analysis.extract.datefind import find_date_candidates
+from crawler.analysis.extract.html import parse_html
 
 PAGES = Path(__file__).parent / "files" / "dates"
 NOW = datetime(2025, 8, 1, 12, 0, tzinfo=KYIV)

@@ -4,8 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from crawler.dates import KYIV, find_date_strings, parse_date, resolve_dates
-from crawler.extract import DateCandidate
+from crawler.analysis.dates import KYIV, find_date_strings, parse_date, resolve_dates
+from crawler.analysis.extract import DateCandidate
 
 # fetch time for every relative and year-less case: Friday 1 August 2025, 12:00 Kyiv (summer, +03:00)
 NOW = datetime(2025, 8, 1, 12, 0, tzinfo=KYIV)

@@ -1,6 +1,6 @@
 """Feed, sitemap and URL-shape discovery, including hostile XML."""
 
-from crawler import discovery
+from crawler.crawl import discovery
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Sample</title>

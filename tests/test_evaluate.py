@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli import main
-from crawler.evaluate import DatasetError, evaluate, normalize_title, snippet_in, word_f1, words
+from crawler.analysis.evaluate import DatasetError, evaluate, normalize_title, snippet_in, word_f1, words
 
 ARTICLE = ("<html><head><title>Dam repaired | City news</title>"
            "<meta property='article:published_time' content='2025-05-02T09:00:00+03:00'></head><body>"

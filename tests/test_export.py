@@ -13,10 +13,10 @@ import pandas
 import pytest
 from click.testing import CliRunner
 
-from crawler.archive import Archive
+from crawler.archive.store import Archive
 from crawler.cli import main
-from crawler.export import ExportError, ExportRequest, export, load_codebook, sidecar_paths
-from crawler.search import Filters, search
+from crawler.archive.export import ExportError, ExportRequest, export, load_codebook, sidecar_paths
+from crawler.archive.search import Filters, search
 from tests.search_archive import ARTICLES, build_archive
 
 NOW = datetime(2025, 9, 2, 8, 30, tzinfo=timezone.utc)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from crawler.archive import Archive
+from crawler.archive.store import Archive
 from crawler.cli import main
 
 PAGE = Path(__file__).parent / "files" / "pages" / "hromada_portal.html"

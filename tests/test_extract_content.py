@@ -8,10 +8,10 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.extract import extract, extract_raw
-from crawler.extract.domrules import load_dom_rules
-from crawler.extract.html import parse_html
-from crawler.extract.metadata import guess_language, strip_site_name
+from crawler.analysis.extract import extract, extract_raw
+from crawler.analysis.extract.domrules import load_dom_rules
+from crawler.analysis.extract.html import parse_html
+from crawler.analysis.extract.metadata import guess_language, strip_site_name
 from crawler.registry import ExtractionHints
 
 PAGES = Path(__file__).parent / "files" / "pages"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from crawler.cli import main
 from crawler.cli.crawl import report_run
-from crawler.health import run_verdict
+from crawler.crawl.health import run_verdict
 from tests.conftest import scrapy_crawl, write_sample_registry
 
 NEVER_CRAWLED = """

@@ -10,7 +10,7 @@ import sqlite_utils
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
-from crawler.spider_base import RegistryNewsSpider, crawl_since, parse_entry_date
+from crawler.crawl.spider_base import RegistryNewsSpider, crawl_since, parse_entry_date
 from tests.conftest import SAMPLE_NOW, scrapy_crawl
 
 BODY = ("Рада громади ухвалила програму підтримки ветеранів на наступний рік. "

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from crawler.lock import CrawlLock, LockHeld, lock_path_for
-from crawler.schedule import crawl_command
+from crawler.crawl.lock import CrawlLock, LockHeld, lock_path_for
+from crawler.crawl.schedule import crawl_command
 from tests.conftest import ROOT, write_sample_registry
 
-HOLD_LOCK = "import sys, time; from crawler.lock import CrawlLock; CrawlLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)"
+HOLD_LOCK = "import sys, time; from crawler.crawl.lock import CrawlLock; CrawlLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)"
 
 
 def hold_in_child(archive_path):
@@ -45,7 +45,7 @@ def test_lock_of_a_killed_process_is_taken_over_with_a_message(tmp_path, caplog)
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert lock_path_for(archive).read_text().strip() == str(child.pid)  # left behind by the dead process
-    with caplog.at_level(logging.WARNING, logger="crawler.lock"):
+    with caplog.at_level(logging.WARNING, logger="crawler.crawl.lock"):
         with CrawlLock(archive):
             assert lock_path_for(archive).read_text().strip() == str(os.getpid())
     assert f"stale crawl lock {lock_path_for(archive)} of process {child.pid}" in caplog.text

@@ -10,10 +10,10 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from crawler.extract import DateCandidate
+from crawler.analysis.extract import DateCandidate
 from crawler.items import ArticleItem
 from crawler.registry import Source
-from crawler.workers import WorkerCrashed
+from crawler.crawl.workers import WorkerCrashed
 from pipelines.archive import ArchivePipeline
 from pipelines.boilerplate import BoilerplatePipeline
 from pipelines.dates import DatesPipeline
@@ -129,7 +129,7 @@ def test_archive_counts_new_then_unchanged(tmp_path):
 
 
 class CrashingWorkers:
-    """Stands in for crawler.workers.Workers whose worker process dies on every task."""
+    """Stands in for crawler.crawl.workers.Workers whose worker process dies on every task."""
 
     async def run_at(self, stage, function, *args, **kwargs):
         raise WorkerCrashed(f"worker process 4242 died running {function.__qualname__} (exit code -11)")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler import places
-from crawler.places import Place, PlaceTagger, get_tagger, place_filter_sql, resolve_place, scope_prefix, tokenize
+from crawler.analysis import places
+from crawler.analysis.places import Place, PlaceTagger, get_tagger, place_filter_sql, resolve_place, scope_prefix, tokenize
 
 TABLE = Path(__file__).parent / "files" / "places_sentences.toml"
 VINNYTSIA_OBLAST = "UA05000000000010236"
@@ -135,7 +135,7 @@ def test_tokenize_marks_sentence_starts_and_quotes():
 @pytest.mark.parametrize("word", ["громадою", "селах", "черкасам", "ярмолинцях", "києві", "людина", "молоко",
                                   "сумщину", "радагро", "ножиці", "дітьми"])
 def test_plural_nominative_is_pymorphy3s_own_inflection(word):
-    from crawler.morphology import analyzer, plural_nominative
+    from crawler.analysis.morphology import analyzer, plural_nominative
 
     morph = analyzer()
     for parse in morph.parse(word):
@@ -169,7 +169,7 @@ def test_resolve_place_by_code_name_and_regional_name():
 
 
 def test_enclosing_unit_for_counts_by_oblast_and_hromada():
-    from crawler.places import enclosing_unit
+    from crawler.analysis.places import enclosing_unit
 
     assert enclosing_unit(KHMILNYK_CITY, "oblast").code == VINNYTSIA_OBLAST
     assert enclosing_unit(KHMILNYK_CITY, "hromada").code == KHMILNYK_HROMADA

@@ -41,7 +41,7 @@ def count_articles(db_path) -> int:
 
 def start_slowed_crawl(db_path, sites) -> subprocess.Popen:
     """``scrapy crawl news`` one request at a time, so that it can be killed half-way."""
-    from crawler.samples import SAMPLE_REGISTRY
+    from crawler.crawl.samples import SAMPLE_REGISTRY
 
     values = {**LOCAL_CRAWL_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.15",
               "HROMADA_ARCHIVE": str(db_path), "HROMADA_REGISTRY": str(SAMPLE_REGISTRY),

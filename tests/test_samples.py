@@ -11,7 +11,7 @@ from datetime import datetime
 import lxml.html
 import pytest
 
-from crawler.samples import BOILERPLATE_PHRASES, KYIV, SampleSites, expected_articles
+from crawler.crawl.samples import BOILERPLATE_PHRASES, KYIV, SampleSites, expected_articles
 
 NOW = datetime(2025, 9, 1, 18, 0, tzinfo=KYIV)
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only, never a proxy
@@ -290,7 +290,7 @@ def test_naive_clock_is_refused():
 
 
 def test_ground_truth_check_names_each_kind_of_fault():
-    from crawler.samples import check_archive, expected_articles
+    from crawler.crawl.samples import check_archive, expected_articles
     from tests.conftest import SAMPLE_NOW
 
     truth = expected_articles(SAMPLE_NOW, {sid: f"http://127.0.0.1:{9000 + i}" for i, sid in enumerate(

@@ -11,7 +11,7 @@ import pytest
 from croniter import croniter
 
 from crawler.cli import main
-from crawler.schedule import Schedule, ScheduleError, Scheduler, crawl_command, parse_every
+from crawler.crawl.schedule import Schedule, ScheduleError, Scheduler, crawl_command, parse_every
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEDULING = ROOT / "docs" / "scheduling"

@@ -13,10 +13,10 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from crawler import search as searching
-from crawler.archive import Archive, _migration_1
+from crawler.archive import search as searching
+from crawler.archive.store import Archive, _migration_1
 from crawler.cli import main
-from crawler.search import Filters, SearchQueryError, compile_query, index_pending, search
+from crawler.archive.search import Filters, SearchQueryError, compile_query, index_pending, search
 from tests.search_archive import GROMADA, SOURCES, article_row, build_archive
 
 
@@ -268,7 +268,7 @@ def test_bounded_plans_for_large_match_sets(search_db, monkeypatch):
 
 
 def test_filter_tokens_in_the_index_follow_places_and_dates(tmp_path):
-    from crawler.places import Place, store_places
+    from crawler.analysis.places import Place, store_places
 
     path = build_archive(tmp_path / "tokens.db")
     with Archive(path) as archive:

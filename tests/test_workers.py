@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.workers import TASKS_IN_HAND, WorkerCrashed, WorkerError, Workers, usable_cores, worker_count
+from crawler.crawl.workers import TASKS_IN_HAND, WorkerCrashed, WorkerError, Workers, usable_cores, worker_count
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,7 +109,7 @@ def test_a_worker_exits_when_its_crawl_is_killed(tmp_path):
     script.write_text(textwrap.dedent(f"""
         import asyncio, os, sys, time
         sys.path.insert(0, {str(ROOT)!r})
-        from crawler.workers import Workers
+        from crawler.crawl.workers import Workers
 
         async def main():
             print(await Workers(1).run(os.getpid), flush=True)

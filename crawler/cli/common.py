@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive, ArchiveError
+from crawler.archive.store import DEFAULT_ARCHIVE, Archive, ArchiveError
 from crawler.registry import DEFAULT_REGISTRY, RegistryError, load_registry
 
 db_option = click.option(

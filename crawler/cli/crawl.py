@@ -13,12 +13,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crawler.archive import Archive
+from crawler.archive.store import Archive
 from crawler.cli.common import db_option, load_sources_or_exit, registry_option
-from crawler.crawl import CrawlOptions, run_crawl, run_summary
-from crawler.health import FAILED_VERDICTS
-from crawler.lock import CrawlLock, LockHeld
-from crawler.progress import PROGRESS_MODES
+from crawler.crawl.run import CrawlOptions, run_crawl, run_summary
+from crawler.crawl.health import FAILED_VERDICTS
+from crawler.crawl.lock import CrawlLock, LockHeld
+from crawler.crawl.progress import PROGRESS_MODES
 from crawler.registry import select_sources
 
 DEMO_ARCHIVE = Path(__file__).resolve().parent.parent.parent / "data" / "demo.db"
@@ -71,7 +71,7 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
 
 
 def checked_workers(value: str | None) -> str | None:
-    from crawler.workers import worker_count
+    from crawler.crawl.workers import worker_count
 
     if value is not None:
         try:
@@ -103,7 +103,7 @@ def demo(db_path, log_level) -> None:
     Example:
         hromada demo --db /tmp/demo.db
     """
-    from crawler.samples import SAMPLE_REGISTRY, SampleSites, check_archive
+    from crawler.crawl.samples import SAMPLE_REGISTRY, SampleSites, check_archive
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     with SampleSites(now=now) as sites:

@@ -21,7 +21,7 @@ def extract_command(file: Path, url: str | None, encoding: str | None) -> None:
     Example:
         hromada extract page.html --url https://vmr.gov.ua/news/123
     """
-    from crawler.extract import extract
+    from crawler.analysis.extract import extract
 
     html = file.read_bytes()
     if file.suffix == ".gz":
@@ -44,7 +44,7 @@ def eval_command(dataset: Path, compare_tools: tuple[str, ...], limit: int | Non
     Example:
         hromada eval ../shared/eval/wcxb-articles-dev --compare trafilatura
     """
-    from crawler.evaluate import DatasetError, evaluate
+    from crawler.analysis.evaluate import DatasetError, evaluate
 
     try:
         scores = evaluate(dataset, ["hromada", *compare_tools], limit=limit)
@@ -78,8 +78,8 @@ def reextract_command(db_path: Path, registry_path: Path) -> None:
     Example:
         hromada reextract --db data/demo.db
     """
-    from crawler.archive import content_hash
-    from crawler.extract import EXTRACTOR_VERSION, extract
+    from crawler.archive.store import content_hash
+    from crawler.analysis.extract import EXTRACTOR_VERSION, extract
 
     hints = _hints_by_source(registry_path)
     seen = changed = failed = 0

@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.cli.common import db_option, load_sources_or_exit, open_archive_or_exit, print_json
-from crawler.health import FAILED_VERDICTS, source_health
+from crawler.crawl.health import FAILED_VERDICTS, source_health
 from crawler.registry import DEFAULT_REGISTRY
-from crawler.schedule import ChildCrawl, Schedule, ScheduleError, Scheduler, crawl_command, install_stop_handlers
+from crawler.crawl.schedule import ChildCrawl, Schedule, ScheduleError, Scheduler, crawl_command, install_stop_handlers
 
 VERDICT_STYLES = {"ok": "green", "quiet": "yellow", "never_crawled": "dim"}
 

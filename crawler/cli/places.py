@@ -24,7 +24,7 @@ def stories(db_path, limit, as_json) -> None:
         hromada stories --db data/demo.db --limit 5
         hromada stories --json
     """
-    from crawler.stories import largest_stories
+    from crawler.archive.stories import largest_stories
 
     archive = open_archive_or_exit(db_path, read_only=True)
     with archive:
@@ -55,8 +55,8 @@ def reindex(db_path) -> None:
     Example:
         hromada reindex --db data/demo.db
     """
-    from crawler.places import retag_archive
-    from crawler.stories import rebuild
+    from crawler.analysis.places import retag_archive
+    from crawler.archive.stories import rebuild
 
     archive = open_archive_or_exit(db_path)
     with archive:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from crawler.archive import Archive
+from crawler.archive.store import Archive
 from crawler.cli.common import db_option, is_terminal, open_archive_or_exit, print_json
-from crawler.search import (
+from crawler.archive.search import (
     SORTS, Filters, SearchIndexMissing, SearchQueryError, UnknownPlace, has_search_index, index_pending, pending_count, search as run_search,
 )
 
@@ -152,7 +152,7 @@ def export(query, db_path, sources, oblast, hromada, katottg, since, until, lang
         hromada export --source ekhmilnyk -o ekhmilnyk.parquet
         hromada export --oblast Волинська --one-per-story -o volyn.jsonl
     """
-    from crawler.export import ExportError, ExportRequest, count_rows, export as run_export, format_for
+    from crawler.archive.export import ExportError, ExportRequest, count_rows, export as run_export, format_for
 
     filters = build_filters(sources, oblast, hromada, katottg, since, until, language, one_per_story)
     try:
@@ -254,7 +254,7 @@ def stats(db_path, groupings, plot, as_json) -> None:
         hromada stats --by hromada --json
         hromada stats --plot docs/per-oblast.png
     """
-    from crawler import stats as counts
+    from crawler.archive import stats as counts
 
     tables = {"source": counts.per_source, "month": counts.per_month, "oblast": counts.per_oblast,
               "hromada": counts.per_hromada}

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from crawler.export import load_codebook
+from crawler.archive.export import load_codebook
 
 WEB_DIR = Path(__file__).resolve().parent
 CONFIG_FILE = WEB_DIR / "datasette.json"

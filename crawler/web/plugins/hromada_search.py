@@ -24,8 +24,8 @@ import sqlite3
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from crawler.places import scope_prefix
-from crawler.search import SearchQueryError, UnknownPlace, compile_query, over_text_columns, resolve_place_filter, snippet
+from crawler.analysis.places import scope_prefix
+from crawler.archive.search import SearchQueryError, UnknownPlace, compile_query, over_text_columns, resolve_place_filter, snippet
 
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 MATCHES_NOTHING = '""'  # an FTS5 phrase of no words: no row matches it

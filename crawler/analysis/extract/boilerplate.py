@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from crawler.text import fold_apostrophes
+from crawler import PROJECT_DIR
+from crawler.analysis.text import fold_apostrophes
 
-RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "boilerplate.toml"
+RULES_FILE = PROJECT_DIR / "data" / "boilerplate.toml"
 _WORD = re.compile(r"\w", re.UNICODE)
 _FIRST_WORD = re.compile(r"\w+")
 # a `cut_tail` rule ends the text only when its line starts past this share of it

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from crawler.extract import RawArticle
-from crawler.extract.body import Page, render_body, word_count
-from crawler.extract.datefind import find_date_candidates
-from crawler.extract.domrules import load_dom_rules
-from crawler.extract.metadata import (
+from crawler.analysis.extract import RawArticle
+from crawler.analysis.extract.body import Page, render_body, word_count
+from crawler.analysis.extract.datefind import find_date_candidates
+from crawler.analysis.extract.domrules import load_dom_rules
+from crawler.analysis.extract.metadata import (
     MetaTags,
     declared_titles,
     find_article_body,

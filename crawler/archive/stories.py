@@ -1,8 +1,8 @@
 """Stories: one press release reposted across sites, found with MinHash/LSH.
 
-Each article's text gets a MinHash signature (crawler/minhash.py: word
-shingles, :data:`~crawler.minhash.NUM_PERM` values, LSH cut into
-:data:`~crawler.minhash.BANDS` bands); articles sharing a band's values
+Each article's text gets a MinHash signature (crawler/analysis/minhash.py: word
+shingles, :data:`~crawler.analysis.minhash.NUM_PERM` values, LSH cut into
+:data:`~crawler.analysis.minhash.BANDS` bands); articles sharing a band's values
 become candidates. A candidate joins a story when the estimated similarity
 reaches :data:`THRESHOLD` — a repost with a new first line, a trimmed
 ending or a different title stays far above it; two different articles on
@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from crawler.archive import atomic
-from crawler.minhash import bucket_keys, from_blob, signature, signatures, similarity, to_blob
+from crawler.archive.store import atomic
+from crawler.analysis.minhash import bucket_keys, from_blob, signature, signatures, similarity, to_blob
 
 THRESHOLD = 0.5
 SIGNATURE_BATCH = 1000

@@ -6,7 +6,7 @@ listing pages (homepage and hinted listings, with pagination), then yields one
 :class:`~crawler.items.ArticleItem` per article page for the pipelines.
 
 Incremental: discovery pages are revisited every run (conditionally, see
-crawler/middlewares.py; a 304 counts as ``pages_unchanged``), article pages
+crawler/crawl/middlewares.py; a 304 counts as ``pages_unchanged``), article pages
 already archived are skipped unless ``HROMADA_REFRESH``, and discovery is
 bounded by a "since" date (``HROMADA_SINCE`` or ``HROMADA_SINCE_DAYS`` back)
 unless ``HROMADA_BACKFILL``, which also walks listings further.
@@ -28,9 +28,9 @@ from twisted.internet.error import (ConnectError, ConnectionRefusedError, DNSLoo
                                     TimeoutError as TwistedTimeoutError)
 from twisted.internet.defer import CancelledError
 
-from crawler import discovery
-from crawler.crawl import CrawlArchive
-from crawler.dates import find_date_strings, parse_date
+from crawler.crawl import discovery
+from crawler.crawl.run import CrawlArchive
+from crawler.analysis.dates import find_date_strings, parse_date
 from crawler.items import ArticleItem
 from crawler.registry import DEFAULT_REGISTRY, Source, load_registry, select_sources
 

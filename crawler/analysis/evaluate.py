@@ -228,7 +228,7 @@ def _read_truth(path: Path) -> dict:
 
 
 def extract_ours(html: bytes, url: str | None) -> Extracted:
-    from crawler.extract import extract
+    from crawler.analysis.extract import extract
 
     article = extract(html, url)
     return Extracted(title=article.title, text=article.text, published=parse_day(article.published))

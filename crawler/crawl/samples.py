@@ -34,9 +34,10 @@ from zoneinfo import ZoneInfo
 import jinja2
 import markupsafe
 
+from crawler import PROJECT_DIR
 from crawler.registry import Source, load_registry
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+DATA_DIR = PROJECT_DIR / "data" / "samples"
 SITES_DIR = DATA_DIR / "sites"
 TEMPLATES_DIR = DATA_DIR / "templates"
 SAMPLE_REGISTRY = DATA_DIR / "sources.toml"

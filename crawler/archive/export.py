@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from crawler import __version__
-from crawler.search import Filters, connection, compile_query, matching_sql, require_search_index
+from crawler.archive.search import Filters, connection, compile_query, matching_sql, require_search_index
 
-CODEBOOK_FILE = Path(__file__).resolve().parent / "web" / "codebook.toml"
+CODEBOOK_FILE = Path(__file__).resolve().parent.parent / "web" / "codebook.toml"
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
 FETCH_BATCH = 2_000
 PUBLISHED_AT = "published_at"
@@ -229,7 +229,7 @@ def export(db, request: ExportRequest, *, archive_path: Path, schema_version: in
            on_rows: Callable[[int], None] | None = None) -> dict:
     """Write the dataset, its manifest and codebook; return the manifest.
 
-    Raises crawler.search.SearchQueryError for a bad query, ExportError for a bad format or path.
+    Raises crawler.archive.search.SearchQueryError for a bad query, ExportError for a bad format or path.
     """
     if request.format not in WRITERS:
         raise ExportError(f"unknown format {request.format!r}; choose one of {', '.join(WRITERS)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from crawler.search import connection
+from crawler.archive.search import connection
 
 GROUPINGS = ("source", "month", "oblast", "hromada")
 
@@ -34,7 +34,7 @@ def per_month(db) -> list[dict]:
     return [{"month": month, "articles": count} for month, count in connection(db).execute(sql)]
 
 
-#: Characters of a KATOTTG code shared by everything inside one unit of the level (see crawler.places.scope_prefix).
+#: Characters of a KATOTTG code shared by everything inside one unit of the level (see crawler.analysis.places.scope_prefix).
 PLACE_PREFIX = {"oblast": 4, "hromada": 9}
 NO_PLACE = "(no place)"
 
@@ -44,7 +44,7 @@ def per_place(db, level: str) -> list[dict]:
 
     An article about two hromadas counts in both; articles with no place at all come last as ``(no place)``.
     """
-    from crawler.places import enclosing_unit
+    from crawler.analysis.places import enclosing_unit
 
     sql = f"""select substr(p.katottg, 1, {PLACE_PREFIX[level]}) as prefix, min(p.katottg),
                      count(distinct p.article_id), count(distinct case when a.published_at is null then a.id end)
@@ -73,7 +73,7 @@ def per_hromada(db) -> list[dict]:
 
 def per_month_per_oblast(db) -> dict[str, dict[str, int]]:
     """{oblast: {month: dated articles about it}}."""
-    from crawler.places import enclosing_unit
+    from crawler.analysis.places import enclosing_unit
 
     sql = f"""select prefix, min(code), month, count(distinct article_id) from (
                 select substr(p.katottg, 1, {PLACE_PREFIX['oblast']}) as prefix, p.katottg as code,

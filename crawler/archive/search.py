@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from crawler.morphology import analyzer, parses
-from crawler.places import LEVEL_DIGITS
-from crawler.text import APOSTROPHE, fold_apostrophes
+from crawler.analysis.morphology import analyzer, parses
+from crawler.analysis.places import LEVEL_DIGITS
+from crawler.analysis.text import APOSTROPHE, fold_apostrophes
 
 LEMMA_TABLE = "articles_lemma_fts"
 PENDING_TABLE = "search_pending"
@@ -249,7 +249,7 @@ SOURCE_TOKEN, LANGUAGE_TOKEN, YEAR_TOKEN, MONTH_TOKEN, PLACE_TOKEN = (
 
 
 def _place_scopes_sql() -> str:
-    """Every scope prefix (crawler.places.scope_prefix) of the places article ``a`` is about: UA05,
+    """Every scope prefix (crawler.analysis.places.scope_prefix) of the places article ``a`` is about: UA05,
     UA0512 and UA0512017 for a hromada in UA05, so a place filter is one token, never a prefix query."""
     selects, nonzero, end = [], [], 2
     for width in LEVEL_DIGITS:
@@ -367,7 +367,7 @@ class SplitFilters:
 def split_filters(conn: sqlite3.Connection, filters: Filters) -> SplitFilters:
     """Decide in the index every filter its tokens express exactly: sources, language, places (in an index
     with current tokens), dates from the first of a month to the end of a month. The rest stays in SQL."""
-    from crawler.places import scope_prefix
+    from crawler.analysis.places import scope_prefix
 
     if not has_filter_tokens(conn):
         return SplitFilters(None, filters)
@@ -606,7 +606,7 @@ class UnknownPlace(SearchQueryError):
     """A --oblast / --hromada / --katottg value the KATOTTG codifier does not know."""
 
 
-#: Place filters: (Filters field, CLI option, level passed to crawler.places.resolve_place).
+#: Place filters: (Filters field, CLI option, level passed to crawler.analysis.places.resolve_place).
 PLACE_FILTERS = (("oblast", "--oblast", "oblast"), ("hromada", "--hromada", "hromada"), ("katottg", "--katottg", None))
 
 
@@ -637,7 +637,7 @@ class Filters:
 
 @functools.lru_cache(maxsize=256)
 def _resolve_place(value: str, level: str | None) -> tuple[str, ...]:
-    from crawler.places import resolve_place
+    from crawler.analysis.places import resolve_place
 
     codes = resolve_place(value, level=level)
     if not codes and value[:1].islower():  # "вінницька область" as typed
@@ -665,7 +665,7 @@ def filter_clause(filters: Filters, article: str = "a") -> tuple[str, list]:
     places an article is about (``article_places``, including its source's
     own unit), anything inside the named unit included.
     """
-    from crawler.places import place_filter_sql
+    from crawler.analysis.places import place_filter_sql
 
     conditions, params = [], []
     if filters.sources:

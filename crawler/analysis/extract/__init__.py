@@ -4,9 +4,9 @@ Three stages, each also run on its own by a pipeline:
 
 1. :func:`extract_raw` — parse HTML, find title, body text, author, language,
    canonical URL and the raw date strings with where they were found;
-2. :func:`crawler.extract.boilerplate.strip_boilerplate` — drop the phrases and
+2. :func:`crawler.analysis.extract.boilerplate.strip_boilerplate` — drop the phrases and
    lines that are site furniture, not news;
-3. :func:`crawler.dates.resolve_dates` — turn raw date strings into
+3. :func:`crawler.analysis.dates.resolve_dates` — turn raw date strings into
    timezone-aware datetimes against the fetch time.
 
 :func:`extract` runs all three.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crawler.extract.html import parse_html
+from crawler.analysis.extract.html import parse_html
 
 EXTRACTOR_VERSION = "0.4.0"
 
@@ -75,7 +75,7 @@ class Article:
 
 def extract_raw(html: bytes | str, url: str | None = None, *, hints=None, encoding: str | None = None) -> RawArticle:
     """Stage 1: find the article's parts in a page. ``hints`` is a registry ``ExtractionHints``."""
-    from crawler.extract.content import extract_content
+    from crawler.analysis.extract.content import extract_content
 
     tree = parse_html(html, encoding=encoding)
     return extract_content(tree, url, hints=hints)
@@ -94,8 +94,8 @@ def extract(
     ``now`` is the fetch time that relative and year-less dates resolve
     against; without it they resolve against the current time.
     """
-    from crawler.dates import resolve_dates
-    from crawler.extract.boilerplate import strip_boilerplate
+    from crawler.analysis.dates import resolve_dates
+    from crawler.analysis.extract.boilerplate import strip_boilerplate
 
     raw = extract_raw(html, url, hints=hints, encoding=encoding)
     extra_phrases = hints.boilerplate if hints is not None else ()

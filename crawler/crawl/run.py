@@ -14,8 +14,8 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
-from crawler.archive import DEFAULT_ARCHIVE, Archive, atomic
-from crawler.lock import CrawlLock
+from crawler.archive.store import DEFAULT_ARCHIVE, Archive, atomic
+from crawler.crawl.lock import CrawlLock
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class CrawlOptions:
     since: datetime | None = None      # None: HROMADA_SINCE_DAYS back from now
     backfill: bool = False
     refresh: bool = False
-    progress: str = "auto"             # auto | live | log | off (crawler/progress.py)
+    progress: str = "auto"             # auto | live | log | off (crawler/crawl/progress.py)
     overrides: dict | None = None
 
 
@@ -147,7 +147,7 @@ def build_settings(options: CrawlOptions):
 def run_crawl(options: CrawlOptions) -> int:
     """Crawl in this process (once per process: Twisted's reactor cannot restart). Returns the run id.
 
-    Raises :class:`crawler.lock.LockHeld` when another crawl is running on the archive.
+    Raises :class:`crawler.crawl.lock.LockHeld` when another crawl is running on the archive.
     """
     process = CrawlerProcess(build_settings(options))
     crawler = process.create_crawler("news")

@@ -17,9 +17,10 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
-from crawler.search import PENDING_TABLE, index_articles
+from crawler import PROJECT_DIR
+from crawler.archive.search import PENDING_TABLE, index_articles
 
-DEFAULT_ARCHIVE = Path(__file__).resolve().parent.parent / "data" / "archive.db"
+DEFAULT_ARCHIVE = PROJECT_DIR / "data" / "archive.db"
 
 ARTICLE_COLUMNS = {
     "id": int,
@@ -73,15 +74,15 @@ def _migration_1(db: sqlite_utils.Database) -> None:
 
 
 def _migration_2_search(db: sqlite_utils.Database) -> None:
-    """Lemma search index (see crawler/search.py), its queue and triggers, the articles_browse view."""
-    from crawler.search import PENDING_TABLE, create_search_schema
+    """Lemma search index (see crawler/archive/search.py), its queue and triggers, the articles_browse view."""
+    from crawler.archive.search import PENDING_TABLE, create_search_schema
 
     create_search_schema(db.conn)
     db.execute(f"insert or ignore into {PENDING_TABLE}(article_id) select id from articles")  # indexed by migration 6
 
 
 def _migration_3_places_stories(db: sqlite_utils.Database) -> None:
-    """Places each article is about (crawler/places.py) and repost stories (crawler/stories.py)."""
+    """Places each article is about (crawler/analysis/places.py) and repost stories (crawler/archive/stories.py)."""
     db["article_places"].create(
         {"article_id": int, "katottg": str, "level": str, "name": str, "how": str},
         foreign_keys=[("article_id", "articles", "id")],
@@ -99,7 +100,7 @@ def _migration_3_places_stories(db: sqlite_utils.Database) -> None:
 
 
 def _migration_4_incremental(db: sqlite_utils.Database) -> None:
-    """Incremental crawls (crawler/spider_base.py, crawler/runlog.py): HTTP validators of discovery pages,
+    """Incremental crawls (crawler/crawl/spider_base.py, crawler/crawl/runlog.py): HTTP validators of discovery pages,
     fetched pages that need no refetch, and more per-run counts."""
     db["url_validators"].create(
         {"url": str, "source_id": str, "etag": str, "last_modified": str, "checked_at": str}, pk="url")
@@ -123,8 +124,8 @@ def _migration_5_fts_on_text_updates(db: sqlite_utils.Database) -> None:
 
 def _migration_6_search_filters(db: sqlite_utils.Database) -> None:
     """Filter tokens (source, language, year, month, places) in the lemma index, so filtered searches
-    narrow inside FTS5 (crawler/search.py); then index whatever is still queued."""
-    from crawler.search import PENDING_TABLE, add_search_filters, index_articles
+    narrow inside FTS5 (crawler/archive/search.py); then index whatever is still queued."""
+    from crawler.archive.search import PENDING_TABLE, add_search_filters, index_articles
 
     add_search_filters(db.conn)
     index_articles(db, [row[0] for row in db.execute(f"select article_id from {PENDING_TABLE}")])
@@ -132,9 +133,9 @@ def _migration_6_search_filters(db: sqlite_utils.Database) -> None:
 
 def _migration_7_place_scope_tokens(db: sqlite_utils.Database) -> None:
     """Place tokens for every scope of a place (UA05, UA0512, UA0512017), so a place filter is one token,
-    not a prefix query (crawler/search.py; nothing to do when migration 6 has just written them), and an
+    not a prefix query (crawler/archive/search.py; nothing to do when migration 6 has just written them), and an
     (id, published_at) index to sort search matches by date without reading article rows."""
-    from crawler.search import DATES_INDEX, add_search_filters, filter_tokens_current
+    from crawler.archive.search import DATES_INDEX, add_search_filters, filter_tokens_current
 
     if not filter_tokens_current(db.conn):
         add_search_filters(db.conn)
@@ -162,7 +163,7 @@ def now_utc() -> datetime:
 @contextmanager
 def atomic(conn: sqlite3.Connection):
     """All or none of the writes inside: committed at the end when no transaction was open, else
-    merged into the open one (a crawl's batch, see :class:`crawler.crawl.CrawlArchive`)."""
+    merged into the open one (a crawl's batch, see :class:`crawler.crawl.run.CrawlArchive`)."""
     conn.execute("savepoint hromada_atomic")
     try:
         yield
@@ -248,7 +249,7 @@ class Archive:
         """:meth:`save_article` returning ``(outcome, article id)``.
 
         ``index=False`` leaves a new or changed article queued in the search index's
-        ``search_pending`` table, for :func:`crawler.search.index_pending` to index
+        ``search_pending`` table, for :func:`crawler.archive.search.index_pending` to index
         in a batch (the crawl does, see pipelines/search.py).
         """
         row = {key: article.get(key) for key in ARTICLE_COLUMNS if key != "id"}

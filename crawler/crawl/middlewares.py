@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from scrapy import signals
 
-from crawler.archive import Archive
-from crawler.crawl import CrawlArchive
+from crawler.archive.store import Archive
+from crawler.crawl.run import CrawlArchive
 
 
 class ValidatorStore:

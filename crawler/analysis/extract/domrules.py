@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "boilerplate.toml"
+from crawler import PROJECT_DIR
+
+RULES_FILE = PROJECT_DIR / "data" / "boilerplate.toml"
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"\s+")
 # WordPress marks a post's element with its taxonomy ("hentry tag-social-media category-news"):

@@ -1,6 +1,6 @@
 """Recording crawl runs: per-source counts from the Scrapy stats into the archive's runs tables.
 
-The recorder also holds the archive's crawl lock (crawler/lock.py) from the
+The recorder also holds the archive's crawl lock (crawler/crawl/lock.py) from the
 start of the crawl until the engine stops, and marks runs left "running" by a
 killed crawl as "killed" (only the lock holder can see such leftovers).
 """
@@ -14,10 +14,10 @@ from scrapy import signals
 from scrapy.logformatter import LogFormatter
 from scrapy.statscollectors import MemoryStatsCollector
 
-from crawler.archive import DEFAULT_ARCHIVE
-from crawler.crawl import CrawlArchive
-from crawler.health import run_verdict
-from crawler.lock import CrawlLock
+from crawler.archive.store import DEFAULT_ARCHIVE
+from crawler.crawl.run import CrawlArchive
+from crawler.crawl.health import run_verdict
+from crawler.crawl.lock import CrawlLock
 
 RUN_STATUS_BY_CLOSE_REASON = {"finished": "finished", "shutdown": "interrupted"}
 #: Spider stats folded into the ``dropped`` reasons of a source.

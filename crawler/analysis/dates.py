@@ -23,9 +23,11 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from crawler import PROJECT_DIR
+
 KYIV = ZoneInfo("Europe/Kyiv")
 DATE_SOURCES = ("jsonld", "meta", "time", "visible", "url", "text")
-RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "date_rules.toml"
+RULES_FILE = PROJECT_DIR / "data" / "date_rules.toml"
 EARLIEST_YEAR = 1995
 FUTURE_TOLERANCE = timedelta(days=1)
 MAX_RAW_LENGTH = 300  # longer strings are text, not a date: parsed by the fast rules only

@@ -1,7 +1,7 @@
 """One pymorphy3 analyzer per process, a bounded cache of its parses shared by its users, and a
 cheaper exact ``inflect`` to the plural nominative for place names.
 
-Place tagging (crawler/places.py) and the search index (crawler/search.py) read the same words of
+Place tagging (crawler/analysis/places.py) and the search index (crawler/archive/search.py) read the same words of
 the same articles; a word parsed for one is not parsed again for the other while it stays among the
 :data:`PARSE_CACHE_SIZE` most recently used words.
 """

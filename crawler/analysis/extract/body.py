@@ -1,6 +1,6 @@
 """Find the article body in a page and render it as paragraphs, without changing the tree.
 
-Furniture (see :mod:`crawler.extract.domrules`) is marked, not removed, so the date
+Furniture (see :mod:`crawler.analysis.extract.domrules`) is marked, not removed, so the date
 finder still reads the whole document. Paragraph-like elements score their ancestors
 (the Readability idea); the best-scored container, plus sibling blocks that score
 close to it, is the body. Rendering walks those elements, skips furniture and the
@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import islice
 
-from crawler.extract.domrules import DomRules, class_id_tokens
+from crawler.analysis.extract.domrules import DomRules, class_id_tokens
 
 PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "td", "dd", "li"})
 PROSE_TAGS = ("p", "pre", "blockquote")

@@ -1,7 +1,7 @@
 """Source health: a verdict per source per run, and the status line analysts read.
 
 A run's verdict for one source comes from its counts (see
-crawler/runlog.py): unreachable (no page answered), blocked (403/429),
+crawler/crawl/runlog.py): unreachable (no page answered), blocked (403/429),
 layout changed (pages fetched but no article link found, or article pages
 fetched and none extractable), quiet (reachable, nothing new) or ok.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from crawler.archive import Archive
+from crawler.archive.store import Archive
 
 BLOCKED_ERRORS = ("http_403", "http_429")
 EXTRACTION_DROPS = ("too_short", "no_title", "parse_error")

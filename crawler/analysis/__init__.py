@@ -1,0 +1,1 @@
+"""The analysis side: extraction, dates, places, MinHash, morphology, evaluation."""

@@ -1,0 +1,1 @@
+"""The archive side: schema and writes, search, export, stats, stories."""
