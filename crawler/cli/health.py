@@ -11,36 +11,41 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.cli.common import db_option, load_sources_or_exit, open_archive_or_exit, print_json
-from crawler.crawl.health import FAILED_VERDICTS, source_health
+from crawler.crawl.health import FAILED_VERDICTS, source_health, summary_line
 from crawler.registry import DEFAULT_REGISTRY
 from crawler.crawl.schedule import ChildCrawl, Schedule, ScheduleError, Scheduler, crawl_command, install_stop_handlers
 
-VERDICT_STYLES = {"ok": "green", "quiet": "yellow", "never_crawled": "dim"}
+VERDICT_STYLES = {"ok": "green", "quiet": "yellow", "degraded": "yellow", "never_crawled": "dim"}
 
 
 @click.command()
 @db_option
 @click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_REGISTRY,
-              show_default=True, help="Source registry: its sources never crawled are listed too.")
+              show_default=True, help="Source registry: names of the sources, and with --all those never crawled.")
+@click.option("--all", "all_sources", is_flag=True, help="Also list the registry's sources this archive never crawled.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source, for machines.")
-def status(db_path, registry_path, as_json) -> None:
-    """One line per source: last successful run, new articles last run vs the usual rate, and a verdict.
+def status(db_path, registry_path, all_sources, as_json) -> None:
+    """One line per source crawled into this archive, worst first: its verdict, last successful run,
+    new articles last run vs the usual rate and why; then a one-line summary.
 
-    Verdicts: OK, quiet (reachable, nothing new), unreachable, blocked (403/429), layout changed (pages
-    fetched but nothing extracted), never crawled. Exits with status 1 when any source's last run failed.
+    Verdicts: unreachable, blocked (403/429), layout changed (pages fetched but nothing extracted), degraded
+    (a large share of its fetches failed), quiet (reachable, nothing new), OK, never crawled (with --all).
+    Exits with status 1 when any source's last run failed (unreachable, blocked, layout changed).
 
     \b
     Example:
         hromada status --db data/archive.db
-        hromada status --json | jq '.[] | select(.verdict != "ok")'
+        hromada status --all --json | jq '.[] | select(.verdict != "ok")'
     """
     sources = {source.id: source.name for source in load_sources_or_exit(registry_path)}
     with open_archive_or_exit(db_path, read_only=True) as archive:
-        rows = source_health(archive, sources)
+        rows = source_health(archive.db, sources, crawled_only=not all_sources)
     if as_json:
         print_json([row.to_json() for row in rows])
     else:
-        Console(width=160).print(health_table(rows))
+        console = Console(width=160)
+        console.print(health_table(rows))
+        console.print(summary_line(rows), highlight=False)
     sys.exit(1 if any(row.verdict in FAILED_VERDICTS for row in rows) else 0)
 
 
