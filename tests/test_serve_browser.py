@@ -1,4 +1,8 @@
-"""``hromada serve``: Datasette over the archive, checked in-process and in headless Chromium."""
+"""``hromada serve``: Datasette over the archive, checked in-process and in headless Chromium.
+
+The Chromium tests drive Debian's /usr/bin/chromium with Playwright against `hromada serve` on a crawl of the
+sample sites, and save a screenshot of each step (set HROMADA_SCREENSHOT_DIR=docs to refresh the README's).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
 from crawler.archive.search import SearchQueryError, UnknownPlace, compile_query, resolve_place_filter
-from crawler.web import PLUGINS_DIR, datasette_metadata, free_port, search_url, wait_until_listening
+from tests.conftest import scrapy_crawl
+from crawler.web import PLUGINS_DIR, TEMPLATES_DIR, datasette_metadata, free_port, search_url, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,7 +34,8 @@ def datasette_app(search_archive: Path):
     """An in-process Datasette configured exactly as `hromada serve` configures it."""
     from datasette.app import Datasette
 
-    return Datasette(immutables=[str(search_archive)], metadata=datasette_metadata(search_archive), plugins_dir=str(PLUGINS_DIR))
+    return Datasette(immutables=[str(search_archive)], metadata=datasette_metadata(search_archive), plugins_dir=str(PLUGINS_DIR),
+                     template_dir=str(TEMPLATES_DIR))
 
 
 def datasette_get(search_archive: Path, path: str):
@@ -210,3 +216,208 @@ def test_cyrillic_search_in_headless_chromium(search_archive, tmp_path):
     finally:
         os.killpg(serve.pid, signal.SIGTERM)
         serve.wait(timeout=30)
+
+
+
+# -- the researcher's pages in headless Chromium, against `hromada serve` on a crawl of the sample sites -----------
+FAILING_SOURCE = "gromada-gov"  # its server is down for the second crawl
+BLOCKING_SOURCE = "dle-portal"  # it answers 403 to the second crawl
+SCRIPTED_SOURCE = "wp-hromada"  # its pages carry an inline script that retitles the page, and an analytics tag
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+REVISED_ARTICLE_SLUG = "hromada-hotuietsia-do-zymy"
+NEW_BODY = ("Виконавчий комітет міської ради затвердив план ремонту доріг на осінь. "
+            "Роботи почнуться з вулиць, де найбільше звернень мешканців.\n\n"
+            "Фінансування передбачено з місцевого бюджету. Про хід робіт повідомлятимемо окремо, "
+            "а мешканці можуть надсилати пропозиції до відділу благоустрою до кінця місяця.")
+EARLIER_SENTENCE = "План затвердять наступного тижня."
+
+
+def add_revisions(db_path: Path, slug: str) -> int:
+    """Two revisions of one article as the revisions contract stores them (the earlier text ended differently)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute("""create table if not exists article_revisions (article_id integer, revision integer, fetched_at text,
+                        title text, text text, published_at text, modified_at text, content_hash text, html_gz blob,
+                        primary key (article_id, revision))""")
+        article_id, title, text, published_at, fetched_at = conn.execute(
+            "select id, title, text, published_at, fetched_at from articles where url like ?", [f"%{slug}%"]).fetchone()
+        earlier = text.rsplit("\n", 1)[0] + "\n" + EARLIER_SENTENCE
+        conn.executemany("insert into article_revisions (article_id, revision, fetched_at, title, text, published_at) "
+                         "values (?, ?, ?, ?, ?, ?)", [(article_id, 1, "2025-08-20T06:00:00+00:00", title, earlier, published_at),
+                                                       (article_id, 2, fetched_at, title, text, published_at)])
+    conn.close()
+    return article_id
+
+
+@pytest.fixture(scope="module")
+def demo_archive(sample_sites, tmp_path_factory):
+    """The sample sites crawled, then crawled again with one site's server down, one refusing us and one with a new
+    article; one article given two revisions."""
+    db_path = tmp_path_factory.mktemp("serve-demo") / "demo.db"
+    first = scrapy_crawl(db_path, sample_sites)
+    assert first.returncode == 0, first.stderr[-3000:]
+    sample_sites.set_mode(FAILING_SOURCE, "down")
+    sample_sites.set_mode(BLOCKING_SOURCE, "forbidden")
+    sample_sites.add_article(SCRIPTED_SOURCE, title="Осінній ремонт доріг у громаді", slug="osinnii-remont", body=NEW_BODY)
+    try:
+        scrapy_crawl(db_path, sample_sites)
+    finally:
+        sample_sites.set_mode(FAILING_SOURCE, "ok")
+        sample_sites.set_mode(BLOCKING_SOURCE, "ok")
+    return db_path, add_revisions(db_path, REVISED_ARTICLE_SLUG)
+
+
+@pytest.fixture(scope="module")
+def served_demo(demo_archive):
+    db_path, revised_id = demo_archive
+    port = free_port()
+    serve = subprocess.Popen([str(HROMADA), "serve", "--db", str(db_path), "--port", str(port), "--no-open"],
+                             cwd=ROOT, start_new_session=True)
+    try:
+        wait_until_listening(port, serve, timeout=90)
+        yield f"http://127.0.0.1:{port}", revised_id
+    finally:
+        os.killpg(serve.pid, signal.SIGTERM)
+        serve.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class RecordedPage:
+    """A browser tab that records every request it makes, how each failed, and every console message."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="uk-UA")
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.failures: dict[str, str] = {}
+        self.console: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("requestfailed", lambda request: self.failures.setdefault(request.url, request.failure))
+        self.page.on("console", lambda message: self.console.append(message.text))
+
+    def left_loopback(self) -> list[str]:
+        """Requests to anywhere but 127.0.0.1 that the browser did not stop itself (Chromium reports a request the
+        Content-Security-Policy refused as a request that failed with "csp", before it reaches the network)."""
+        self.page.wait_for_load_state("networkidle")
+        return [url for url in self.requests
+                if urlsplit(url).hostname != "127.0.0.1" and self.failures.get(url) != "csp"]
+
+    def blocked_by_policy(self) -> list[str]:
+        return [url for url, failure in self.failures.items() if failure == "csp"]
+
+    def screenshot(self, name: str, directory: Path) -> Path:
+        path = directory / name
+        self.page.screenshot(path=str(path), full_page=False)
+        assert path.stat().st_size > 5_000
+        return path
+
+
+@pytest.fixture
+def tab(browser):
+    recorded = RecordedPage(browser)
+    yield recorded
+    recorded.context.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    chosen = os.environ.get("HROMADA_SCREENSHOT_DIR")
+    return (ROOT / chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+
+
+def facet_counts(page, facet: str) -> dict[str, int]:
+    items = page.locator(f'section[data-facet="{facet}"] li a')
+    return {items.nth(i).locator("span").first.inner_text(): int(items.nth(i).locator(".count").inner_text())
+            for i in range(items.count())}
+
+
+@pytest.mark.browser
+def test_search_shows_facet_counts_and_a_timeline_then_a_facet_narrows_it(served_demo, tab, screenshots):
+    base, _ = served_demo
+    tab.page.goto(base + "/")
+    tab.page.fill('input[name="q"]', "громада")
+    tab.page.press('input[name="q"]', "Enter")
+    tab.page.wait_for_selector(".hit")
+    total = int(tab.page.locator(".total").get_attribute("data-total"))
+    sources = facet_counts(tab.page, "source")
+    assert total >= 5 and sum(sources.values()) == total and len(sources) >= 3
+    assert facet_counts(tab.page, "oblast") and facet_counts(tab.page, "language")
+    bars = tab.page.locator("svg.chart rect")
+    assert bars.count() >= 1 and sum(int(bars.nth(i).get_attribute("data-count")) for i in range(bars.count())) <= total
+    assert tab.page.locator(".snippet mark").count() >= 1
+    tab.screenshot("serve-search.png", screenshots)
+
+    name, count = next(iter(sources.items()))
+    tab.page.locator('section[data-facet="source"] li a', has_text=name).click()
+    tab.page.wait_for_selector('section[data-facet="source"] a.selected')
+    assert int(tab.page.locator(".total").get_attribute("data-total")) == count
+    assert facet_counts(tab.page, "source") == {name: count}
+    assert tab.page.locator(".hit").count() == min(count, 50)
+    tab.screenshot("serve-facet.png", screenshots)
+    assert tab.left_loopback() == [] and tab.blocked_by_policy() == []
+
+
+@pytest.mark.browser
+def test_article_page_shows_provenance_places_and_revisions(served_demo, tab, screenshots):
+    base, revised_id = served_demo
+    tab.page.goto(base + "/?" + urlencode({"q": "готується до зими"}))
+    tab.page.locator(f'.hit a[href="/article/{revised_id}"]').click()
+    tab.page.wait_for_selector("h1")
+    assert tab.page.locator("h1").inner_text().startswith("Громада готується до зими")
+    assert tab.page.locator("code.date-source").inner_text()
+    assert re.search(r"UA\d{17}", tab.page.locator("ul.places").inner_text())
+    assert REVISED_ARTICLE_SLUG in tab.page.locator("a.original-url").get_attribute("href")
+    deleted = tab.page.locator(".revision .diff .del").all_inner_texts()
+    assert any(EARLIER_SENTENCE in line for line in deleted)
+    tab.screenshot("serve-article.png", screenshots)
+    assert tab.left_loopback() == [] and tab.blocked_by_policy() == []
+
+
+@pytest.mark.browser
+def test_snapshot_runs_no_script_and_fetches_nothing_beyond_loopback(served_demo, tab, screenshots):
+    base, revised_id = served_demo
+    tab.page.goto(f"{base}/article/{revised_id}")
+    with tab.page.expect_navigation():
+        tab.page.click("a.snapshot-link")
+    tab.page.wait_for_selector("#hromada-snapshot-banner")
+    assert tab.page.title() != "SCRIPT RAN" and "Громада готується до зими" in tab.page.title()
+    assert tab.page.locator("html").get_attribute("data-script-ran") is None
+    assert "Громада готується до зими" in tab.page.locator("h1.entry-title").inner_text()  # the page as it was fetched
+    banner = tab.page.locator("#hromada-snapshot-banner").inner_text()
+    assert REVISED_ARTICLE_SLUG in banner and "Скрипти та зовнішні запити вимкнено" in banner
+    assert tab.left_loopback() == [], tab.requests
+    assert any(urlsplit(url).hostname == "mc.yandex.ru" for url in tab.blocked_by_policy())  # it did try
+    assert any("sandboxed" in message and "allow-scripts" in message for message in tab.console), tab.console
+    tab.screenshot("serve-snapshot.png", screenshots)
+
+
+@pytest.mark.browser
+def test_sources_page_gives_each_sample_source_its_verdict(served_demo, tab, screenshots, sample_sites):
+    base, _ = served_demo
+    tab.page.goto(base + "/sources?lang=en")
+    rows = tab.page.locator("tr[data-source]")
+    verdicts = {rows.nth(i).get_attribute("data-source"): rows.nth(i).get_attribute("data-verdict") for i in range(rows.count())}
+    assert verdicts == {FAILING_SOURCE: "unreachable", BLOCKING_SOURCE: "blocked", "joomla-rada": "quiet",
+                        "drupal-oblast": "quiet", "legacy-rada": "quiet", SCRIPTED_SOURCE: "ok"}
+    assert list(verdicts)[:2] == [FAILING_SOURCE, BLOCKING_SOURCE]  # worst first
+    assert tab.page.locator(".summary-line").inner_text() == "6 sources. 3 quiet, 1 unreachable, 1 blocked, 1 OK"
+    assert tab.page.locator(f'tr[data-source="{FAILING_SOURCE}"] .verdict').inner_text() == "unreachable"
+    assert tab.page.locator(f'tr[data-source="{SCRIPTED_SOURCE}"] svg.sparkline').get_attribute("data-total") != "0"
+    tab.screenshot("serve-sources.png", screenshots)
+    tab.page.goto(base + "/sources")  # the cookie keeps English
+    assert tab.page.locator("html").get_attribute("lang") == "en"
+    assert tab.left_loopback() == [] and tab.blocked_by_policy() == []

@@ -202,16 +202,18 @@ class ExportProgress:
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Loopback port; 0 picks a free one.")
 @click.option("--no-open", is_flag=True, help="Do not open a browser.")
 def serve(db_path, port, no_open) -> None:
-    """Browse and search the archive in Datasette on 127.0.0.1 (read-only).
+    """Search and read the archive in the browser, on 127.0.0.1 (read-only, Datasette underneath).
 
-    Facets on source, oblast, hromada, month and language; canned queries
-    for Ukrainian-aware search and counts; CSV export of every view.
+    In Ukrainian (English with ?lang=en): search with facets by oblast, hromada,
+    source and language, a timeline and an export zip (CSV + manifest); each
+    article with its places, story, revisions and archived snapshot; the health
+    of every source at /sources. SQL, tables and JSON/CSV stay under /DATABASE.
 
     \b
     Example:
         hromada serve --db data/demo.db --port 8001
     """
-    from crawler.web import free_port, search_url, start_datasette
+    from crawler.web import free_port, home_url, start_datasette
 
     with open_searchable(db_path) as archive:
         warn_if_unindexed(archive)
@@ -221,7 +223,7 @@ def serve(db_path, port, no_open) -> None:
             process = start_datasette(db_path, port, Path(workdir) / "metadata.json")
         except RuntimeError as error:
             raise click.ClickException(str(error)) from None
-        url = search_url(db_path, port)
+        url = home_url(port)
         click.echo(f"serving {db_path} read-only at {url} (Ctrl-C stops)", err=True)
         if not no_open:
             click.launch(url)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 BLOCKED_ERRORS = ("http_403", "http_429")
 EXTRACTION_DROPS = ("too_short", "no_title", "parse_error")
@@ -116,11 +117,12 @@ def source_health(db, sources: dict[str, str], *, crawled_only: bool = False) ->
     return sorted(rows, key=lambda row: (SEVERITY[row.verdict], row.source_id))
 
 
-def summary_line(rows: list[SourceHealth]) -> str:
-    """E.g. "34 OK, 2 layout changed, 1 unreachable": most common verdict first, worst first among equals."""
+def summary_line(rows: list[SourceHealth], label: Callable[[str], str] = VERDICT_LABELS.__getitem__) -> str:
+    """E.g. "34 OK, 2 layout changed, 1 unreachable": most common verdict first, worst first among equals;
+    ``label`` names a verdict (the web view's in the reader's language)."""
     counts = Counter(row.verdict for row in rows)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], SEVERITY[item[0]]))
-    return ", ".join(f"{count} {VERDICT_LABELS[verdict]}" for verdict, count in ranked) or "no sources"
+    return ", ".join(f"{count} {label(verdict)}" for verdict, count in ranked)
 
 
 def _health_of(db, source_id: str, name: str, total: int) -> SourceHealth:

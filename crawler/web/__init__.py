@@ -1,9 +1,11 @@
 """``hromada serve``: the archive in Datasette, read-only, on loopback.
 
-The Datasette configuration lives in ``datasette.json`` beside this file
-(facets, canned queries, hidden tables); :func:`datasette_metadata` adds the
-column descriptions from the export codebook so both describe columns the same
-way. ``plugins/hromada_search.py`` gives SQL the lemmatized search
+The researcher's pages (search with facets and a timeline, one article, its archived snapshot, the
+sources' health) are ``plugins/hromada_pages.py`` over ``views.py``, drawn by ``templates/`` in
+Ukrainian or English (``i18n.py``). Datasette's own views stay under ``/DATABASE``: its configuration
+lives in ``datasette.json`` beside this file (facets, canned queries, hidden tables);
+:func:`datasette_metadata` adds the column descriptions from the export codebook so both describe
+columns the same way. ``plugins/hromada_search.py`` gives SQL the lemmatized search
 (``hromada_match(q)``) and original-text snippets (``hromada_snippet(text, q)``).
 """
 
@@ -21,6 +23,7 @@ from crawler.archive.export import load_codebook
 WEB_DIR = Path(__file__).resolve().parent
 CONFIG_FILE = WEB_DIR / "datasette.json"
 PLUGINS_DIR = WEB_DIR / "plugins"
+TEMPLATES_DIR = WEB_DIR / "templates"
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 30.0
 # Facets over a large archive need more than Datasette's 200 ms default.
@@ -51,7 +54,7 @@ def datasette_metadata(db_path: Path) -> dict:
 def datasette_command(db_path: Path, port: int, metadata_path: Path) -> list[str]:
     command = [sys.executable, "-m", "datasette", "serve", "--immutable", str(db_path),
                "--host", HOST, "--port", str(port), "--metadata", str(metadata_path),
-               "--plugins-dir", str(PLUGINS_DIR)]
+               "--plugins-dir", str(PLUGINS_DIR), "--template-dir", str(TEMPLATES_DIR)]
     for name, value in SETTINGS.items():
         command += ["--setting", name, value]
     return command
@@ -86,6 +89,11 @@ def start_datasette(db_path: Path, port: int, metadata_path: Path) -> subprocess
         process.terminate()
         raise
     return process
+
+
+def home_url(port: int) -> str:
+    """The search page, where a researcher starts."""
+    return f"http://{HOST}:{port}/"
 
 
 def search_url(db_path: Path, port: int, query: str | None = None) -> str:

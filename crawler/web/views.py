@@ -1,0 +1,356 @@
+"""What the researcher's pages show, read from one SQLite connection of the archive.
+
+Each function takes the connection Datasette gives a request (read-only) and returns plain data for a
+template of ``templates/``; nothing here knows about HTTP. The search page asks
+crawler/archive/search.py, exactly as ``hromada search`` does; its export is crawler/archive/export.py's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import gzip
+import io
+import json
+import re
+import sqlite3
+import tempfile
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from crawler.archive.search import Filters, Hit, compile_query, matching_sql, search
+
+RESULTS_SHOWN = 50
+FACET_VALUES_SHOWN = 12
+LEAD_WORDS = 40  # words of an article's start shown in place of a snippet when nothing was searched
+WEEKS_UP_TO_DAYS = 120  # a timeline spanning at most this many days counts per week, a longer one per month
+SPARKLINE_WEEKS = 26
+
+
+class FormError(ValueError):
+    """A search form value that cannot be used; the message says which and why (keys of crawler/web/i18n.py)."""
+
+    def __init__(self, key: str, **values):
+        super().__init__(key)
+        self.key, self.values = key, values
+
+
+# -- the search form ------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchForm:
+    """The search page's parameters: the query, the facet filters (place codes, source ids) and dates."""
+
+    q: str = ""
+    oblast: str = ""
+    hromada: str = ""
+    source: str = ""
+    language: str = ""
+    since: str = ""
+    until: str = ""
+    sort: str = "rank"
+
+    @classmethod
+    def from_args(cls, args) -> "SearchForm":
+        values = {name: (args.get(name) or "").strip() for name in cls.__dataclass_fields__}
+        values["sort"] = values["sort"] if values["sort"] in ("rank", "newest") else "rank"
+        return cls(**values)
+
+    def filters(self) -> Filters:
+        """The filters of ``hromada search``; raises FormError for bad dates (and UnknownPlace for bad places)."""
+        since, until = _day(self.since), _day(self.until)
+        if since and until and since > until:
+            raise FormError("dates_reversed")
+        filters = Filters(sources=(self.source,) if self.source else (), oblast=self.oblast or None,
+                          hromada=self.hromada or None, since=since, until=until, language=self.language or None)
+        filters.place_codes()
+        return filters
+
+    def link(self, **changes) -> str:
+        """The query string of this form with ``changes`` (an empty value drops the parameter)."""
+        values = {**self.__dict__, **changes}
+        return "?" + urlencode({name: value for name, value in values.items()
+                                if value and not (name == "sort" and value == "rank")})
+
+    def toggled(self, name: str, value: str) -> str:
+        """The link that sets facet ``name`` to ``value``, or clears it when it already is."""
+        return self.link(**{name: "" if getattr(self, name) == value else value})
+
+
+def _day(value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FormError("bad_date", value=value) from None
+
+
+# -- search results, facets, timeline ------------------------------------------------------
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    link: str
+
+
+@dataclass
+class SearchPage:
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    period: str = "month"
+    timeline: list[tuple[str, int]] = field(default_factory=list)
+    undated: int = 0
+
+
+MATCH_COLUMNS = "a.id, a.source_id, s.name, a.language, a.published_at"
+
+
+def search_page(conn: sqlite3.Connection, form: SearchForm) -> SearchPage:
+    """Every match of the form counted by facet and period; the best (or newest) RESULTS_SHOWN of them.
+
+    Raises FormError, or SearchQueryError (UnknownPlace included) whose message says what is wrong.
+    """
+    filters = form.filters()
+    compiled = compile_query(form.q) if form.q else None
+    sql, params = matching_sql(conn, MATCH_COLUMNS, filters, compiled, "newest")
+    matches = [row[:5] for row in conn.execute(sql, params)]
+    page = SearchPage(total=len(matches), facets=_facets(conn, form, matches))
+    page.period, page.timeline, page.undated = _timeline([row[4] for row in matches])
+    if compiled is not None:
+        page.hits = search(conn, form.q, filters, sort=form.sort, limit=RESULTS_SHOWN)
+    else:
+        page.hits = _newest_hits(conn, [row[0] for row in matches[:RESULTS_SHOWN]])
+    return page
+
+
+def _facets(conn, form: SearchForm, matches: list[tuple]) -> dict[str, list[FacetValue]]:
+    sources = Counter((row[1], row[2] or row[1]) for row in matches)
+    languages = Counter((row[3], row[3]) for row in matches if row[3])
+    oblasts, hromadas = _place_counts(conn, [row[0] for row in matches])
+    counted = {"oblast": oblasts, "hromada": hromadas, "source": sources, "language": languages}
+    return {name: _facet_values(form, name, counts) for name, counts in counted.items()}
+
+
+def _facet_values(form: SearchForm, name: str, counts: Counter) -> list[FacetValue]:
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][1]))[:FACET_VALUES_SHOWN]
+    return [FacetValue(value, label, count, getattr(form, name) == value, form.toggled(name, value))
+            for (value, label), count in ranked]
+
+
+def _place_counts(conn, article_ids: list[int]) -> tuple[Counter, Counter]:
+    """Articles about each oblast and each hromada (a unit counts an article once however many of its places it names)."""
+    about: dict[str, set[tuple[str, str]]] = {"oblast": set(), "hromada": set()}
+    rows = conn.execute("select article_id, katottg from article_places where article_id in (select value from json_each(?))",
+                        [json.dumps(article_ids)])
+    for article_id, code in rows:
+        for level, found in about.items():
+            unit = _enclosing(code, level)
+            if unit is not None:
+                found.add((article_id, unit))
+    return tuple(Counter(unit for _, unit in about[level]) for level in ("oblast", "hromada"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _enclosing(code: str, level: str) -> tuple[str, str] | None:
+    from crawler.analysis.places import enclosing_unit
+
+    unit = enclosing_unit(code, level)
+    return (unit.code, unit.name) if unit is not None else None
+
+
+def _timeline(published: list[str | None]) -> tuple[str, list[tuple[str, int]], int]:
+    """("week" or "month", [(period, articles)] with every period between the first and last shown, undated count)."""
+    from crawler.web.charts import month_starts, week_start, week_starts
+
+    days = [date.fromisoformat(value[:10]) for value in published if value]
+    if not days:
+        return "month", [], len(published)
+    first, last = min(days), max(days)
+    if (last - first).days <= WEEKS_UP_TO_DAYS:
+        counts = Counter(week_start(day) for day in days)
+        return "week", [(start.isoformat(), counts[start]) for start in week_starts(first, last)], len(published) - len(days)
+    counts = Counter(day.replace(day=1) for day in days)
+    return "month", [(start.isoformat()[:7], counts[start]) for start in month_starts(first, last)], len(published) - len(days)
+
+
+HIT_SQL = """select a.id, a.url, a.source_id, s.name, s.oblast, s.hromada, a.title, a.published_at, a.language, a.text
+             from articles a left join sources s on s.id = a.source_id where a.id = ?"""
+
+
+def _newest_hits(conn, article_ids: list[int]) -> list[Hit]:
+    hits = []
+    for article_id in article_ids:
+        row = conn.execute(HIT_SQL, [article_id]).fetchone()
+        lead = " ".join((row[9] or "").split()[:LEAD_WORDS])
+        hits.append(Hit(*row[:9], score=None, snippet=[(lead + " …", False)] if lead else []))
+    return hits
+
+
+# -- export ------------------------------------------------------------------------
+def export_zip(conn, form: SearchForm, *, archive_path: Path, now: datetime) -> bytes:
+    """A zip of what ``hromada export -o hromada-export.csv`` writes for this search: the CSV, its manifest, its codebook."""
+    from crawler.archive.export import ExportRequest, export, sidecar_paths
+
+    with tempfile.TemporaryDirectory(prefix="hromada-web-export-") as directory:
+        output = Path(directory) / "hromada-export.csv"
+        request = ExportRequest(output=output, format="csv", query=form.q or None, filters=form.filters(),
+                                sort=form.sort if form.q else "newest")
+        schema_version = conn.execute("pragma user_version").fetchone()[0]
+        export(conn, request, archive_path=archive_path, schema_version=schema_version, now=now)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in (output, *sidecar_paths(output)):
+                archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+# -- one article --------------------------------------------------------------------
+@dataclass
+class Revision:
+    number: int
+    fetched_at: str | None
+    title: str | None
+    published_at: str | None
+    modified_at: str | None
+    diff: list[tuple[str, str]] = field(default_factory=list)  # (" ", "+", "-" or "@", line) against the one before
+
+
+def _columns(conn, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"pragma table_info({table})")}
+
+
+def article(conn, article_id: int) -> dict | None:
+    """Everything the article page shows, or None when the archive has no such article."""
+    conn_rows = conn.execute("""select a.*, s.name as source_name, s.homepage as source_homepage
+                                from articles a left join sources s on s.id = a.source_id where a.id = ?""", [article_id])
+    names = [column[0] for column in conn_rows.description]
+    row = conn_rows.fetchone()
+    if row is None:
+        return None
+    found = dict(zip(names, row))
+    found["places"] = [dict(zip(("katottg", "level", "name", "how"), place)) for place in conn.execute(
+        "select katottg, level, name, how from article_places where article_id = ? order by how, level, name", [article_id])]
+    found["story"] = _story(conn, found.get("story_id"))
+    found["revisions"] = revisions(conn, article_id)
+    raw = conn.execute("select fetched_url, fetched_at, http_status from raw_pages where article_id = ?", [article_id]).fetchone()
+    found["snapshot"] = dict(zip(("fetched_url", "fetched_at", "http_status"), raw)) if raw else None
+    found.setdefault("removed_at", None)
+    return found
+
+
+def _story(conn, story_id: int | None) -> list[dict]:
+    """The articles of a story (reposts of one text), original first; none when it has only the one article."""
+    if story_id is None:
+        return []
+    rows = conn.execute("""select a.id, a.title, a.published_at, a.is_original, s.name from articles a
+                           left join sources s on s.id = a.source_id where a.story_id = ?
+                           order by a.is_original desc, a.published_at, a.id""", [story_id]).fetchall()
+    story = [dict(zip(("id", "title", "published_at", "is_original", "source_name"), row)) for row in rows]
+    return story if len(story) > 1 else []
+
+
+REVISION_COLUMNS = ("revision", "fetched_at", "title", "text", "published_at", "modified_at")
+
+
+def revisions(conn, article_id: int) -> list[Revision]:
+    """The article's revisions, first to current, each with its diff from the one before; none in an archive
+    that keeps no revisions (no ``article_revisions`` table) or when it was never changed."""
+    if not _keeps_revisions(conn):
+        return []
+    rows = conn.execute(f"select {', '.join(REVISION_COLUMNS)} from article_revisions where article_id = ? order by revision",
+                        [article_id]).fetchall()
+    if len(rows) < 2:
+        return []
+    found, previous = [], None
+    for number, fetched_at, title, text, published_at, modified_at in rows:
+        revision = Revision(number, fetched_at, title, published_at, modified_at)
+        if previous is not None:
+            revision.diff = text_diff(f"{previous[0] or ''}\n\n{previous[1] or ''}", f"{title or ''}\n\n{text or ''}")
+        found.append(revision)
+        previous = (title, text)
+    return found
+
+
+def _keeps_revisions(conn) -> bool:
+    return set(REVISION_COLUMNS) <= _columns(conn, "article_revisions")
+
+
+def text_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """Changed paragraphs of two texts, with one paragraph of context: (" ", "+", "-" or "@" for a gap, line)."""
+    lines = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1)
+    changed = []
+    for line in lines:
+        if line.startswith(("---", "+++")):
+            continue
+        changed.append(("@", "…") if line.startswith("@@") else (line[:1], line[1:]))
+    return changed
+
+
+# -- the archived page ----------------------------------------------------------------
+#: Served with the archived page: no script runs, nothing is fetched from anywhere but inline styles and data: images.
+SNAPSHOT_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+                   "form-action 'none'; frame-ancestors 'self'; sandbox")
+BODY_TAG = re.compile(rb"<body\b[^>]*>", re.I)
+META_REFRESH = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh[^>]*>", re.I)
+
+
+def snapshot(conn, article_id: int) -> dict | None:
+    """The stored raw page of an article (``html`` as bytes, ``encoding``, where and when it was fetched), or None."""
+    row = conn.execute("""select r.fetched_url, r.fetched_at, r.encoding, r.html_gz, a.url from raw_pages r
+                          join articles a on a.id = r.article_id where r.article_id = ?""", [article_id]).fetchone()
+    if row is None or row[3] is None:
+        return None
+    fetched_url, fetched_at, encoding, html_gz, url = row
+    return {"fetched_url": fetched_url or url, "fetched_at": fetched_at, "encoding": encoding or "utf-8",
+            "html": gzip.decompress(html_gz)}
+
+
+def with_banner(html: bytes, banner: str, encoding: str) -> str:
+    """The archived page as text, with ``banner`` (HTML) first in its body and any meta refresh removed."""
+    html = META_REFRESH.sub(b"", html)
+    body = BODY_TAG.search(html)
+    at = body.end() if body else 0
+    try:
+        before, after = html[:at].decode(encoding, "replace"), html[at:].decode(encoding, "replace")
+    except LookupError:  # an encoding name Python does not know
+        before, after = html[:at].decode("utf-8", "replace"), html[at:].decode("utf-8", "replace")
+    return before + banner + after
+
+
+# -- sources ---------------------------------------------------------------------------
+def sources(conn) -> tuple[list, dict[str, list[int]], list[date]]:
+    """Health of every source of the archive (crawler/crawl/health.py, worst first), its articles per week
+    over the SPARKLINE_WEEKS weeks up to the last crawl, and those weeks' first days."""
+    import sqlite_utils
+
+    from crawler.crawl.health import source_health
+    from crawler.web.charts import week_start
+
+    rows = source_health(sqlite_utils.Database(conn), {})
+    weeks = _sparkline_weeks(conn)
+    index = {start: position for position, start in enumerate(weeks)}
+    per_week = {row.source_id: [0] * len(weeks) for row in rows}
+    published = conn.execute("select source_id, substr(published_at, 1, 10) from articles where published_at >= ?",
+                             [weeks[0].isoformat()])
+    for source_id, day in published:
+        position = index.get(week_start(date.fromisoformat(day)))
+        if position is not None and source_id in per_week:
+            per_week[source_id][position] += 1
+    return rows, per_week, weeks
+
+
+def _sparkline_weeks(conn) -> list[date]:
+    """The week of the archive's last crawl (its newest article when it records no run) and the weeks before."""
+    from crawler.web.charts import week_start
+
+    last = conn.execute("select max(coalesce(finished_at, started_at)) from runs").fetchone()[0]
+    last = last or conn.execute("select max(published_at) from articles").fetchone()[0]
+    end = week_start(date.fromisoformat(last[:10])) if last else week_start(date(1970, 1, 1))
+    return [end - timedelta(weeks=SPARKLINE_WEEKS - 1 - offset) for offset in range(SPARKLINE_WEEKS)]
