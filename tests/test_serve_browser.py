@@ -319,9 +319,9 @@ class RecordedPage:
     def blocked_by_policy(self) -> list[str]:
         return [url for url, failure in self.failures.items() if failure == "csp"]
 
-    def screenshot(self, name: str, directory: Path) -> Path:
+    def screenshot(self, name: str, directory: Path, full_page: bool = False) -> Path:
         path = directory / name
-        self.page.screenshot(path=str(path), full_page=False)
+        self.page.screenshot(path=str(path), full_page=full_page)
         assert path.stat().st_size > 5_000
         return path
 
@@ -383,7 +383,7 @@ def test_article_page_shows_provenance_places_and_revisions(served_demo, tab, sc
     assert REVISED_ARTICLE_SLUG in tab.page.locator("a.original-url").get_attribute("href")
     deleted = tab.page.locator(".revision .diff .del").all_inner_texts()
     assert any(EARLIER_SENTENCE in line for line in deleted)
-    tab.screenshot("serve-article.png", screenshots)
+    tab.screenshot("serve-article.png", screenshots, full_page=True)
     assert tab.left_loopback() == [] and tab.blocked_by_policy() == []
 
 
