@@ -20,6 +20,7 @@ import pytest
 
 from crawler.archive.search import SearchQueryError, UnknownPlace, compile_query, resolve_place_filter
 from tests.conftest import scrapy_crawl
+from tests.test_health import NEW_BODY
 from crawler.web import PLUGINS_DIR, TEMPLATES_DIR, datasette_metadata, free_port, search_url, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,14 +224,8 @@ def test_cyrillic_search_in_headless_chromium(search_archive, tmp_path):
 FAILING_SOURCE = "gromada-gov"  # its server is down for the second crawl
 BLOCKING_SOURCE = "dle-portal"  # it answers 403 to the second crawl
 SCRIPTED_SOURCE = "wp-hromada"  # its pages carry an inline script that retitles the page, and an analytics tag
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+CHROMIUM_ARGS = [*CHROMIUM_FLAGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]  # no name resolves but loopback
 REVISED_ARTICLE_SLUG = "hromada-hotuietsia-do-zymy"
-NEW_BODY = ("Виконавчий комітет міської ради затвердив план ремонту доріг на осінь. "
-            "Роботи почнуться з вулиць, де найбільше звернень мешканців.\n\n"
-            "Фінансування передбачено з місцевого бюджету. Про хід робіт повідомлятимемо окремо, "
-            "а мешканці можуть надсилати пропозиції до відділу благоустрою до кінця місяця.")
 EARLIER_SENTENCE = "План затвердять наступного тижня."
 
 

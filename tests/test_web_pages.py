@@ -277,3 +277,14 @@ def test_sources_page_draws_articles_per_week_up_to_the_last_crawl(web_archive):
     page = get(web_archive, "/sources").text
     lines = dict(re.findall(r'<tr data-source="([^"]+)".*?data-total="(\d+)"', page, re.S))
     assert lines == {"bucha": "0", "ekhmilnyk": "2", "lviv-portal": "1"}  # the 26 weeks from 2025-03-17 to 2025-09-08
+
+
+def test_the_search_page_answers_in_json_too(web_archive):
+    body = search_page(web_archive, q="громада", _format="json").json()
+    assert body["ok"] is True and body["total"] == 4 and len(body["hits"]) == 4
+    assert {"value": "bucha", "label": "Бучанська міська рада", "count": 2} in body["facets"]["source"]
+    assert body["period"] == "month" and sum(point["articles"] for point in body["timeline"]) == 3
+    assert any("<mark>громадою</mark>" in hit["snippet"] for hit in body["hits"])
+    bad = search_page(web_archive, q="AND", _format="json")
+    assert bad.status_code == 400 and bad.json()["ok"] is False and "AND" in bad.json()["error"]
+    assert "Бучанська" in search_page(web_archive, q="громада", _format="json").text  # not \\u-escaped

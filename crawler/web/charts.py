@@ -29,24 +29,24 @@ def week_starts(first: date, last: date) -> list[date]:
     return weeks
 
 
-def bar_chart(series: list[tuple[str, int]], *, width: int = 640, height: int = 120, label: str = "") -> Markup:
+def bar_chart(series: list[tuple[str, int]], *, width: int = 820, height: int = 130, label: str = "") -> Markup:
     """Bars of (period label, count), every period shown (empty ones as zero), first and last period named."""
     if not series:
         return Markup("")
     top = max(count for _, count in series) or 1
-    plot_height = height - 18
+    plot_top, plot_bottom = 16, height - 18
     step = width / len(series)
-    bars = []
+    bars = [f'<line x1="0" y1="{plot_bottom + 0.5}" x2="{width}" y2="{plot_bottom + 0.5}" class="baseline"/>']
     for index, (period, count) in enumerate(series):
-        bar_height = round(plot_height * count / top, 1)
-        bars.append(f'<rect x="{index * step + BAR_GAP / 2:.1f}" y="{plot_height - bar_height:.1f}" '
+        bar_height = round((plot_bottom - plot_top) * count / top, 1)
+        bars.append(f'<rect x="{index * step + BAR_GAP / 2:.1f}" y="{plot_bottom - bar_height:.1f}" '
                     f'width="{max(step - BAR_GAP, 1):.1f}" height="{bar_height}" data-period="{escape(period)}" '
                     f'data-count="{count}"><title>{escape(period)}: {count}</title></rect>')
     axis = (f'<text x="0" y="{height - 4}" class="axis">{escape(series[0][0])}</text>'
             f'<text x="{width}" y="{height - 4}" class="axis" text-anchor="end">{escape(series[-1][0])}</text>'
-            f'<text x="{width}" y="10" class="axis" text-anchor="end">max {top}</text>')
-    return Markup(f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
-                  f'width="{width}" height="{height}">{"".join(bars)}{axis}</svg>')
+            f'<text x="0" y="11" class="axis">{top}</text>')
+    return Markup(f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}">'
+                  f'{"".join(bars)}{axis}</svg>')
 
 
 def sparkline(counts: list[int], *, width: int = 120, height: int = 24, label: str = "") -> Markup:

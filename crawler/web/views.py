@@ -109,6 +109,14 @@ class SearchPage:
     undated: int = 0
 
 
+    def to_json(self) -> dict:
+        return {"total": self.total, "hits": [hit.as_dict() for hit in self.hits],
+                "facets": {name: [{"value": item.value, "label": item.label, "count": item.count} for item in values]
+                           for name, values in self.facets.items()},
+                "period": self.period, "timeline": [{"period": period, "articles": count} for period, count in self.timeline],
+                "undated": self.undated}
+
+
 MATCH_COLUMNS = "a.id, a.source_id, s.name, a.language, a.published_at"
 
 

@@ -8,6 +8,7 @@ Datasette's own tables, SQL and JSON/CSV stay under ``/DATABASE``.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlencode
@@ -62,13 +63,22 @@ def error_text(page: Page, error: Exception) -> str:
 async def search_view(datasette, request):
     page = Page(datasette, request)
     form = views.SearchForm.from_args(request.args)
+    as_json = request.args.get("_format") == "json"
     try:
         found = await page.db.execute_fn(lambda conn: views.search_page(conn, form))
     except (views.FormError, SearchQueryError) as error:
+        if as_json:
+            return page.answer(json_response({"ok": False, "error": error_text(page, error)}, status=400))
         return await page.render("hromada_search.html", status=400, form=form, found=None, error=error_text(page, error))
+    if as_json:
+        return page.answer(json_response({"ok": True, **found.to_json()}))
     label = page.t("over_time", period=page.t(f"period_{found.period}"))
     return await page.render("hromada_search.html", form=form, found=found, error=None, chart_label=label,
                              chart=charts.bar_chart(found.timeline, label=label), snippet=snippet_html)
+
+
+def json_response(data: dict, status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), status=status, content_type="application/json; charset=utf-8")
 
 
 def snippet_html(hit) -> Markup:
