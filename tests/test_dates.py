@@ -200,6 +200,25 @@ def test_parse_date_of_recent_pages(raw, expected):
     assert (parsed.isoformat() if parsed else None) == expected
 
 
+# full month names of other European languages, with their connectors (htmldate-default pages)
+OTHER_LANGUAGE_CASES = [
+    ("Erstellt am Dienstag 6. Mai 2014 um 23:30", "2014-05-06T23:30:00+03:00"),  # disfunctions.de
+    ("19. Oktober 2019 um 14:37", "2019-10-19T14:37:00+03:00"),  # jungefreiheit.de
+    ("jeudi 13 juin 2019", "2019-06-13T00:00:00+03:00"),  # france.attac.org
+    (", le  15 septembre 2009", "2009-09-15T00:00:00+03:00"),  # laviedesidees.fr
+    ("3 de marzo de 2020", "2020-03-03T00:00:00+02:00"),
+    ("12 dicembre 2021", "2021-12-12T00:00:00+02:00"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), OTHER_LANGUAGE_CASES)
+def test_month_names_of_other_languages_are_found_and_parsed(raw, expected):
+    [found] = find_date_strings(raw)
+    parsed = parse_date(raw, NOW)
+    assert (parsed.isoformat() if parsed else None) == expected
+    assert parse_date(found, NOW).date() == parsed.date()
+
+
 def test_table_is_large_enough():
     assert len(CASES) >= 100
 

@@ -103,8 +103,8 @@ def _patterns() -> _Patterns:
             r"(?<![\d.])(?P<day>[0-3]?\d)\s?(?P<sep>[./-])\s?(?P<month>[0-3]?\d)\s?(?P=sep)\s?(?P<year>(?:19|20)?\d\d)(?![\d])"
         ),
         day_month_name=re.compile(
-            rf"(?<!\d)(?P<day>[0-3]?\d)(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:of\s+)?{month}(?!{letter})"
-            rf"(?:,?\s*(?P<year>(?:19|20)\d\d)(?!\d))?",
+            rf"(?<!\d)(?P<day>[0-3]?\d)(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:(?:of|de)\s+)?{month}(?!{letter})"
+            rf"(?:,?\s*(?:de\s+)?(?P<year>(?:19|20)\d\d)(?!\d))?",  # "3 de marzo de 2020"
             re.I,
         ),
         month_name_day=re.compile(
@@ -132,7 +132,7 @@ def _patterns() -> _Patterns:
             "day_dot_month": re.compile(r"\d+\.[01]\d"),  # yearless_numeric
             "clock": re.compile(r"\d+:[0-5]\d"),  # a time of day, which a relative day needs
             "month_after": re.compile(  # day_month_name, year_month_name
-                rf"\d+(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:of\s+)?{_alternation(rules.months)}(?!{letter})", re.I
+                rf"\d+(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:(?:of|de)\s+)?{_alternation(rules.months)}(?!{letter})", re.I
             ),
         },
         month_at_end=re.compile(rf"(?<!{letter}){_alternation(rules.months)}\Z", re.I),
