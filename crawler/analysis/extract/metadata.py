@@ -10,6 +10,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from crawler.analysis.dates import find_date_strings
+
 _JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()")
 # the same as //*[@rel='author' or @itemprop='author'], several times faster in libxml2
 _AUTHOR_ELEMENTS = etree.XPath("//@rel[.='author']/.. | //@itemprop[.='author']/..")
@@ -150,9 +152,33 @@ def find_title(headline, titles: DeclaredTitles) -> str | None:
     if headline is not None:
         text = clean_text(headline.text_content())
         if text:
-            return text
+            return _declared_without_extras(text, titles) or text
     headlines = titles.headlines()
     return headlines[0] if headlines else None
+
+
+def _declared_without_extras(text: str, titles: DeclaredTitles) -> str | None:
+    """The declared headline when the heading holds it plus only a date or the site's name.
+
+    "Preparing a transition in Debusine" for an h1 "Dec 18 2025 Preparing a transition in Debusine",
+    "Critics' Choice: Best UK Art Exhibitions 2025" for "Critics' Choice: … 2025 – Artlyst".
+    """
+    declared = titles.within(text)
+    if declared is None:
+        return None
+    extras = _key(text).replace(_key(declared), " ", 1)
+    if titles.is_site_name(extras) or _is_dateline(extras):
+        return declared
+    return None
+
+
+def _is_dateline(text: str) -> bool:
+    """A date with at most two words beside it ("posted on july 1 2025")."""
+    found = find_date_strings(text)
+    if not found:
+        return False
+    rest = text.replace(_key(found[0]), " ", 1)
+    return len(rest.split()) <= 2
 
 
 def _declared_titles(tree, metas: MetaTags, items: list[dict]) -> list[str]:
