@@ -31,3 +31,9 @@ def test_the_site_name_inside_the_h1_is_not_part_of_the_title():
 def test_other_words_beside_the_declared_headline_stay_in_the_title():
     page = _page("Best Movers in NYC 2025 – Top 19 Companies Compared", "Best Movers in NYC 2025")
     assert extract_raw(page, URL).title == "Best Movers in NYC 2025 – Top 19 Companies Compared"
+
+
+def test_a_lone_h1_that_is_the_site_part_of_the_declared_title_is_not_the_headline():
+    page = ("<html><head><title>New Ways to Corrupt LLMs - by Gary Marcus - Marcus on AI</title></head>"
+            "<body><h1>Marcus on AI</h1><p>Text of the post, long enough to be the article body here.</p></body></html>")
+    assert extract_raw(page, "https://garymarcus.substack.com/p/new-ways").title == "New Ways to Corrupt LLMs"

@@ -105,6 +105,16 @@ class DeclaredTitles:
         """The text is the site's name: og:site_name, or the domain's name ("Rust-Lang" for rust-lang.org)."""
         return _squeezed(text) in self.site_keys
 
+    def is_stripped_part(self, text: str) -> bool:
+        """The text is a part that site-name stripping drops from a declared title: "Marcus on AI" of
+        "New Ways to Corrupt LLMs - by Gary Marcus - Marcus on AI"."""
+        key = _key(text)
+        for title in self.titles:
+            headline_key = _key(strip_site_name(title, self.site_name, self.site_keys))
+            if key and key not in headline_key and any(key == _key(part) for part in _TITLE_SEPARATORS.split(title)):
+                return True
+        return False
+
     def headlines(self) -> list[str]:
         """The declared titles without the site name, most trusted first."""
         stripped = (strip_site_name(title, self.site_name, self.site_keys) for title in self.titles)
@@ -144,7 +154,7 @@ def find_headline_element(tree, titles: DeclaredTitles, title_css: str | None = 
 
 def _is_headline_candidate(heading, titles: DeclaredTitles) -> bool:
     text = clean_text(heading.text_content())
-    return bool(text) and not titles.is_site_name(text)
+    return bool(text) and not titles.is_site_name(text) and not titles.is_stripped_part(text)
 
 
 def find_title(headline, titles: DeclaredTitles) -> str | None:
