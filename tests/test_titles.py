@@ -37,3 +37,9 @@ def test_a_lone_h1_that_is_the_site_part_of_the_declared_title_is_not_the_headli
     page = ("<html><head><title>New Ways to Corrupt LLMs - by Gary Marcus - Marcus on AI</title></head>"
             "<body><h1>Marcus on AI</h1><p>Text of the post, long enough to be the article body here.</p></body></html>")
     assert extract_raw(page, "https://garymarcus.substack.com/p/new-ways").title == "New Ways to Corrupt LLMs"
+
+
+def test_a_lone_h1_that_is_the_short_first_part_of_the_declared_title_stays_the_headline():
+    page = ("<html><head><title>Webcams - Yosemite National Park (U.S. National Park Service)</title></head>"
+            "<body><h1>Webcams</h1><p>Text of the page, long enough to be the article body here.</p></body></html>")
+    assert extract_raw(page, "https://www.nps.gov/yose/webcams.htm").title == "Webcams"

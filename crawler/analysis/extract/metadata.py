@@ -106,12 +106,14 @@ class DeclaredTitles:
         return _squeezed(text) in self.site_keys
 
     def is_stripped_part(self, text: str) -> bool:
-        """The text is a part that site-name stripping drops from a declared title: "Marcus on AI" of
-        "New Ways to Corrupt LLMs - by Gary Marcus - Marcus on AI"."""
+        """The text is a trailing part that site-name stripping drops from a declared title: "Marcus on AI"
+        of "New Ways to Corrupt LLMs - by Gary Marcus - Marcus on AI" (a short first part, "Webcams - Yosemite
+        National Park", is more often the page's own headline)."""
         key = _key(text)
         for title in self.titles:
             headline_key = _key(strip_site_name(title, self.site_name, self.site_keys))
-            if key and key not in headline_key and any(key == _key(part) for part in _TITLE_SEPARATORS.split(title)):
+            trailing = _TITLE_SEPARATORS.split(title)[1:]
+            if key and key not in headline_key and any(key == _key(part) for part in trailing):
                 return True
         return False
 
