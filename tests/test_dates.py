@@ -465,3 +465,16 @@ def test_a_shown_update_date_beats_a_year_less_date_in_running_text():
     assert resolve_dates(candidates, NOW)["published"].date().isoformat() == "2024-03-13"
     headline_only = [DateCandidate("Сьогодні, 10:15", "visible"), DateCandidate("Оновлено: 23.01.2025", "visible", "modified")]
     assert resolve_dates(headline_only, NOW)["published_raw"] == "Сьогодні, 10:15"
+
+
+def test_dateparser_reads_month_names_in_the_page_language_only_when_told():
+    raw = "12 października 2021"  # Polish: no month form of the rules table
+    assert parse_date(raw, NOW) is None
+    assert parse_date(raw, NOW, language="pl-PL").date().isoformat() == "2021-10-12"
+    assert parse_date(raw, NOW, language="xx") is None  # a language dateparser does not know: the defaults only
+
+
+def test_resolve_dates_passes_the_page_language_to_the_parser():
+    candidates = [DateCandidate("12 października 2021", "time")]
+    assert resolve_dates(candidates, NOW)["published"] is None
+    assert resolve_dates(candidates, NOW, language="pl")["published"].date().isoformat() == "2021-10-12"

@@ -140,12 +140,14 @@ def _patterns() -> _Patterns:
     )
 
 
-def parse_date(raw: str, now: datetime | None = None) -> datetime | None:
+def parse_date(raw: str, now: datetime | None = None, language: str | None = None) -> datetime | None:
     """Parse one date string into an aware datetime, or None.
 
     ``now`` is the fetch time; relative and year-less dates resolve against
     it and nothing later than it plus a day is accepted. Without it the
-    current time is used.
+    current time is used. ``language`` is the page's detected language
+    ("pl", "pt-BR"): dateparser reads month names and relative words in it
+    first, besides Ukrainian, Russian and English; it never guesses one.
     """
     if not isinstance(raw, str):
         return None
@@ -156,7 +158,7 @@ def parse_date(raw: str, now: datetime | None = None) -> datetime | None:
     try:
         parsed = _parse_fast(text, now)
         if parsed is None and len(text) <= MAX_RAW_LENGTH:
-            parsed = _parse_with_dateparser(text, now.replace(second=0, microsecond=0))
+            parsed = _parse_with_dateparser(text, now.replace(second=0, microsecond=0), _dateparser_languages(language))
     except (ValueError, OverflowError):
         return None
     return parsed if parsed is not None and _plausible(parsed, now) else None
@@ -419,8 +421,27 @@ def _at(day: date, clock: time | None, now: datetime | None = None) -> datetime:
     return moment
 
 
+_DATEPARSER_DEFAULT_LANGUAGES = ("uk", "ru", "en")
+
+
+@lru_cache(maxsize=64)
+def _dateparser_languages(language: str | None) -> tuple[str, ...]:
+    """The page's language (its primary subtag, when dateparser knows it) before the default ones."""
+    primary = (language or "").split("-")[0].split("_")[0].lower()
+    if not primary or primary in _DATEPARSER_DEFAULT_LANGUAGES or primary not in _dateparser_known_languages():
+        return _DATEPARSER_DEFAULT_LANGUAGES
+    return (primary, *_DATEPARSER_DEFAULT_LANGUAGES)
+
+
+@lru_cache(maxsize=1)
+def _dateparser_known_languages() -> frozenset[str]:
+    from dateparser.languages.loader import LocaleDataLoader
+
+    return frozenset(LocaleDataLoader().get_locale_map())
+
+
 @lru_cache(maxsize=4096)
-def _parse_with_dateparser(text: str, now: datetime) -> datetime | None:
+def _parse_with_dateparser(text: str, now: datetime, languages: tuple[str, ...]) -> datetime | None:
     import dateparser  # slow import, needed only for strings the fast rules miss
 
     settings = {
@@ -432,13 +453,13 @@ def _parse_with_dateparser(text: str, now: datetime) -> datetime | None:
         "REQUIRE_PARTS": ["day", "month"],
     }
     try:
-        parsed = dateparser.parse(text, languages=["uk", "ru", "en"], settings=settings)
+        parsed = dateparser.parse(text, languages=list(languages), settings=settings)
     except Exception:  # dateparser raises assorted internal errors on garbage
         return None
     return parsed.astimezone(KYIV) if parsed is not None else None
 
 
-def resolve_dates(candidates, now: datetime | None = None) -> dict:
+def resolve_dates(candidates, now: datetime | None = None, language: str | None = None) -> dict:
     """Pick the published and the modified date among the candidates.
 
     Published: each source votes once, for the day of its first parseable
@@ -449,13 +470,14 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
     outvotes a metadata date that disagrees. A metadata date later than the
     day the page says it was updated is not the publication date. Without
     any vote the first parseable candidate is kept ("Сьогодні, 10:15").
+    ``language`` is the page's detected language, passed to :func:`parse_date`.
     Modified: the first parseable candidate by source.
 
     A UTC timestamp does not say which calendar day the publisher saw; when
     a date in the URL falls on the neighbouring day, the URL date is kept.
     """
     ranked = sorted(candidates, key=lambda c: _source_rank(c.source))
-    parsed = [(candidate, moment) for candidate in ranked if (moment := parse_date(candidate.raw, now)) is not None]
+    parsed = [(candidate, moment) for candidate in ranked if (moment := parse_date(candidate.raw, now, language)) is not None]
     parsed = _day_month_order_of_metadata(parsed)
     result = {}
     for kind in ("published", "modified"):
