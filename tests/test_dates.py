@@ -219,6 +219,11 @@ def test_month_names_of_other_languages_are_found_and_parsed(raw, expected):
     assert parse_date(found, NOW).date() == parsed.date()
 
 
+def test_a_date_that_states_its_year_wins_over_a_yearless_month_name_date():
+    parsed = parse_date("Reparaturcafé am 31. Januar 27.01.2020 Soziales", NOW)  # ahlen.de
+    assert parsed.isoformat() == "2020-01-27T00:00:00+02:00"
+
+
 def test_table_is_large_enough():
     assert len(CASES) >= 100
 

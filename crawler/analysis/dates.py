@@ -276,7 +276,11 @@ def _plausible(moment: datetime, now: datetime) -> bool:
 
 
 def _parse_fast(text: str, now: datetime) -> datetime | None:
-    for parser in (_parse_unix, _parse_iso, _parse_month_name, _parse_numeric, _parse_relative, _parse_yearless_numeric):
+    """The first parser that reads the text; a date that states its year before one that does not
+    ("Reparaturcafé am 31. Januar 27.01.2020" is 27 January 2020)."""
+    parsers = (_parse_unix, _parse_iso, _parse_month_name_with_year, _parse_numeric, _parse_month_name,
+               _parse_relative, _parse_yearless_numeric)
+    for parser in parsers:
         parsed = parser(text, now)
         if parsed is not None:
             return parsed
@@ -319,12 +323,16 @@ def _offset(token: str | None) -> timezone | None:
     return timezone(-delta if token[0] == "-" else delta)
 
 
-def _parse_month_name(text: str, now: datetime) -> datetime | None:
+def _parse_month_name_with_year(text: str, now: datetime) -> datetime | None:
+    return _parse_month_name(text, now, year_needed=True)
+
+
+def _parse_month_name(text: str, now: datetime, year_needed: bool = False) -> datetime | None:
     patterns = _patterns()
     matches = [
         match
         for pattern in (patterns.year_month_name, patterns.day_month_name, patterns.month_name_day)
-        if (match := pattern.search(text))
+        if (match := pattern.search(text)) and not (year_needed and match["year"] is None)
     ]
     for match in sorted(matches, key=lambda found: (found["year"] is None, found.start())):
         month = date_rules().months[match["month_name"].lower()]
