@@ -10,7 +10,7 @@ from pipelines.base import SourcePipeline
 
 class DatesPipeline(SourcePipeline):
     def process_item(self, item):
-        dates = resolve_dates(item.get("date_candidates") or [], now=item["fetched_at"])
+        dates = resolve_dates(item.get("date_candidates") or [], now=item["fetched_at"], language=item.get("language"))
         for kind, column in (("published", "published_at"), ("modified", "modified_at")):
             value = dates[kind]
             item[column] = value.astimezone(KYIV).isoformat() if value is not None else None

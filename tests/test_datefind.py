@@ -89,6 +89,8 @@ def test_headline_and_body_from_the_extractor_are_used():
         ("https://example.com/news/2025-03-17-slug.html", "2025-03-17"),
         ("https://example.com/news/20250317/slug", "20250317"),
         ("https://vinnytsia.gov.ua/news/1623758022", "1623758022"),
+        ("https://weisser-ring.de/media-news/meldungen/29-10-2021", "29-10-2021"),  # day first, as the page writes it
+        ("https://www.biathlon-antholz.it/de/newsroom/23-01-2022-wierer", "23-01-2022"),
     ],
 )
 def test_url_dates(url, raw):

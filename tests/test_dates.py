@@ -200,6 +200,30 @@ def test_parse_date_of_recent_pages(raw, expected):
     assert (parsed.isoformat() if parsed else None) == expected
 
 
+# full month names of other European languages, with their connectors (htmldate-default pages)
+OTHER_LANGUAGE_CASES = [
+    ("Erstellt am Dienstag 6. Mai 2014 um 23:30", "2014-05-06T23:30:00+03:00"),  # disfunctions.de
+    ("19. Oktober 2019 um 14:37", "2019-10-19T14:37:00+03:00"),  # jungefreiheit.de
+    ("jeudi 13 juin 2019", "2019-06-13T00:00:00+03:00"),  # france.attac.org
+    (", le  15 septembre 2009", "2009-09-15T00:00:00+03:00"),  # laviedesidees.fr
+    ("3 de marzo de 2020", "2020-03-03T00:00:00+02:00"),
+    ("12 dicembre 2021", "2021-12-12T00:00:00+02:00"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), OTHER_LANGUAGE_CASES)
+def test_month_names_of_other_languages_are_found_and_parsed(raw, expected):
+    [found] = find_date_strings(raw)
+    parsed = parse_date(raw, NOW)
+    assert (parsed.isoformat() if parsed else None) == expected
+    assert parse_date(found, NOW).date() == parsed.date()
+
+
+def test_a_date_that_states_its_year_wins_over_a_yearless_month_name_date():
+    parsed = parse_date("Reparaturcafé am 31. Januar 27.01.2020 Soziales", NOW)  # ahlen.de
+    assert parsed.isoformat() == "2020-01-27T00:00:00+02:00"
+
+
 def test_table_is_large_enough():
     assert len(CASES) >= 100
 
@@ -446,3 +470,16 @@ def test_a_shown_update_date_beats_a_year_less_date_in_running_text():
     assert resolve_dates(candidates, NOW)["published"].date().isoformat() == "2024-03-13"
     headline_only = [DateCandidate("Сьогодні, 10:15", "visible"), DateCandidate("Оновлено: 23.01.2025", "visible", "modified")]
     assert resolve_dates(headline_only, NOW)["published_raw"] == "Сьогодні, 10:15"
+
+
+def test_dateparser_reads_month_names_in_the_page_language_only_when_told():
+    raw = "12 października 2021"  # Polish: no month form of the rules table
+    assert parse_date(raw, NOW) is None
+    assert parse_date(raw, NOW, language="pl-PL").date().isoformat() == "2021-10-12"
+    assert parse_date(raw, NOW, language="xx") is None  # a language dateparser does not know: the defaults only
+
+
+def test_resolve_dates_passes_the_page_language_to_the_parser():
+    candidates = [DateCandidate("12 października 2021", "time")]
+    assert resolve_dates(candidates, NOW)["published"] is None
+    assert resolve_dates(candidates, NOW, language="pl")["published"].date().isoformat() == "2021-10-12"

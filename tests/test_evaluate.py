@@ -83,3 +83,31 @@ def test_extract_command_prints_cyrillic(tmp_path):
     result = CliRunner().invoke(main, ["extract", str(page), "--url", "https://hromada.example.ua/news/1"])
     assert result.exit_code == 0, result.output
     assert "Нова школа" in result.output and json.loads(result.output)["title"] == "Нова школа"
+
+
+DATES_ONLY_TRUTH = {"publish_date": "2025-05-02"}
+
+
+def test_figures_a_dates_only_set_does_not_label_are_none(tmp_path):
+    folder = _dataset(tmp_path / "set", {"0001": (ARTICLE, DATES_ONLY_TRUTH)})
+    figures = evaluate(folder, ["hromada"])[0].figures()
+    assert [figures[key] for key in ("body_f1", "with_kept", "without_dropped", "title_match")] == [None] * 4
+    assert figures["date_match"] == 1.0
+
+
+def test_eval_command_prints_unlabeled_figures_as_na(tmp_path):
+    folder = _dataset(tmp_path / "set", {"0001": (ARTICLE, DATES_ONLY_TRUTH)})
+    result = CliRunner().invoke(main, ["eval", str(folder)])
+    assert result.exit_code == 0, result.output
+    rows = {line[:16].strip(): line[16:].split() for line in result.output.splitlines()}
+    assert rows["body F1"] == rows["with kept"] == rows["without dropped"] == rows["title match"] == ["n/a"]
+    assert rows["date match"] == ["1.0"]
+    assert json.loads(CliRunner().invoke(main, ["eval", str(folder), "--json"]).output)[0]["body_f1"] is None
+
+
+def test_eval_compares_htmldate_on_dates(tmp_path):
+    folder = _dataset(tmp_path / "set", {"0001": (ARTICLE, TRUTH)})
+    result = CliRunner().invoke(main, ["eval", str(folder), "--compare", "htmldate", "--json"])
+    assert result.exit_code == 0, result.output
+    ours, htmldate = json.loads(result.output)
+    assert htmldate["tool"] == "htmldate" and htmldate["date_match"] == 1.0

@@ -103,8 +103,8 @@ def _patterns() -> _Patterns:
             r"(?<![\d.])(?P<day>[0-3]?\d)\s?(?P<sep>[./-])\s?(?P<month>[0-3]?\d)\s?(?P=sep)\s?(?P<year>(?:19|20)?\d\d)(?![\d])"
         ),
         day_month_name=re.compile(
-            rf"(?<!\d)(?P<day>[0-3]?\d)(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:of\s+)?{month}(?!{letter})"
-            rf"(?:,?\s*(?P<year>(?:19|20)\d\d)(?!\d))?",
+            rf"(?<!\d)(?P<day>[0-3]?\d)(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:(?:of|de)\s+)?{month}(?!{letter})"
+            rf"(?:,?\s*(?:de\s+)?(?P<year>(?:19|20)\d\d)(?!\d))?",  # "3 de marzo de 2020"
             re.I,
         ),
         month_name_day=re.compile(
@@ -132,7 +132,7 @@ def _patterns() -> _Patterns:
             "day_dot_month": re.compile(r"\d+\.[01]\d"),  # yearless_numeric
             "clock": re.compile(r"\d+:[0-5]\d"),  # a time of day, which a relative day needs
             "month_after": re.compile(  # day_month_name, year_month_name
-                rf"\d+(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:of\s+)?{_alternation(rules.months)}(?!{letter})", re.I
+                rf"\d+(?:st|nd|rd|th|-?го|-?е)?\.?\s*(?:(?:of|de)\s+)?{_alternation(rules.months)}(?!{letter})", re.I
             ),
         },
         month_at_end=re.compile(rf"(?<!{letter}){_alternation(rules.months)}\Z", re.I),
@@ -140,12 +140,14 @@ def _patterns() -> _Patterns:
     )
 
 
-def parse_date(raw: str, now: datetime | None = None) -> datetime | None:
+def parse_date(raw: str, now: datetime | None = None, language: str | None = None) -> datetime | None:
     """Parse one date string into an aware datetime, or None.
 
     ``now`` is the fetch time; relative and year-less dates resolve against
     it and nothing later than it plus a day is accepted. Without it the
-    current time is used.
+    current time is used. ``language`` is the page's detected language
+    ("pl", "pt-BR"): dateparser reads month names and relative words in it
+    first, besides Ukrainian, Russian and English; it never guesses one.
     """
     if not isinstance(raw, str):
         return None
@@ -156,7 +158,7 @@ def parse_date(raw: str, now: datetime | None = None) -> datetime | None:
     try:
         parsed = _parse_fast(text, now)
         if parsed is None and len(text) <= MAX_RAW_LENGTH:
-            parsed = _parse_with_dateparser(text, now.replace(second=0, microsecond=0))
+            parsed = _parse_with_dateparser(text, now.replace(second=0, microsecond=0), _dateparser_languages(language))
     except (ValueError, OverflowError):
         return None
     return parsed if parsed is not None and _plausible(parsed, now) else None
@@ -274,7 +276,11 @@ def _plausible(moment: datetime, now: datetime) -> bool:
 
 
 def _parse_fast(text: str, now: datetime) -> datetime | None:
-    for parser in (_parse_unix, _parse_iso, _parse_month_name, _parse_numeric, _parse_relative, _parse_yearless_numeric):
+    """The first parser that reads the text; a date that states its year before one that does not
+    ("Reparaturcafé am 31. Januar 27.01.2020" is 27 January 2020)."""
+    parsers = (_parse_unix, _parse_iso, _parse_month_name_with_year, _parse_numeric, _parse_month_name,
+               _parse_relative, _parse_yearless_numeric)
+    for parser in parsers:
         parsed = parser(text, now)
         if parsed is not None:
             return parsed
@@ -317,12 +323,16 @@ def _offset(token: str | None) -> timezone | None:
     return timezone(-delta if token[0] == "-" else delta)
 
 
-def _parse_month_name(text: str, now: datetime) -> datetime | None:
+def _parse_month_name_with_year(text: str, now: datetime) -> datetime | None:
+    return _parse_month_name(text, now, year_needed=True)
+
+
+def _parse_month_name(text: str, now: datetime, year_needed: bool = False) -> datetime | None:
     patterns = _patterns()
     matches = [
         match
         for pattern in (patterns.year_month_name, patterns.day_month_name, patterns.month_name_day)
-        if (match := pattern.search(text))
+        if (match := pattern.search(text)) and not (year_needed and match["year"] is None)
     ]
     for match in sorted(matches, key=lambda found: (found["year"] is None, found.start())):
         month = date_rules().months[match["month_name"].lower()]
@@ -419,8 +429,27 @@ def _at(day: date, clock: time | None, now: datetime | None = None) -> datetime:
     return moment
 
 
+_DATEPARSER_DEFAULT_LANGUAGES = ("uk", "ru", "en")
+
+
+@lru_cache(maxsize=64)
+def _dateparser_languages(language: str | None) -> tuple[str, ...]:
+    """The page's language (its primary subtag, when dateparser knows it) before the default ones."""
+    primary = (language or "").split("-")[0].split("_")[0].lower()
+    if not primary or primary in _DATEPARSER_DEFAULT_LANGUAGES or primary not in _dateparser_known_languages():
+        return _DATEPARSER_DEFAULT_LANGUAGES
+    return (primary, *_DATEPARSER_DEFAULT_LANGUAGES)
+
+
+@lru_cache(maxsize=1)
+def _dateparser_known_languages() -> frozenset[str]:
+    from dateparser.languages.loader import LocaleDataLoader
+
+    return frozenset(LocaleDataLoader().get_locale_map())
+
+
 @lru_cache(maxsize=4096)
-def _parse_with_dateparser(text: str, now: datetime) -> datetime | None:
+def _parse_with_dateparser(text: str, now: datetime, languages: tuple[str, ...]) -> datetime | None:
     import dateparser  # slow import, needed only for strings the fast rules miss
 
     settings = {
@@ -432,13 +461,13 @@ def _parse_with_dateparser(text: str, now: datetime) -> datetime | None:
         "REQUIRE_PARTS": ["day", "month"],
     }
     try:
-        parsed = dateparser.parse(text, languages=["uk", "ru", "en"], settings=settings)
+        parsed = dateparser.parse(text, languages=list(languages), settings=settings)
     except Exception:  # dateparser raises assorted internal errors on garbage
         return None
     return parsed.astimezone(KYIV) if parsed is not None else None
 
 
-def resolve_dates(candidates, now: datetime | None = None) -> dict:
+def resolve_dates(candidates, now: datetime | None = None, language: str | None = None) -> dict:
     """Pick the published and the modified date among the candidates.
 
     Published: each source votes once, for the day of its first parseable
@@ -449,13 +478,14 @@ def resolve_dates(candidates, now: datetime | None = None) -> dict:
     outvotes a metadata date that disagrees. A metadata date later than the
     day the page says it was updated is not the publication date. Without
     any vote the first parseable candidate is kept ("Сьогодні, 10:15").
+    ``language`` is the page's detected language, passed to :func:`parse_date`.
     Modified: the first parseable candidate by source.
 
     A UTC timestamp does not say which calendar day the publisher saw; when
     a date in the URL falls on the neighbouring day, the URL date is kept.
     """
     ranked = sorted(candidates, key=lambda c: _source_rank(c.source))
-    parsed = [(candidate, moment) for candidate in ranked if (moment := parse_date(candidate.raw, now)) is not None]
+    parsed = [(candidate, moment) for candidate in ranked if (moment := parse_date(candidate.raw, now, language)) is not None]
     parsed = _day_month_order_of_metadata(parsed)
     result = {}
     for kind in ("published", "modified"):

@@ -13,6 +13,7 @@ A dataset folder holds ``html/ID.html.gz`` (the page) and ``ground-truth/ID.json
   snippets are often cut mid-word, "...those who follo");
 - title match: normalized extracted title equals normalized ground-truth title;
 - date match: same calendar day as ``publish_date``, over pages that have one;
+- a figure the set does not label (no page has it) is None, printed as n/a;
 - pages/s: pages over the seconds spent inside the extractor call only.
 """
 
@@ -111,24 +112,24 @@ class Scores:
             self.date_matches += result.published == truth_day
 
     @property
-    def body_f1(self) -> float:
-        return self.f1_sum / self.f1_pages if self.f1_pages else 0.0
+    def body_f1(self) -> float | None:
+        return share(self.f1_sum, self.f1_pages)
 
     @property
-    def with_kept_share(self) -> float:
-        return self.with_kept / self.with_total if self.with_total else 0.0
+    def with_kept_share(self) -> float | None:
+        return share(self.with_kept, self.with_total)
 
     @property
-    def without_dropped_share(self) -> float:
-        return self.without_dropped / self.without_total if self.without_total else 0.0
+    def without_dropped_share(self) -> float | None:
+        return share(self.without_dropped, self.without_total)
 
     @property
-    def title_match(self) -> float:
-        return self.title_matches / self.title_pages if self.title_pages else 0.0
+    def title_match(self) -> float | None:
+        return share(self.title_matches, self.title_pages)
 
     @property
-    def date_match(self) -> float:
-        return self.date_matches / self.date_pages if self.date_pages else 0.0
+    def date_match(self) -> float | None:
+        return share(self.date_matches, self.date_pages)
 
     @property
     def pages_per_second(self) -> float:
@@ -139,15 +140,24 @@ class Scores:
             "tool": self.tool,
             "pages": self.pages,
             "errors": self.errors,
-            "body_f1": round(self.body_f1, 4),
-            "with_kept": round(self.with_kept_share, 4),
-            "without_dropped": round(self.without_dropped_share, 4),
-            "title_match": round(self.title_match, 4),
-            "date_match": round(self.date_match, 4),
+            "body_f1": rounded(self.body_f1),
+            "with_kept": rounded(self.with_kept_share),
+            "without_dropped": rounded(self.without_dropped_share),
+            "title_match": rounded(self.title_match),
+            "date_match": rounded(self.date_match),
             "date_pages": self.date_pages,
             "pages_per_s": round(self.pages_per_second, 1),
             "seconds": round(self.seconds, 2),
         }
+
+
+def share(part: float, whole: int) -> float | None:
+    """None when the set labels nothing for this figure: unlabeled is not a score of 0."""
+    return part / whole if whole else None
+
+
+def rounded(figure: float | None) -> float | None:
+    return None if figure is None else round(figure, 4)
 
 
 def words(text: str | None) -> list[str]:
@@ -243,9 +253,18 @@ def extract_trafilatura(html: bytes, url: str | None) -> Extracted:
     return Extracted(title=document.title, text=document.text or "", published=parse_day(document.date))
 
 
+def extract_htmldate(html: bytes, url: str | None) -> Extracted:
+    """htmldate alone, called as its own evaluation does (original date, extensive search on)."""
+    from htmldate import find_date
+
+    found = find_date(html, url=url, original_date=True, extensive_search=True)
+    return Extracted(title=None, text="", published=parse_day(found))
+
+
 TOOLS: dict[str, Callable[[bytes, str | None], Extracted]] = {
     "hromada": extract_ours,
     "trafilatura": extract_trafilatura,
+    "htmldate": extract_htmldate,
 }
 
 

@@ -33,7 +33,7 @@ def extract_command(file: Path, url: str | None, encoding: str | None) -> None:
 
 @click.command("eval")
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--compare", "compare_tools", multiple=True, type=click.Choice(["trafilatura"]),
+@click.option("--compare", "compare_tools", multiple=True, type=click.Choice(["trafilatura", "htmldate"]),
               help="Also score this tool on the same pages in the same run.")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N pages.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -43,6 +43,9 @@ def eval_command(dataset: Path, compare_tools: tuple[str, ...], limit: int | Non
     \b
     Example:
         hromada eval ../shared/eval/wcxb-articles-dev --compare trafilatura
+        hromada eval ../shared/eval/htmldate-default --compare htmldate --compare trafilatura
+
+    A figure the set does not label (a dates-only set has no body or title) prints as n/a.
     """
     from crawler.analysis.evaluate import DatasetError, evaluate
 
@@ -63,9 +66,13 @@ def _print_side_by_side(figures: list[dict]) -> None:
             ("date match", "date_match"), ("pages/s", "pages_per_s")]
     click.echo(f"{'':<16}" + "".join(f"{f['tool']:>14}" for f in figures))
     for label, key in rows:
-        click.echo(f"{label:<16}" + "".join(f"{f[key]:>14}" for f in figures))
+        click.echo(f"{label:<16}" + "".join(f"{_shown(f[key]):>14}" for f in figures))
     if len(figures) > 1 and figures[1]["pages_per_s"]:
         click.echo(f"{'speed ratio':<16}{figures[0]['pages_per_s'] / figures[1]['pages_per_s']:>14.1f}")
+
+
+def _shown(figure) -> str:
+    return "n/a" if figure is None else str(figure)
 
 
 @click.command("reextract")

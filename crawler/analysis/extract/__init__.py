@@ -100,7 +100,7 @@ def extract(
     raw = extract_raw(html, url, hints=hints, encoding=encoding)
     extra_phrases = hints.boilerplate if hints is not None else ()
     text = strip_boilerplate(raw.text, extra_phrases)
-    dates = resolve_dates(raw.date_candidates, now=now)
+    dates = resolve_dates(raw.date_candidates, now=now, language=raw.language)
     return Article(
         title=raw.title,
         text=text,

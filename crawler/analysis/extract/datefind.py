@@ -43,6 +43,7 @@ _TEXT_CHARS = 1500
 _URL_PATH_DATE = re.compile(
     r"(?<!\d)(?P<date>(?:19|20)\d\d[/_-][01]?\d[/_-][0-3]?\d)(?=[/_.-]|$)"
     r"|(?<![\d])(?P<compact>(?:19|20)\d\d[01]\d[0-3]\d)(?=[/_.-]|$)"
+    r"|(?<![\d])(?P<day_first>[0-3]\d-[01]\d-(?:19|20)\d\d)(?=[/_.-]|$)"  # /meldungen/29-10-2021
 )
 _URL_UNIX_ID = re.compile(r"/news/(?P<seconds>1[2-9]\d{8})(?=[/?#.]|$)")
 _CLASS_SPLIT = re.compile(r"\s+")
@@ -827,7 +828,7 @@ def _url_candidates(url: str | None) -> list[DateCandidate]:
     candidates = []
     match = _URL_PATH_DATE.search(path)
     if match:
-        candidates.append(DateCandidate(match["date"] or match["compact"], "url"))
+        candidates.append(DateCandidate(match["date"] or match["compact"] or match["day_first"], "url"))
     unix = _URL_UNIX_ID.search(path)
     if unix:
         candidates.append(DateCandidate(unix["seconds"], "url"))

@@ -10,6 +10,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from crawler.analysis.dates import find_date_strings
+
 _JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()")
 # the same as //*[@rel='author' or @itemprop='author'], several times faster in libxml2
 _AUTHOR_ELEMENTS = etree.XPath("//@rel[.='author']/.. | //@itemprop[.='author']/..")
@@ -103,6 +105,18 @@ class DeclaredTitles:
         """The text is the site's name: og:site_name, or the domain's name ("Rust-Lang" for rust-lang.org)."""
         return _squeezed(text) in self.site_keys
 
+    def is_stripped_part(self, text: str) -> bool:
+        """The text is a trailing part that site-name stripping drops from a declared title: "Marcus on AI"
+        of "New Ways to Corrupt LLMs - by Gary Marcus - Marcus on AI" (a short first part, "Webcams - Yosemite
+        National Park", is more often the page's own headline)."""
+        key = _key(text)
+        for title in self.titles:
+            headline_key = _key(strip_site_name(title, self.site_name, self.site_keys))
+            trailing = _TITLE_SEPARATORS.split(title)[1:]
+            if key and key not in headline_key and any(key == _key(part) for part in trailing):
+                return True
+        return False
+
     def headlines(self) -> list[str]:
         """The declared titles without the site name, most trusted first."""
         stripped = (strip_site_name(title, self.site_name, self.site_keys) for title in self.titles)
@@ -142,7 +156,7 @@ def find_headline_element(tree, titles: DeclaredTitles, title_css: str | None = 
 
 def _is_headline_candidate(heading, titles: DeclaredTitles) -> bool:
     text = clean_text(heading.text_content())
-    return bool(text) and not titles.is_site_name(text)
+    return bool(text) and not titles.is_site_name(text) and not titles.is_stripped_part(text)
 
 
 def find_title(headline, titles: DeclaredTitles) -> str | None:
@@ -150,9 +164,33 @@ def find_title(headline, titles: DeclaredTitles) -> str | None:
     if headline is not None:
         text = clean_text(headline.text_content())
         if text:
-            return text
+            return _declared_without_extras(text, titles) or text
     headlines = titles.headlines()
     return headlines[0] if headlines else None
+
+
+def _declared_without_extras(text: str, titles: DeclaredTitles) -> str | None:
+    """The declared headline when the heading holds it plus only a date or the site's name.
+
+    "Preparing a transition in Debusine" for an h1 "Dec 18 2025 Preparing a transition in Debusine",
+    "Critics' Choice: Best UK Art Exhibitions 2025" for "Critics' Choice: … 2025 – Artlyst".
+    """
+    declared = titles.within(text)
+    if declared is None:
+        return None
+    extras = _key(text).replace(_key(declared), " ", 1)
+    if titles.is_site_name(extras) or _is_dateline(extras):
+        return declared
+    return None
+
+
+def _is_dateline(text: str) -> bool:
+    """A date with at most two words beside it ("posted on july 1 2025")."""
+    found = find_date_strings(text)
+    if not found:
+        return False
+    rest = text.replace(_key(found[0]), " ", 1)
+    return len(rest.split()) <= 2
 
 
 def _declared_titles(tree, metas: MetaTags, items: list[dict]) -> list[str]:

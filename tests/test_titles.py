@@ -1,0 +1,45 @@
+"""The title: an h1 that holds the declared headline plus only a date or the site's name gives the headline."""
+
+from __future__ import annotations
+
+from crawler.analysis.extract import extract_raw
+
+URL = "https://www.artlyst.com/reviews/best-exhibitions"
+
+
+def _page(h1: str, declared: str) -> str:
+    return (f"<html><head><meta property='og:title' content='{declared}'><title>{declared} | Artlyst</title></head>"
+            f"<body><h1>{h1}</h1><p>Text of the review, long enough to be the article body here.</p></body></html>")
+
+
+def test_a_date_inside_the_h1_is_not_part_of_the_title():
+    page = _page("Dec 18 2025 Preparing a transition in Debusine", "Preparing a transition in Debusine")
+    assert extract_raw(page, URL).title == "Preparing a transition in Debusine"
+
+
+def test_a_dateline_after_the_headline_in_the_h1_is_not_part_of_the_title():
+    page = _page("Top Strategies to Optimize Blockchain Performance Posted on July 1, 2025",
+                 "Top Strategies to Optimize Blockchain Performance")
+    assert extract_raw(page, URL).title == "Top Strategies to Optimize Blockchain Performance"
+
+
+def test_the_site_name_inside_the_h1_is_not_part_of_the_title():
+    page = _page("Critics Choice: Best UK Art Exhibitions 2025 – Artlyst", "Critics Choice: Best UK Art Exhibitions 2025")
+    assert extract_raw(page, URL).title == "Critics Choice: Best UK Art Exhibitions 2025"
+
+
+def test_other_words_beside_the_declared_headline_stay_in_the_title():
+    page = _page("Best Movers in NYC 2025 – Top 19 Companies Compared", "Best Movers in NYC 2025")
+    assert extract_raw(page, URL).title == "Best Movers in NYC 2025 – Top 19 Companies Compared"
+
+
+def test_a_lone_h1_that_is_the_site_part_of_the_declared_title_is_not_the_headline():
+    page = ("<html><head><title>New Ways to Corrupt LLMs - by Gary Marcus - Marcus on AI</title></head>"
+            "<body><h1>Marcus on AI</h1><p>Text of the post, long enough to be the article body here.</p></body></html>")
+    assert extract_raw(page, "https://garymarcus.substack.com/p/new-ways").title == "New Ways to Corrupt LLMs"
+
+
+def test_a_lone_h1_that_is_the_short_first_part_of_the_declared_title_stays_the_headline():
+    page = ("<html><head><title>Webcams - Yosemite National Park (U.S. National Park Service)</title></head>"
+            "<body><h1>Webcams</h1><p>Text of the page, long enough to be the article body here.</p></body></html>")
+    assert extract_raw(page, "https://www.nps.gov/yose/webcams.htm").title == "Webcams"
