@@ -98,3 +98,42 @@ def test_learner_grows_the_template_as_pages_arrive_and_ignores_reposts():
 def test_template_round_trips_through_json():
     template = SourceTemplate(frozenset({"додати свою новину", "гаряча лінія"}), 7)
     assert SourceTemplate.from_json(template.to_json()) == template
+
+
+def guard_pages():
+    """The guard source's pages with invented furniture: (originals, furniture, [(url, html)])."""
+    originals = site_articles("bucha-rada", GUARD_SITES_DIR)
+    articles, furniture = furnished(originals, random.Random("guard-archive"))
+    configs, _ = load_site_files(SAMPLE_NOW, GUARD_SITES_DIR)
+    layout = LAYOUTS[configs[0].cms](configs[0], "https://bucha.example.ua", SAMPLE_NOW, _template_env())
+    pages = layout.build(articles)
+    return originals, furniture, [(layout.article_url(a), pages[layout.article_path(a)].body) for a in articles]
+
+
+def test_reextract_learns_and_stores_the_source_template(tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.archive.store import Archive
+    from crawler.cli import main
+
+    originals, furniture, pages = guard_pages()
+    db = tmp_path / "archive.db"
+    with Archive(db) as archive:
+        archive.db["sources"].insert({"id": "bucha-rada", "name": "Бучанська міська рада"})
+        for url, html in pages:
+            fetched = {"fetched_url": url, "fetched_at": SAMPLE_NOW.isoformat(), "body": html, "encoding": "utf-8"}
+            archive.save_article({"url": url, "source_id": "bucha-rada", "title": "", "text": "",
+                                  "fetched_at": SAMPLE_NOW.isoformat(), "content_hash": "old"}, fetched)
+    registry = tmp_path / "sources.toml"
+    registry.write_text("")
+    result = CliRunner().invoke(main, ["reextract", "--db", str(db), "--registry", str(registry)])
+    assert result.exit_code == 0, result.output
+    assert "templates learned for 1 sources" in result.output
+    with Archive(db) as archive:
+        stored = SourceTemplate.from_json(archive.latest_template("bucha-rada"))
+        texts = [archive.article_by_url(url)["text"] for url, _ in pages]
+    assert {line.lower() for line in furniture} <= stored.furniture
+    for text, article in zip(texts, originals):
+        assert not [line for line in furniture if line in text]
+        assert not [sentence for sentence in must_contain(article) if sentence not in text]
+        assert text.endswith("Пресслужба Бучанської міської ради")
