@@ -36,18 +36,21 @@ def extract_command(file: Path, url: str | None, encoding: str | None) -> None:
 @click.option("--compare", "compare_tools", multiple=True, type=click.Choice(["trafilatura"]),
               help="Also score this tool on the same pages in the same run.")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N pages.")
+@click.option("--half", type=click.Choice(["tune", "check"]),
+              help="Only one site-disjoint half of the pages (split by a hash of each page's registered domain).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def eval_command(dataset: Path, compare_tools: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+def eval_command(dataset: Path, compare_tools: tuple[str, ...], limit: int | None, half: str | None,
+                 as_json: bool) -> None:
     """Score extraction on a WCXB-layout folder (html/ID.html.gz, ground-truth/ID.json).
 
     \b
     Example:
-        hromada eval ../shared/eval/wcxb-articles-dev --compare trafilatura
+        hromada eval ../shared/eval/wcxb-articles-dev --compare trafilatura --half check
     """
     from crawler.analysis.evaluate import DatasetError, evaluate
 
     try:
-        scores = evaluate(dataset, ["hromada", *compare_tools], limit=limit)
+        scores = evaluate(dataset, ["hromada", *compare_tools], limit=limit, half=half)
     except DatasetError as error:
         raise click.ClickException(str(error)) from None
     figures = [score.figures() for score in scores]
