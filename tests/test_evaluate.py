@@ -111,3 +111,19 @@ def test_eval_compares_htmldate_on_dates(tmp_path):
     assert result.exit_code == 0, result.output
     ours, htmldate = json.loads(result.output)
     assert htmldate["tool"] == "htmldate" and htmldate["date_match"] == 1.0
+
+
+def test_halves_split_by_site_not_by_page(tmp_path):
+    from crawler.analysis.evaluate import load_pages, registered_domain, site_half
+
+    assert registered_domain("https://www.news.bbc.co.uk/a") == "bbc.co.uk"
+    assert registered_domain("https://bucha-rada.gov.ua/news/1") == "bucha-rada.gov.ua"
+    assert site_half("https://a.city.example/1") == site_half("https://www.city.example/2")
+    urls = [f"https://site{n}.example/news/{n}" for n in range(20)]
+    assert {site_half(url) for url in urls} == {"tune", "check"}
+    folder = _dataset(tmp_path / "set", {f"{n:04d}": (ARTICLE, TRUTH) for n in range(3)})
+    half = site_half("https://city.example/news/dam")
+    other = "check" if half == "tune" else "tune"
+    assert len(list(load_pages(folder, half=half))) == 3 and list(load_pages(folder, half=other)) == []
+    result = CliRunner().invoke(main, ["eval", str(folder), "--json", "--half", other])
+    assert result.exit_code == 0 and json.loads(result.output)[0]["pages"] == 0

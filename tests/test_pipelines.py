@@ -136,13 +136,31 @@ class CrashingWorkers:
 
 
 @pytest.mark.parametrize("pipeline_class", [ExtractPipeline, BoilerplatePipeline])
-def test_a_page_whose_worker_dies_is_a_counted_parse_error(pipeline_class):
-    pipeline, stats = make(pipeline_class)
+def test_a_page_whose_worker_dies_is_a_counted_parse_error(pipeline_class, tmp_path):
+    pipeline, stats = make(pipeline_class, tmp_path)
     pipeline.workers = CrashingWorkers()
     with pytest.raises(DropItem, match="exit code -11"):
         asyncio.run(pipeline.process_item(item()))
     assert stats.get_value("hromada/rada/errors/parse") == 1
     assert stats.get_value("hromada/rada/dropped/parse_error") == 1
+
+
+def test_boilerplate_learns_the_source_template_during_the_run_and_stores_it(tmp_path):
+    from crawler.analysis.template import MIN_PAGES
+
+    pipeline, _ = make(BoilerplatePipeline, tmp_path)
+    topics = ["ремонт даху ліцею", "нову амбулаторію", "освітлення вулиці", "шкільний автобус", "сквер біля ради",
+              "водогін у селі"]
+    texts = [asyncio.run(pipeline.process_item(item(text=f"Гаряча лінія громади 0800\n\nРада обговорила {topic} і "
+                                                         f"ухвалила рішення {n} після довгого обговорення з мешканцями.")))["text"]
+             for n, topic in enumerate(topics)]
+    assert texts[0].startswith("Гаряча лінія") and not texts[-1].startswith("Гаряча лінія")
+    pipeline.close_spider()
+    assert len(topics) > MIN_PAGES
+    again, _ = make(BoilerplatePipeline, tmp_path)  # the next run applies the stored template from its first page
+    first = asyncio.run(again.process_item(item(text="Гаряча лінія громади 0800\n\nРада відкрила бібліотеку.")))
+    assert first["text"] == "Рада відкрила бібліотеку."
+    again.close_spider()
 
 
 def test_an_article_whose_analysis_worker_died_is_kept_and_counted():

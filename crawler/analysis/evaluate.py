@@ -15,11 +15,17 @@ A dataset folder holds ``html/ID.html.gz`` (the page) and ``ground-truth/ID.json
 - date match: same calendar day as ``publish_date``, over pages that have one;
 - a figure the set does not label (no page has it) is None, printed as n/a;
 - pages/s: pages over the seconds spent inside the extractor call only.
+
+Halves (``half="tune"`` / ``"check"``) split a folder by site, never by page: a page's
+half is the parity of the first byte of the SHA-1 of its URL's registered domain
+(:func:`registered_domain`), so every page of one site lands in the same half.
+Rules are tuned on ``tune``; ``check`` holds sites they have never seen.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 import time
@@ -28,9 +34,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterator
+from urllib.parse import urlsplit
 
 WORD = re.compile(r"\w+")
 ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+HALVES = ("tune", "check")
+# second-level labels under which a registered domain takes three labels (bbc.co.uk, gov.ua's rada.gov.ua)
+_SECOND_LEVEL = {"co", "com", "net", "org", "gov", "edu", "ac", "in", "ne", "or"}
 
 
 class DatasetError(ValueError):
@@ -202,8 +212,21 @@ def parse_day(value) -> date | None:
         return None
 
 
-def load_pages(folder: Path | str, limit: int | None = None) -> Iterator[Page]:
-    """Pages of a WCXB-layout folder in id order; a page with unreadable ground truth raises DatasetError."""
+def registered_domain(url: str | None) -> str:
+    """The site a URL belongs to: its host without ``www.``, cut to two labels (three under co.uk, com.ua...)."""
+    labels = (urlsplit(url or "").hostname or "").removeprefix("www.").split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def site_half(url: str | None) -> str:
+    """``tune`` or ``check``: the half of a site-disjoint split that the page's site falls in."""
+    return HALVES[hashlib.sha1(registered_domain(url).encode()).digest()[0] % 2]
+
+
+def load_pages(folder: Path | str, limit: int | None = None, half: str | None = None) -> Iterator[Page]:
+    """Pages of a WCXB-layout folder in id order, optionally one site-disjoint half of them;
+    a page with unreadable ground truth raises DatasetError."""
     folder = Path(folder)
     html_dir, truth_dir = folder / "html", folder / "ground-truth"
     if not html_dir.is_dir() or not truth_dir.is_dir():
@@ -216,7 +239,9 @@ def load_pages(folder: Path | str, limit: int | None = None) -> Iterator[Page]:
         html_file = html_dir / f"{page_id}.html.gz"
         if not html_file.exists():
             continue
-        yield Page(page_id=page_id, html=gzip.decompress(html_file.read_bytes()), **_read_truth(truth_file))
+        fields = _read_truth(truth_file)
+        if half is None or site_half(fields["url"]) == half:
+            yield Page(page_id=page_id, html=gzip.decompress(html_file.read_bytes()), **fields)
 
 
 def _read_truth(path: Path) -> dict:
@@ -268,13 +293,13 @@ TOOLS: dict[str, Callable[[bytes, str | None], Extracted]] = {
 }
 
 
-def evaluate(folder: Path | str, tools: list[str], limit: int | None = None) -> list[Scores]:
+def evaluate(folder: Path | str, tools: list[str], limit: int | None = None, half: str | None = None) -> list[Scores]:
     """Run every tool on every page of the folder; the extractor call alone is timed."""
     unknown = [name for name in tools if name not in TOOLS]
     if unknown:
         raise ValueError(f"unknown tool(s): {', '.join(unknown)}; known: {', '.join(TOOLS)}")
     scores = [Scores(tool=name) for name in tools]
-    for page in load_pages(folder, limit):
+    for page in load_pages(folder, limit, half):
         for score in scores:
             result, seconds = timed_call(TOOLS[score.tool], page)
             score.add(page, result, seconds)

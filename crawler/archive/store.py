@@ -142,8 +142,16 @@ def _migration_7_place_scope_tokens(db: sqlite_utils.Database) -> None:
     db.execute(f"create index if not exists {DATES_INDEX} on articles(id, published_at)")
 
 
+def _migration_source_templates(db: sqlite_utils.Database) -> None:
+    """Each source's learned template (crawler/analysis/template.py), one row per version."""
+    db.execute("""create table if not exists source_templates (
+                      source_id text not null, version integer not null, learned_at text not null,
+                      pages integer not null, template_json text not null, primary key (source_id, version))""")
+
+
 MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental,
-              _migration_5_fts_on_text_updates, _migration_6_search_filters, _migration_7_place_scope_tokens]
+              _migration_5_fts_on_text_updates, _migration_6_search_filters, _migration_7_place_scope_tokens,
+              _migration_source_templates]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -311,6 +319,21 @@ class Archive:
         for row in self.db.query(sql):
             row["html"] = gzip.decompress(row.pop("html_gz"))
             yield row
+
+    def save_template(self, source_id: str, template_json: str, pages: int, learned_at: str) -> int:
+        """Store a new version of a source's learned template; returns its version."""
+        with self.db.conn:
+            (latest,) = self.db.execute("select coalesce(max(version), 0) from source_templates where source_id = ?",
+                                        [source_id]).fetchone()
+            self.db.execute("insert into source_templates values (?, ?, ?, ?, ?)",
+                            [source_id, latest + 1, learned_at, pages, template_json])
+        return latest + 1
+
+    def latest_template(self, source_id: str) -> str | None:
+        """The template_json of a source's newest learned template, or None."""
+        row = self.db.execute("select template_json from source_templates where source_id = ? order by version desc limit 1",
+                              [source_id]).fetchone()
+        return row[0] if row else None
 
     def update_article(self, article_id: int, values: dict) -> None:
         with self.db.conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -36,21 +36,25 @@ def extract_command(file: Path, url: str | None, encoding: str | None) -> None:
 @click.option("--compare", "compare_tools", multiple=True, type=click.Choice(["trafilatura", "htmldate"]),
               help="Also score this tool on the same pages in the same run.")
 @click.option("--limit", type=click.IntRange(min=1), help="Only the first N pages.")
+@click.option("--half", type=click.Choice(["tune", "check"]),
+              help="Only one site-disjoint half of the pages (split by a hash of each page's registered domain).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def eval_command(dataset: Path, compare_tools: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+def eval_command(dataset: Path, compare_tools: tuple[str, ...], limit: int | None, half: str | None,
+                 as_json: bool) -> None:
     """Score extraction on a WCXB-layout folder (html/ID.html.gz, ground-truth/ID.json).
 
     \b
     Example:
         hromada eval ../shared/eval/wcxb-articles-dev --compare trafilatura
         hromada eval ../shared/eval/htmldate-default --compare htmldate --compare trafilatura
+        hromada eval ../shared/eval/wcxb-articles-dev --compare trafilatura --half check
 
     A figure the set does not label (a dates-only set has no body or title) prints as n/a.
     """
     from crawler.analysis.evaluate import DatasetError, evaluate
 
     try:
-        scores = evaluate(dataset, ["hromada", *compare_tools], limit=limit)
+        scores = evaluate(dataset, ["hromada", *compare_tools], limit=limit, half=half)
     except DatasetError as error:
         raise click.ClickException(str(error)) from None
     figures = [score.figures() for score in scores]
@@ -81,30 +85,64 @@ def _shown(figure) -> str:
 def reextract_command(db_path: Path, registry_path: Path) -> None:
     """Re-run extraction over the raw pages stored in the archive; report rows changed.
 
+    A first pass learns each source's template from its stored pages (crawler/analysis/template.py)
+    and stores it as the source's newest version; the second drops the learned furniture.
+
     \b
     Example:
         hromada reextract --db data/demo.db
     """
     from crawler.archive.store import content_hash
-    from crawler.analysis.extract import EXTRACTOR_VERSION, extract
+    from crawler.analysis.extract import EXTRACTOR_VERSION
 
     hints = _hints_by_source(registry_path)
     seen = changed = failed = 0
     with open_archive_or_exit(db_path) as archive:
+        templates = _learn_templates(archive, hints)
         for row in archive.raw_pages():
             seen += 1
             try:
-                article = extract(row["html"], row["fetched_url"] or row["url"], now=_parse_time(row["fetched_at"]),
-                                  hints=hints.get(row["source_id"]), encoding=row["encoding"])
+                article = _extract_row(row, hints)
             except Exception as error:  # one broken page is counted, never stops the run
                 failed += 1
                 click.echo(f"article {row['id']}: {error}", err=True)
                 continue
+            if row["source_id"] in templates:
+                article.text = templates[row["source_id"]].strip(article.text)
             values = _article_values(article, content_hash(article.title, article.text), EXTRACTOR_VERSION)
             if values["content_hash"] != row["content_hash"] or values["published_at"] != row["published_at"]:
                 changed += 1
             archive.update_article(row["id"], values)
-    click.echo(f"{seen} raw pages re-extracted: {changed} articles changed, {failed} failed")
+    click.echo(f"{seen} raw pages re-extracted: {changed} articles changed, {failed} failed; "
+               f"templates learned for {len(templates)} sources")
+
+
+def _extract_row(row: dict, hints: dict):
+    from crawler.analysis.extract import extract
+
+    return extract(row["html"], row["fetched_url"] or row["url"], now=_parse_time(row["fetched_at"]),
+                   hints=hints.get(row["source_id"]), encoding=row["encoding"])
+
+
+def _learn_templates(archive, hints: dict) -> dict:
+    """Each source's template learned from its stored pages and saved as a new version (sources with too few pages: none)."""
+    from crawler.analysis.template import TemplateLearner, template_of_distinct
+
+    learners: dict[str, TemplateLearner] = {}
+    for row in archive.raw_pages():
+        try:
+            text = _extract_row(row, hints).text
+        except Exception:  # counted and reported by the extraction pass
+            continue
+        learners.setdefault(row["source_id"], TemplateLearner(relearn=False)).add(text)
+    learned_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    templates = {}
+    for source_id, learner in learners.items():
+        template = template_of_distinct(learner.texts)
+        if template.furniture:
+            archive.save_template(source_id, template.to_json(), template.pages, learned_at)
+            templates[source_id] = template
+    return templates
 
 
 def _hints_by_source(registry_path: Path) -> dict:

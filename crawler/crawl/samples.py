@@ -40,6 +40,8 @@ from crawler.registry import Source, load_registry
 DATA_DIR = PROJECT_DIR / "data" / "samples"
 SITES_DIR = DATA_DIR / "sites"
 TEMPLATES_DIR = DATA_DIR / "templates"
+# Saved sources for the template-learning tests (tests/test_templates.py); not served by SampleSites.
+GUARD_SITES_DIR = DATA_DIR / "template-guard"
 SAMPLE_REGISTRY = DATA_DIR / "sources.toml"
 KYIV = ZoneInfo("Europe/Kyiv")
 MODES = ("ok", "down", "forbidden", "layout_changed", "slow")
@@ -132,10 +134,10 @@ class Page:
         return '"' + hashlib.sha1(self.body).hexdigest()[:20] + '"'
 
 
-def load_site_files(now: datetime) -> tuple[list[SiteConfig], list[SampleArticle]]:
-    """Every site and every article already published at ``now``."""
+def load_site_files(now: datetime, sites_dir: Path = SITES_DIR) -> tuple[list[SiteConfig], list[SampleArticle]]:
+    """Every site of ``sites_dir`` and every article already published at ``now``."""
     configs, articles = [], []
-    for path in sorted(SITES_DIR.glob("*.toml")):
+    for path in sorted(sites_dir.glob("*.toml")):
         document = tomllib.loads(path.read_text(encoding="utf-8"))
         site = dict(document["site"])
         config = SiteConfig(
