@@ -1,0 +1,172 @@
+"""A frontier shared by several crawl processes on Redis (scrapy-redis), set by ``HROMADA_FRONTIER``.
+
+scrapy-redis's scheduler and duplicate filter keep the fleet's request queue and seen fingerprints in
+Redis, so a page is fetched once by the fleet. Our additions, through scrapy-redis's extension points:
+
+* keys namespaced per registry (its text and base URLs): ``hromada:<digest>:requests`` and so on;
+* the sources' start requests are enqueued once per fleet run, by the process that wins a ``SETNX``;
+* settled URLs (archived or not worth fetching again) are a Redis set too, so a page one process
+  archived is not fetched by another in a later run;
+* :class:`FleetMember` keeps each process's heartbeat in Redis: an idle process stays up while another
+  live process still has requests in flight (they may add to the queue), and the last one out ends the
+  fleet run (clears the seeding flag and the duplicate filter, so the next run revisits discovery pages).
+
+scrapy-redis 0.9.1's ``RFPDupeFilter.from_settings`` keys its set by a timestamp (one per process); its
+scheduler uses ``from_spider`` instead, which reads ``SCHEDULER_DUPEFILTER_KEY``, the shared key we set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import redis
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from twisted.internet import task
+
+from crawler.registry import DEFAULT_REGISTRY
+
+SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
+FLEET_EXTENSION = "crawler.crawl.frontier.FleetMember"
+
+
+class FrontierUnreachable(Exception):
+    """The frontier's Redis does not answer; the message names its address."""
+
+
+def namespace(settings) -> str:
+    """The key prefix of a registry's fleet: the same registry file and base URLs share one frontier."""
+    registry = Path(settings.get("HROMADA_REGISTRY") or DEFAULT_REGISTRY)
+    digest = hashlib.sha1(registry.read_bytes())
+    digest.update(json.dumps(settings.getdict("HROMADA_BASE_URLS"), sort_keys=True).encode())
+    return f"hromada:{digest.hexdigest()[:12]}"
+
+
+def keys(settings) -> dict[str, str]:
+    prefix = namespace(settings)
+    return {name: f"{prefix}:{name}" for name in ("requests", "dupefilter", "seeded", "settled", "members")}
+
+
+def apply_settings(settings) -> None:
+    """Route a crawl's scheduling through the frontier when ``HROMADA_FRONTIER`` names one."""
+    url = settings.get("HROMADA_FRONTIER")
+    if not url:
+        return
+    fleet_keys = keys(settings)
+    priority = "cmdline"
+    settings.set("SCHEDULER", SCHEDULER, priority=priority)
+    settings.set("DUPEFILTER_CLASS", DUPEFILTER, priority=priority)
+    settings.set("SCHEDULER_PERSIST", True, priority=priority)  # the fleet's queue outlives any one process
+    settings.set("REDIS_URL", url, priority=priority)
+    settings.set("SCHEDULER_QUEUE_KEY", fleet_keys["requests"], priority=priority)
+    settings.set("SCHEDULER_DUPEFILTER_KEY", fleet_keys["dupefilter"], priority=priority)
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), FLEET_EXTENSION: 520}, priority=priority)
+
+
+def connect(url: str) -> redis.Redis:
+    """A client of the frontier; :class:`FrontierUnreachable` when it does not answer a PING."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10)
+        client.ping()
+    except ValueError as error:
+        raise FrontierUnreachable(f"frontier {url} is not a Redis URL ({error}); use redis://HOST:PORT/N") from None
+    except redis.RedisError as error:
+        raise FrontierUnreachable(f"frontier {url} is unreachable: {error}") from None
+    return client
+
+
+def member_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class FleetFrontier:
+    """One crawl process's view of the fleet's Redis: seeding, settled URLs and members' heartbeats."""
+
+    def __init__(self, client: redis.Redis, fleet_keys: dict[str, str], member_ttl: float):
+        self.client, self.keys, self.member_ttl = client, fleet_keys, member_ttl
+        self.member = member_id()
+
+    @classmethod
+    def from_settings(cls, settings) -> "FleetFrontier":
+        return cls(connect(settings.get("HROMADA_FRONTIER")), keys(settings),
+                   settings.getfloat("HROMADA_FRONTIER_MEMBER_TTL"))
+
+    def claim_seeding(self) -> bool:
+        """True for the one process of a fleet run that enqueues the sources' start requests."""
+        return bool(self.client.set(self.keys["seeded"], self.member, nx=True))
+
+    def is_settled(self, url: str) -> bool:
+        return bool(self.client.sismember(self.keys["settled"], url))
+
+    def settle(self, url: str) -> None:
+        self.client.sadd(self.keys["settled"], url)
+
+    def beat(self, busy: bool, now: float | None = None) -> None:
+        record = json.dumps({"beat": now or time.time(), "busy": busy})
+        self.client.hset(self.keys["members"], self.member, record)
+
+    def live_members(self, now: float | None = None) -> dict[str, dict]:
+        """Members whose heartbeat is younger than the TTL (a killed process drops out after it)."""
+        moment = now or time.time()
+        members = {}
+        for member, record in self.client.hgetall(self.keys["members"]).items():
+            state = json.loads(record)
+            if moment - state["beat"] < self.member_ttl:
+                members[member.decode()] = state
+        return members
+
+    def others_busy(self) -> bool:
+        return any(state["busy"] for member, state in self.live_members().items() if member != self.member)
+
+    def leave(self) -> None:
+        """Drop out of the fleet; the last member out ends the run (the next run seeds and revisits again)."""
+        self.client.hdel(self.keys["members"], self.member)
+        if not self.live_members() and not self.client.zcard(self.keys["requests"]):
+            self.client.delete(self.keys["seeded"], self.keys["dupefilter"])
+
+    def queue_length(self) -> int:
+        return self.client.zcard(self.keys["requests"])
+
+
+class FleetMember:
+    """Heartbeats of this process in the fleet; keeps an idle process up while others may add requests."""
+
+    def __init__(self, crawler, frontier: FleetFrontier, interval: float):
+        self.crawler, self.frontier, self.interval = crawler, frontier, interval
+        self.loop = task.LoopingCall(self.beat)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        member = cls(crawler, FleetFrontier.from_settings(settings), settings.getfloat("HROMADA_FRONTIER_HEARTBEAT"))
+        crawler.signals.connect(member.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(member.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(member.spider_closed, signal=signals.spider_closed)
+        return member
+
+    def busy(self) -> bool:
+        engine = self.crawler.engine
+        return bool(engine is not None and engine.downloader.active) or self.frontier.queue_length() > 0
+
+    def beat(self) -> None:
+        self.frontier.beat(self.busy())
+
+    def spider_opened(self, spider):
+        self.frontier.beat(busy=True)
+        self.loop.start(self.interval, now=False)
+
+    def spider_idle(self, spider):
+        self.frontier.beat(busy=False)
+        if self.frontier.queue_length() or self.frontier.others_busy():
+            raise DontCloseSpider
+
+    def spider_closed(self, spider, reason):
+        if self.loop.running:
+            self.loop.stop()
+        self.frontier.leave()

@@ -1,0 +1,114 @@
+"""A fleet of crawl processes sharing one frontier on a real redis-server (crawler/crawl/frontier.py)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections import Counter
+from urllib.parse import urlsplit
+
+import pytest
+import sqlite_utils
+
+from click.testing import CliRunner
+
+from crawler.cli import main
+from tests.conftest import ROOT, scrapy_crawl, scrapy_crawl_command
+from tests.redis_server import free_port
+
+pytestmark = pytest.mark.slow
+
+FLEET_SETTINGS = {"HROMADA_WORKERS": "0", "HROMADA_FRONTIER_HEARTBEAT": "0.2", "HROMADA_FRONTIER_MEMBER_TTL": "3"}
+
+
+def start_fleet(sites, redis_server, db_paths, **settings) -> list[subprocess.Popen]:
+    processes = []
+    for db_path in db_paths:
+        command, env = scrapy_crawl_command(db_path, sites, HROMADA_FRONTIER=redis_server.url,
+                                            **FLEET_SETTINGS, **settings)
+        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True))
+    return processes
+
+
+def finish(processes, timeout: float = 120) -> list[str]:
+    """Wait for every process; the stderr of each, asserting each ended cleanly."""
+    logs = []
+    for process in processes:
+        _, stderr = process.communicate(timeout=timeout)
+        assert process.returncode in (0, -signal.SIGKILL), stderr[-3000:]
+        logs.append(stderr)
+    return logs
+
+
+def archived_rows(db_paths) -> list[tuple]:
+    rows = []
+    for db_path in db_paths:
+        if db_path.exists():
+            rows += sqlite_utils.Database(db_path).execute(
+                "select url, title, content_hash from articles").fetchall()
+    return sorted(rows)
+
+
+def article_fetches(sites) -> Counter:
+    article_paths = {urlsplit(article.url).path for article in sites.expected_articles()}
+    return Counter((source_id, record.path) for source_id, records in sites.request_log.items()
+                   for record in records if record.path in article_paths)
+
+
+@pytest.fixture(scope="module")
+def single_process_rows(sample_sites, tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("single") / "archive.db"
+    result = scrapy_crawl(db_path, sample_sites, HROMADA_WORKERS="0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return archived_rows([db_path])
+
+
+def test_three_processes_archive_the_single_crawl_rows_fetching_each_article_once(
+        sample_sites, redis_server, single_process_rows, tmp_path):
+    db_paths = [tmp_path / f"crawler{n}.db" for n in range(3)]
+    sample_sites.clear_request_log()
+    logs = finish(start_fleet(sample_sites, redis_server, db_paths))
+    fetched = article_fetches(sample_sites)
+    assert archived_rows(db_paths) == single_process_rows, logs[0][-2000:]
+    assert fetched and max(fetched.values()) == 1, [key for key, count in fetched.items() if count > 1]
+    # every process had a share of the work, not one doing everything while the others idled
+    assert sum(1 for db_path in db_paths if archived_rows([db_path])) >= 2
+
+    sample_sites.clear_request_log()
+    finish(start_fleet(sample_sites, redis_server, db_paths))
+    assert not article_fetches(sample_sites), "a second fleet run fetched article pages again"
+    assert sample_sites.request_log and any(sample_sites.request_log.values()), "the second run revisited nothing"
+
+
+def test_a_killed_process_work_is_finished_by_the_others(sample_sites, redis_server, single_process_rows, tmp_path):
+    db_paths = [tmp_path / f"crawler{n}.db" for n in range(3)]
+    sample_sites.clear_request_log()
+    processes = start_fleet(sample_sites, redis_server, db_paths)
+    deadline = time.monotonic() + 30
+    while sum(len(records) for records in sample_sites.request_log.values()) < 20 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    processes[0].send_signal(signal.SIGKILL)
+    finish(processes)
+    rows = archived_rows(db_paths)
+    assert len(rows) == len(set(row[0] for row in rows)), "an article stored twice"
+    # what the killed process had in flight was lost with it; a restart of it takes the rest from the frontier
+    finish(start_fleet(sample_sites, redis_server, db_paths[:1]))
+    assert archived_rows(db_paths) == single_process_rows
+
+
+def test_redis_keys_are_namespaced_per_registry(sample_sites, redis_server, tmp_path):
+    finish(start_fleet(sample_sites, redis_server, [tmp_path / "one.db"], HROMADA_SINCE="2099-01-01"))
+    names = {key.decode() for key in redis_server.client().keys("*")}
+    assert names and all(name.startswith("hromada:") for name in names)
+    assert len({name.split(":")[1] for name in names}) == 1
+
+
+def test_unreachable_frontier_exits_2_naming_the_address(tmp_path):
+    address = f"redis://127.0.0.1:{free_port()}/0"
+    result = CliRunner().invoke(main, ["crawl", "--frontier", address, "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 2
+    assert address in result.stderr and "unreachable" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "a.db").exists()
