@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import subprocess
 import time
 from collections import Counter
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,7 +17,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from crawler.cli import main
-from tests.conftest import ROOT, scrapy_crawl, scrapy_crawl_command
+from tests.conftest import ROOT, scrapy_crawl, scrapy_crawl_command, write_sample_registry
 from tests.redis_server import free_port
 
 pytestmark = pytest.mark.slow
@@ -23,13 +26,24 @@ FLEET_SETTINGS = {"HROMADA_WORKERS": "0", "HROMADA_FRONTIER_HEARTBEAT": "0.2", "
 
 
 def start_fleet(sites, redis_server, db_paths, **settings) -> list[subprocess.Popen]:
+    """Crawl processes, each with a scratch archive of its own (its run records and settled URLs)."""
+    registry = write_sample_registry(sites, db_paths[0].parent / "registry.toml")
     processes = []
     for db_path in db_paths:
         command, env = scrapy_crawl_command(db_path, sites, HROMADA_FRONTIER=redis_server.url,
+                                            HROMADA_REGISTRY=registry, HROMADA_BASE_URLS="{}",
                                             **FLEET_SETTINGS, **settings)
         processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True))
     return processes
+
+
+def start_writer(sites, redis_server, archive: Path) -> subprocess.Popen:
+    registry = write_sample_registry(sites, archive.parent / "registry.toml")
+    command = [sys.executable, "-c", "from crawler.cli import main; main()", "ingest", "--frontier",
+               redis_server.url, "--db", str(archive), "--registry", str(registry)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HROMADA_WORKERS": "0"}
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def finish(processes, timeout: float = 120) -> list[str]:
@@ -68,38 +82,39 @@ def single_process_rows(sample_sites, tmp_path_factory):
 def test_three_processes_archive_the_single_crawl_rows_fetching_each_article_once(
         sample_sites, redis_server, single_process_rows, tmp_path):
     db_paths = [tmp_path / f"crawler{n}.db" for n in range(3)]
+    archive = tmp_path / "archive.db"
     sample_sites.clear_request_log()
-    logs = finish(start_fleet(sample_sites, redis_server, db_paths))
+    logs = finish([start_writer(sample_sites, redis_server, archive), *start_fleet(sample_sites, redis_server, db_paths)])
     fetched = article_fetches(sample_sites)
-    assert archived_rows(db_paths) == single_process_rows, logs[0][-2000:]
+    assert archived_rows([archive]) == single_process_rows, logs[0][-2000:]
     assert fetched and max(fetched.values()) == 1, [key for key, count in fetched.items() if count > 1]
-    # every process had a share of the work, not one doing everything while the others idled
-    assert sum(1 for db_path in db_paths if archived_rows([db_path])) >= 2
+    assert archived_rows(db_paths) == [], "crawl processes of a fleet store no articles themselves"
 
     sample_sites.clear_request_log()
-    finish(start_fleet(sample_sites, redis_server, db_paths))
+    finish([start_writer(sample_sites, redis_server, archive), *start_fleet(sample_sites, redis_server, db_paths)])
     assert not article_fetches(sample_sites), "a second fleet run fetched article pages again"
     assert sample_sites.request_log and any(sample_sites.request_log.values()), "the second run revisited nothing"
 
 
 def test_a_killed_process_work_is_finished_by_the_others(sample_sites, redis_server, single_process_rows, tmp_path):
     db_paths = [tmp_path / f"crawler{n}.db" for n in range(3)]
+    archive = tmp_path / "archive.db"
     sample_sites.clear_request_log()
+    writer = start_writer(sample_sites, redis_server, archive)
     processes = start_fleet(sample_sites, redis_server, db_paths)
     deadline = time.monotonic() + 30
     while sum(len(records) for records in sample_sites.request_log.values()) < 20 and time.monotonic() < deadline:
         time.sleep(0.02)
     processes[0].send_signal(signal.SIGKILL)
-    finish(processes)
-    rows = archived_rows(db_paths)
-    assert len(rows) == len(set(row[0] for row in rows)), "an article stored twice"
+    finish([writer, *processes])
     # what the killed process had in flight was lost with it; a restart of it takes the rest from the frontier
-    finish(start_fleet(sample_sites, redis_server, db_paths[:1]))
-    assert archived_rows(db_paths) == single_process_rows
+    finish([start_writer(sample_sites, redis_server, archive), *start_fleet(sample_sites, redis_server, db_paths[:1])])
+    assert archived_rows([archive]) == single_process_rows
 
 
 def test_redis_keys_are_namespaced_per_registry(sample_sites, redis_server, tmp_path):
-    finish(start_fleet(sample_sites, redis_server, [tmp_path / "one.db"], HROMADA_SINCE="2099-01-01"))
+    finish([start_writer(sample_sites, redis_server, tmp_path / "archive.db"),
+            *start_fleet(sample_sites, redis_server, [tmp_path / "one.db"], HROMADA_SINCE="2099-01-01")])
     names = {key.decode() for key in redis_server.client().keys("*")}
     assert names and all(name.startswith("hromada:") for name in names)
     assert len({name.split(":")[1] for name in names}) == 1

@@ -34,6 +34,21 @@ from crawler.registry import DEFAULT_REGISTRY
 SCHEDULER = "scrapy_redis.scheduler.Scheduler"
 DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
 FLEET_EXTENSION = "crawler.crawl.frontier.FleetMember"
+#: The stages the writer runs; the crawl processes run the others.
+WRITER_PIPELINES = {
+    "pipelines.dedup.DedupPipeline": 500,
+    "pipelines.archive.ArchivePipeline": 600,
+    "pipelines.places.PlacesPipeline": 700,
+    "pipelines.stories.StoriesPipeline": 800,
+    "pipelines.search.SearchIndexPipeline": 900,
+}
+TO_WRITER = "crawler.crawl.ingest.ToWriterPipeline"
+
+
+def crawl_side_pipelines(pipelines: dict) -> dict:
+    """A fleet crawl process's stages: ours without the writer's, ending by handing the item to the writer."""
+    return {**{name: order for name, order in pipelines.items() if name not in WRITER_PIPELINES},
+            TO_WRITER: max(WRITER_PIPELINES.values()) + 100}
 
 
 class FrontierUnreachable(Exception):
@@ -50,7 +65,7 @@ def namespace(settings) -> str:
 
 def keys(settings) -> dict[str, str]:
     prefix = namespace(settings)
-    return {name: f"{prefix}:{name}" for name in ("requests", "dupefilter", "seeded", "settled", "members")}
+    return {name: f"{prefix}:{name}" for name in ("requests", "dupefilter", "seeded", "settled", "members", "items", "processing", "counts")}
 
 
 def apply_settings(settings) -> None:
@@ -67,6 +82,7 @@ def apply_settings(settings) -> None:
     settings.set("SCHEDULER_QUEUE_KEY", fleet_keys["requests"], priority=priority)
     settings.set("SCHEDULER_DUPEFILTER_KEY", fleet_keys["dupefilter"], priority=priority)
     settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), FLEET_EXTENSION: 520}, priority=priority)
+    settings.set("ITEM_PIPELINES", crawl_side_pipelines(settings.getwithbase("ITEM_PIPELINES")), priority=priority)
 
 
 def connect(url: str) -> redis.Redis:
@@ -130,6 +146,23 @@ class FleetFrontier:
         if not self.live_members() and not self.client.zcard(self.keys["requests"]):
             self.client.delete(self.keys["seeded"], self.keys["dupefilter"])
 
+    def hand_over_counts(self, stats: dict) -> None:
+        """This process's per-source counts (``hromada/<source>/...``), added up in Redis for the writer's run."""
+        counts = {key: value for key, value in stats.items() if key.startswith("hromada/") and key.count("/") >= 2
+                  and isinstance(value, int) and not isinstance(value, bool)}
+        if counts:
+            pipe = self.client.pipeline()
+            for key, value in counts.items():
+                pipe.hincrby(self.keys["counts"], key, value)
+            pipe.execute()
+
+    def take_counts(self) -> dict[str, int]:
+        """The counts handed over by the fleet's processes since the last take (they are removed)."""
+        pipe = self.client.pipeline()
+        pipe.hgetall(self.keys["counts"]).delete(self.keys["counts"])
+        counts, _ = pipe.execute()
+        return {key.decode(): int(value) for key, value in counts.items()}
+
     def queue_length(self) -> int:
         return self.client.zcard(self.keys["requests"])
 
@@ -169,4 +202,27 @@ class FleetMember:
     def spider_closed(self, spider, reason):
         if self.loop.running:
             self.loop.stop()
+        self.frontier.hand_over_counts(self.crawler.stats.get_stats())
         self.frontier.leave()
+
+
+def fleet_state(client: redis.Redis, fleet_keys: dict[str, str], member_ttl: float,
+                now: float | None = None) -> dict:
+    """The fleet's processes (heartbeat age, busy), and its queues: pending requests per source, items waiting."""
+    from scrapy_redis import picklecompat
+
+    moment = now or time.time()
+    processes = []
+    for member, record in sorted(client.hgetall(fleet_keys["members"]).items()):
+        state = json.loads(record)
+        host, _, pid = member.decode().rpartition(":")
+        age = moment - state["beat"]
+        processes.append({"host": host, "pid": int(pid), "heartbeat_age_s": round(age, 1), "busy": state["busy"],
+                          "alive": age < member_ttl})
+    pending: dict[str, int] = {}
+    for encoded in client.zrange(fleet_keys["requests"], 0, -1):
+        source_id = picklecompat.loads(encoded).get("meta", {}).get("source_id", "?")
+        pending[source_id] = pending.get(source_id, 0) + 1
+    return {"processes": processes, "pending_requests": dict(sorted(pending.items())),
+            "items_waiting": client.llen(fleet_keys["items"]),
+            "items_being_stored": client.llen(fleet_keys["processing"])}
