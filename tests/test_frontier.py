@@ -22,7 +22,8 @@ from tests.redis_server import free_port
 
 pytestmark = pytest.mark.slow
 
-FLEET_SETTINGS = {"HROMADA_WORKERS": "0", "HROMADA_FRONTIER_HEARTBEAT": "0.2", "HROMADA_FRONTIER_MEMBER_TTL": "3"}
+# DOWNLOAD_TIMEOUT: four processes share two cores here; a robots.txt timing out would let its pages through
+FLEET_SETTINGS = {"DOWNLOAD_TIMEOUT": "15", "HROMADA_WORKERS": "0", "HROMADA_FRONTIER_HEARTBEAT": "0.2", "HROMADA_FRONTIER_MEMBER_TTL": "3"}
 
 
 def start_fleet(sites, redis_server, db_paths, **settings) -> list[subprocess.Popen]:
@@ -46,12 +47,12 @@ def start_writer(sites, redis_server, archive: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def finish(processes, timeout: float = 120) -> list[str]:
-    """Wait for every process; the stderr of each, asserting each ended cleanly."""
+def finish(processes, timeout: float = 120, allowed=(0, -signal.SIGKILL)) -> list[str]:
+    """Wait for every process; the stderr of each, asserting each ended with an allowed status."""
     logs = []
     for process in processes:
         _, stderr = process.communicate(timeout=timeout)
-        assert process.returncode in (0, -signal.SIGKILL), stderr[-3000:]
+        assert process.returncode in allowed, stderr[-3000:]
         logs.append(stderr)
     return logs
 
@@ -106,10 +107,28 @@ def test_a_killed_process_work_is_finished_by_the_others(sample_sites, redis_ser
     while sum(len(records) for records in sample_sites.request_log.values()) < 20 and time.monotonic() < deadline:
         time.sleep(0.02)
     processes[0].send_signal(signal.SIGKILL)
-    finish([writer, *processes])
+    # the killed process's counts die with it: its sources may look unreachable in this run's record (status 1)
+    finish([writer, *processes], allowed=(0, 1, -signal.SIGKILL))
     # what the killed process had in flight was lost with it; a restart of it takes the rest from the frontier
     finish([start_writer(sample_sites, redis_server, archive), *start_fleet(sample_sites, redis_server, db_paths[:1])])
     assert archived_rows([archive]) == single_process_rows
+
+
+def test_a_killed_writer_loses_nothing_and_stores_nothing_twice(
+        sample_sites, redis_server, single_process_rows, tmp_path):
+    db_paths = [tmp_path / f"crawler{n}.db" for n in range(2)]
+    archive = tmp_path / "archive.db"
+    writer = start_writer(sample_sites, redis_server, archive)
+    processes = start_fleet(sample_sites, redis_server, db_paths)
+    deadline = time.monotonic() + 30
+    while not (archive.exists() and archived_rows([archive])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    writer.send_signal(signal.SIGKILL)
+    finish([writer, *processes])
+    assert redis_server.client().llen(next(k for k in redis_server.client().keys("*:items")))
+    finish([start_writer(sample_sites, redis_server, archive)])
+    rows = archived_rows([archive])
+    assert rows == single_process_rows, (set(rows) - set(single_process_rows), set(single_process_rows) - set(rows))
 
 
 def test_redis_keys_are_namespaced_per_registry(sample_sites, redis_server, tmp_path):
