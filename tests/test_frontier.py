@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import signal
 import sys
 import subprocess
@@ -23,7 +25,8 @@ from tests.redis_server import free_port
 pytestmark = pytest.mark.slow
 
 # DOWNLOAD_TIMEOUT: four processes share two cores here; a robots.txt timing out would let its pages through
-FLEET_SETTINGS = {"DOWNLOAD_TIMEOUT": "15", "HROMADA_WORKERS": "0", "HROMADA_FRONTIER_HEARTBEAT": "0.2", "HROMADA_FRONTIER_MEMBER_TTL": "3"}
+FLEET_SETTINGS = {"DOWNLOAD_TIMEOUT": "15", "HROMADA_WORKERS": "0", "HROMADA_FRONTIER_HEARTBEAT": "0.2",
+                  "HROMADA_FRONTIER_MEMBER_TTL": "3"}
 
 
 def start_fleet(sites, redis_server, db_paths, **settings) -> list[subprocess.Popen]:
@@ -146,3 +149,18 @@ def test_unreachable_frontier_exits_2_naming_the_address(tmp_path):
     assert address in result.stderr and "unreachable" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not (tmp_path / "a.db").exists()
+
+
+def test_readme_fleet_units_are_the_shipped_ones_and_their_commands_parse():
+    from tests.test_schedule import parse_unit
+
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Running on several machines", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    blocks = [block.strip() for block in re.findall(r"```ini\n(.*?)```", section, re.S)]
+    units = [(ROOT / "docs" / "fleet" / name).read_text(encoding="utf-8").strip()
+             for name in ("hromada-ingest.service", "hromada-fleet-crawl.service")]
+    assert blocks == units
+    for unit, command in zip(units, ("ingest", "crawl")):
+        words = shlex.split(parse_unit(unit)["Service"]["ExecStart"])
+        assert words[0].endswith("/hromada") and words[1] == command and "--frontier" in words
+        main.get_command(None, command).make_context(command, words[2:])  # an unknown option or bad value raises
