@@ -91,4 +91,5 @@ HROMADA_FRONTIER = None          # redis://HOST:PORT/N: a request queue shared b
                                  # (crawler/crawl/frontier.py); None = this process's own queue
 HROMADA_FRONTIER_HEARTBEAT = 1.0 # seconds between a fleet member's heartbeats in Redis
 HROMADA_FRONTIER_MEMBER_TTL = 10.0  # a member silent this long counts as dead (killed, host down)
+HROMADA_FRONTIER_WAIT = 300.0    # seconds a fleet process waits for a frontier that went away (a Redis restart)
 HROMADA_INGEST_FROM = None       # the frontier whose items `hromada ingest` stores (crawler/crawl/ingest.py)

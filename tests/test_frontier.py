@@ -111,10 +111,13 @@ def test_a_killed_process_work_is_finished_by_the_others(sample_sites, redis_ser
         time.sleep(0.02)
     processes[0].send_signal(signal.SIGKILL)
     # the killed process's counts die with it: its sources may look unreachable in this run's record (status 1)
-    finish([writer, *processes], allowed=(0, 1, -signal.SIGKILL))
+    logs = finish([writer, *processes], allowed=(0, 1, -signal.SIGKILL))
     # what the killed process had in flight was lost with it; a restart of it takes the rest from the frontier
-    finish([start_writer(sample_sites, redis_server, archive), *start_fleet(sample_sites, redis_server, db_paths[:1])])
-    assert archived_rows([archive]) == single_process_rows
+    logs += finish([start_writer(sample_sites, redis_server, archive),
+                    *start_fleet(sample_sites, redis_server, db_paths[:1])])
+    rows = archived_rows([archive])
+    assert rows == single_process_rows, (set(rows) - set(single_process_rows), set(single_process_rows) - set(rows),
+                                         [line for log in logs for line in log.splitlines() if "robots" in line])
 
 
 def test_a_killed_writer_loses_nothing_and_stores_nothing_twice(
@@ -132,6 +135,25 @@ def test_a_killed_writer_loses_nothing_and_stores_nothing_twice(
     finish([start_writer(sample_sites, redis_server, archive)])
     rows = archived_rows([archive])
     assert rows == single_process_rows, (set(rows) - set(single_process_rows), set(single_process_rows) - set(rows))
+
+
+def test_a_redis_restart_mid_crawl_is_waited_out(sample_sites, redis_server, single_process_rows, tmp_path):
+    db_paths = [tmp_path / f"crawler{n}.db" for n in range(2)]
+    archive = tmp_path / "archive.db"
+    sample_sites.clear_request_log()
+    processes = [start_writer(sample_sites, redis_server, archive), *start_fleet(sample_sites, redis_server, db_paths)]
+    deadline = time.monotonic() + 30
+    while sum(len(records) for records in sample_sites.request_log.values()) < 15 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    redis_server.process.terminate()  # SIGTERM: redis-server writes its append-only file and exits
+    redis_server.process.wait(timeout=10)
+    time.sleep(1.5)
+    redis_server.start()
+    logs = finish(processes)
+    assert archived_rows([archive]) == single_process_rows
+    waited = [log for log in logs if "is unreachable" in log]
+    assert waited and all(log.count("waiting up to") == log.count("is back") for log in waited)
+    assert not any("Traceback" in log for log in logs)
 
 
 def test_redis_keys_are_namespaced_per_registry(sample_sites, redis_server, tmp_path):

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import time
 from pathlib import Path
 
 import redis
+from redis.backoff import ConstantBackoff
+from redis.retry import Retry
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from twisted.internet import task
@@ -49,6 +52,10 @@ def crawl_side_pipelines(pipelines: dict) -> dict:
     """A fleet crawl process's stages: ours without the writer's, ending by handing the item to the writer."""
     return {**{name: order for name, order in pipelines.items() if name not in WRITER_PIPELINES},
             TO_WRITER: max(WRITER_PIPELINES.values()) + 100}
+
+
+logger = logging.getLogger(__name__)
+RETRY_PAUSE_SECONDS = 0.5
 
 
 class FrontierUnreachable(Exception):
@@ -79,22 +86,63 @@ def apply_settings(settings) -> None:
     settings.set("DUPEFILTER_CLASS", DUPEFILTER, priority=priority)
     settings.set("SCHEDULER_PERSIST", True, priority=priority)  # the fleet's queue outlives any one process
     settings.set("REDIS_URL", url, priority=priority)
+    settings.set("REDIS_PARAMS", redis_params(url, settings.getfloat("HROMADA_FRONTIER_WAIT")), priority=priority)
     settings.set("SCHEDULER_QUEUE_KEY", fleet_keys["requests"], priority=priority)
     settings.set("SCHEDULER_DUPEFILTER_KEY", fleet_keys["dupefilter"], priority=priority)
     settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), FLEET_EXTENSION: 520}, priority=priority)
     settings.set("ITEM_PIPELINES", crawl_side_pipelines(settings.getwithbase("ITEM_PIPELINES")), priority=priority)
 
 
-def connect(url: str) -> redis.Redis:
-    """A client of the frontier; :class:`FrontierUnreachable` when it does not answer a PING."""
+class PatientRetry(Retry):
+    """Redis commands wait for a frontier that went away (a restart, say) instead of failing the crawl, with
+    one log line when it goes and one when it is back; after ``wait_seconds`` the error is raised."""
+
+    def __init__(self, url: str, wait_seconds: float):
+        # OSError: a refused connection reaches the retry as the socket's own error
+        super().__init__(ConstantBackoff(RETRY_PAUSE_SECONDS), max(1, int(wait_seconds / RETRY_PAUSE_SECONDS)),
+                         supported_errors=(redis.ConnectionError, redis.TimeoutError, OSError))
+        self.url, self.wait_seconds = url, wait_seconds
+
+    def call_with_retry(self, do, fail, *args, **kwargs):
+        def failed(error):
+            if not failures:
+                logger.warning("frontier %s is unreachable (%s): waiting up to %d s for it to come back",
+                               self.url, error, self.wait_seconds)
+            failures.append(error)
+            fail(error)
+
+        failures = []
+        result = super().call_with_retry(do, failed, *args, **kwargs)
+        if failures:
+            logger.warning("frontier %s is back; the crawl carries on", self.url)
+        return result
+
+
+def redis_params(url: str, wait_seconds: float) -> dict:
+    """Client options of every connection to the frontier (ours and scrapy-redis's)."""
+    return {"socket_connect_timeout": 3, "socket_timeout": 30, "retry": PatientRetry(url, wait_seconds),
+            "retry_on_error": [redis.ConnectionError, redis.TimeoutError]}
+
+
+def connect(url: str, wait_seconds: float = 0) -> redis.Redis:
+    """A client of the frontier; :class:`FrontierUnreachable` when it does not answer a PING.
+
+    ``wait_seconds``: how long its commands wait for the frontier when it goes away (0: they fail at once).
+    """
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10)
+        params = redis_params(url, wait_seconds) if wait_seconds else {"socket_connect_timeout": 3}
+        client = redis.Redis.from_url(url, **params)
         client.ping()
     except ValueError as error:
         raise FrontierUnreachable(f"frontier {url} is not a Redis URL ({error}); use redis://HOST:PORT/N") from None
     except redis.RedisError as error:
         raise FrontierUnreachable(f"frontier {url} is unreachable: {error}") from None
     return client
+
+
+def fleet_client(settings, url_setting: str = "HROMADA_FRONTIER") -> redis.Redis:
+    """A running fleet process's client of the frontier named by the setting: patient with a restart."""
+    return connect(settings.get(url_setting), settings.getfloat("HROMADA_FRONTIER_WAIT"))
 
 
 def member_id() -> str:
@@ -110,7 +158,7 @@ class FleetFrontier:
 
     @classmethod
     def from_settings(cls, settings) -> "FleetFrontier":
-        return cls(connect(settings.get("HROMADA_FRONTIER")), keys(settings),
+        return cls(fleet_client(settings), keys(settings),
                    settings.getfloat("HROMADA_FRONTIER_MEMBER_TTL"))
 
     def claim_seeding(self) -> bool:

@@ -18,7 +18,7 @@ import time
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
-from crawler.crawl.frontier import WRITER_PIPELINES, FleetFrontier, connect, keys
+from crawler.crawl.frontier import WRITER_PIPELINES, FleetFrontier, fleet_client, keys
 from crawler.crawl.run import CrawlOptions, build_settings
 from crawler.crawl.lock import CrawlLock
 from crawler.crawl.spider_base import RegistryNewsSpider
@@ -31,7 +31,7 @@ class ToWriterPipeline:
     """The last stage of a fleet crawl process: the item, pickled, onto the fleet's ``items`` list."""
 
     def __init__(self, crawler):
-        self.client = connect(crawler.settings.get("HROMADA_FRONTIER"))
+        self.client = fleet_client(crawler.settings)
         self.key = keys(crawler.settings)["items"]
 
     @classmethod
@@ -77,7 +77,7 @@ class IngestSpider(RegistryNewsSpider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.writer_fleet = FleetFrontier(connect(settings.get("HROMADA_INGEST_FROM")), keys(settings),
+        spider.writer_fleet = FleetFrontier(fleet_client(settings, "HROMADA_INGEST_FROM"), keys(settings),
                                             settings.getfloat("HROMADA_FRONTIER_MEMBER_TTL"))
         spider.queue = WriterQueue(spider.writer_fleet)
         spider.taken: dict[str, bytes] = {}
