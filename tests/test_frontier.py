@@ -186,3 +186,29 @@ def test_readme_fleet_units_are_the_shipped_ones_and_their_commands_parse():
         words = shlex.split(parse_unit(unit)["Service"]["ExecStart"])
         assert words[0].endswith("/hromada") and words[1] == command and "--frontier" in words
         main.get_command(None, command).make_context(command, words[2:])  # an unknown option or bad value raises
+
+
+def test_fleet_command_shows_processes_pending_requests_per_source_and_waiting_items(redis_server):
+    import json as json_module
+
+    from scrapy_redis import picklecompat
+
+    from crawler.crawl.frontier import FleetFrontier, keys
+    from crawler.crawl.run import CrawlOptions, build_settings
+    from crawler.registry import DEFAULT_REGISTRY
+
+    settings = build_settings(CrawlOptions(archive_path=Path("-"), registry_path=DEFAULT_REGISTRY))
+    fleet_keys = keys(settings)
+    client = redis_server.client()
+    FleetFrontier(client, fleet_keys, member_ttl=10).beat(busy=True, now=time.time() - 2)
+    for source_id in ("ekhmilnyk", "ekhmilnyk", "other"):
+        client.zadd(fleet_keys["requests"], {picklecompat.dumps({"url": f"http://127.0.0.1/{time.time_ns()}",
+                                                                 "meta": {"source_id": source_id}}): 0})
+    client.lpush(fleet_keys["items"], b"x")
+    result = CliRunner().invoke(main, ["fleet", "--frontier", redis_server.url, "--json"])
+    assert result.exit_code == 0, result.output
+    state = json_module.loads(result.output)
+    (process,) = state["processes"]
+    assert process["alive"] and process["busy"] and 1.5 < process["heartbeat_age_s"] < 5
+    assert state["pending_requests"] == {"ekhmilnyk": 2, "other": 1}
+    assert state["items_waiting"] == 1 and state["items_being_stored"] == 0
