@@ -87,3 +87,9 @@ HROMADA_SEARCH_INDEX_BATCH = 500  # saved articles lemma-indexed together (pipel
 HROMADA_REFRESH = False          # True: fetch article pages again even when already archived
 HROMADA_PROGRESS = "auto"        # live (rich display) | log (plain lines) | off | auto = live on a terminal, else log
 HROMADA_PROGRESS_INTERVAL = 30.0 # seconds between progress lines in "log" mode
+HROMADA_FRONTIER = None          # redis://HOST:PORT/N: a request queue shared by a fleet of crawl processes
+                                 # (crawler/crawl/frontier.py); None = this process's own queue
+HROMADA_FRONTIER_HEARTBEAT = 1.0 # seconds between a fleet member's heartbeats in Redis
+HROMADA_FRONTIER_MEMBER_TTL = 10.0  # a member silent this long counts as dead (killed, host down)
+HROMADA_FRONTIER_WAIT = 300.0    # seconds a fleet process waits for a frontier that went away (a Redis restart)
+HROMADA_INGEST_FROM = None       # the frontier whose items `hromada ingest` stores (crawler/crawl/ingest.py)

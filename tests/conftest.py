@@ -53,6 +53,13 @@ def sample_sites():
 
 def scrapy_crawl(db_path: Path, sites, *source_ids: str, now: datetime = SAMPLE_NOW, **settings) -> subprocess.CompletedProcess:
     """Run ``scrapy crawl news`` from the repo root against the sample sites, as a user would."""
+    command, env = scrapy_crawl_command(db_path, sites, *source_ids, now=now, **settings)
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def scrapy_crawl_command(db_path: Path, sites, *source_ids: str, now: datetime = SAMPLE_NOW,
+                         **settings) -> tuple[list[str], dict]:
+    """The command line and environment of :func:`scrapy_crawl` (run from ROOT), for crawls run side by side."""
     from crawler.crawl.samples import SAMPLE_REGISTRY
 
     values = {**LOCAL_CRAWL_SETTINGS, "HROMADA_ARCHIVE": str(db_path), "HROMADA_REGISTRY": str(SAMPLE_REGISTRY),
@@ -63,8 +70,7 @@ def scrapy_crawl(db_path: Path, sites, *source_ids: str, now: datetime = SAMPLE_
         command += ["-a", "source=" + ",".join(source_ids)]
     for key, value in values.items():
         command += ["-s", f"{key}={value}"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return command, {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def write_sample_registry(sites, path: Path) -> Path:
@@ -95,3 +101,12 @@ def search_db(search_archive):
 
     with Archive(search_archive, read_only=True) as archive:
         yield archive.db
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A real redis-server on a free loopback port, persistence on, killed after the test."""
+    from tests.redis_server import RedisServer
+
+    with RedisServer(tmp_path) as server:
+        yield server

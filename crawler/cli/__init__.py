@@ -16,6 +16,8 @@ COMMANDS = {
     "sources": "crawler.cli.sources:sources",
     "crawl": "crawler.cli.crawl:crawl",
     "demo": "crawler.cli.crawl:demo",
+    "ingest": "crawler.cli.fleet:ingest",
+    "fleet": "crawler.cli.fleet:fleet",
     "status": "crawler.cli.health:status",
     "schedule": "crawler.cli.health:schedule",
     "extract": "crawler.cli.extract:extract_command",

@@ -42,7 +42,11 @@ LOCKED_EXIT_STATUS = 2
 @click.option("--workers", default=None, callback=lambda _context, _option, value: checked_workers(value),
               help="Processes for extraction and place tagging: a number, 0 for none (all in the crawl's "
                    "thread), or auto: one per core beyond the crawl's own [default: HROMADA_WORKERS, auto].")
-def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refresh, progress, workers) -> None:
+@click.option("--frontier", envvar="HROMADA_FRONTIER", default=None, metavar="redis://HOST:PORT/N",
+              help="Share the request queue with other crawl processes of the registry through this Redis "
+                   "(see README, Running on several machines) [env: HROMADA_FRONTIER].")
+def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refresh, progress, workers,
+          frontier) -> None:
     """Crawl sources from the registry into the archive (all sources when none are named).
 
     Incremental: feeds, sitemaps and listings are revisited (conditionally), article pages already archived
@@ -56,6 +60,7 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
         hromada crawl --since 2025-06-01
         hromada crawl gromada-gov --backfill    # the whole history of one source
         hromada crawl --workers 0               # a one-core machine: no worker processes
+        hromada crawl --frontier redis://10.0.0.5:6379/0   # one of a fleet of crawl processes
     """
     sources = load_sources_or_exit(registry_path)
     try:
@@ -64,10 +69,25 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
         raise click.ClickException(error.args[0]) from None
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=KYIV)
+    overrides = {"HROMADA_WORKERS": workers} if workers is not None else {}
+    if frontier:
+        checked_frontier(frontier)
+        overrides["HROMADA_FRONTIER"] = frontier
     options = CrawlOptions(archive_path=db_path, registry_path=registry_path, source_ids=source_ids,
                            log_level=log_level, since=since, backfill=backfill, refresh=refresh, progress=progress,
-                           overrides={"HROMADA_WORKERS": workers} if workers is not None else None)
+                           overrides=overrides)
     sys.exit(crawl_and_report(options))
+
+
+def checked_frontier(url: str) -> None:
+    """Exit 2 with a line naming the address when the frontier's Redis does not answer."""
+    from crawler.crawl.frontier import FrontierUnreachable, connect
+
+    try:
+        connect(url).close()
+    except FrontierUnreachable as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(LOCKED_EXIT_STATUS)
 
 
 def checked_workers(value: str | None) -> str | None:

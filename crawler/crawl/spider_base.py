@@ -28,7 +28,7 @@ from twisted.internet.error import (ConnectError, ConnectionRefusedError, DNSLoo
                                     TimeoutError as TwistedTimeoutError)
 from twisted.internet.defer import CancelledError
 
-from crawler.crawl import discovery
+from crawler.crawl import discovery, frontier
 from crawler.crawl.run import CrawlArchive
 from crawler.analysis.dates import find_date_strings, parse_date
 from crawler.items import ArticleItem
@@ -79,11 +79,14 @@ def source_delays(sources: list[Source]) -> dict[str, dict]:
 class PageMemory:
     """What earlier runs settled: archived URLs and pages not worth fetching again (``crawl_urls``)."""
 
-    def __init__(self, shared: CrawlArchive):
+    def __init__(self, shared: CrawlArchive, fleet: frontier.FleetFrontier | None = None):
         self.shared = shared
         self.archive = shared.open()
+        self.fleet = fleet  # with a shared frontier, what the other crawl processes settled too
 
     def is_settled(self, url: str) -> bool:
+        if self.fleet is not None and self.fleet.is_settled(url):
+            return True
         placeholders = ",".join("?" for _ in SETTLED_OUTCOMES)
         row = self.archive.db.execute(
             f"""select 1 from articles where url = ?
@@ -96,6 +99,8 @@ class PageMemory:
             archive.db.execute(
                 "insert or replace into crawl_urls (url, source_id, outcome, seen_at) values (?, ?, ?, ?)",
                 [url, source_id, outcome, seen_at.isoformat(timespec="seconds")])
+        if self.fleet is not None and outcome in SETTLED_OUTCOMES:
+            self.fleet.settle(url)
 
 
 def classify_failure(failure) -> str:
@@ -138,7 +143,8 @@ class RegistryNewsSpider(scrapy.Spider):
         frozen_now = settings.get("HROMADA_NOW")
         spider.frozen_now = datetime.fromisoformat(frozen_now) if frozen_now else None
         spider.since = crawl_since(settings, spider.now())
-        spider.memory = PageMemory(CrawlArchive.of(crawler))
+        spider.fleet = frontier.FleetFrontier.from_settings(settings) if settings.get("HROMADA_FRONTIER") else None
+        spider.memory = PageMemory(CrawlArchive.of(crawler), spider.fleet)
         spider.first_activity, spider.last_activity = {}, {}
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
@@ -152,6 +158,7 @@ class RegistryNewsSpider(scrapy.Spider):
                                  base_urls=settings.getdict("HROMADA_BASE_URLS"))
         slots = {**source_delays(registry), **settings.getdict("DOWNLOAD_SLOTS")}
         settings.set("DOWNLOAD_SLOTS", slots, priority=settings.getpriority("DOWNLOAD_SLOTS") or "default")
+        frontier.apply_settings(settings)
 
     def spider_closed(self, spider, reason):
         self.memory.shared.release()
@@ -200,6 +207,8 @@ class RegistryNewsSpider(scrapy.Spider):
         return self.request(url, callback, source, **meta)
 
     async def start(self):
+        if self.fleet is not None and not self.fleet.claim_seeding():
+            return  # another process of the fleet enqueued the start requests of this run
         for source in self.sources:
             for request in self.start_requests_for(source):
                 if request is not None:

@@ -1,0 +1,276 @@
+"""A frontier shared by several crawl processes on Redis (scrapy-redis), set by ``HROMADA_FRONTIER``.
+
+scrapy-redis's scheduler and duplicate filter keep the fleet's request queue and seen fingerprints in
+Redis, so a page is fetched once by the fleet. Our additions, through scrapy-redis's extension points:
+
+* keys namespaced per registry (its text and base URLs): ``hromada:<digest>:requests`` and so on;
+* the sources' start requests are enqueued once per fleet run, by the process that wins a ``SETNX``;
+* settled URLs (archived or not worth fetching again) are a Redis set too, so a page one process
+  archived is not fetched by another in a later run;
+* :class:`FleetMember` keeps each process's heartbeat in Redis: an idle process stays up while another
+  live process still has requests in flight (they may add to the queue), and the last one out ends the
+  fleet run (clears the seeding flag and the duplicate filter, so the next run revisits discovery pages).
+
+scrapy-redis 0.9.1's ``RFPDupeFilter.from_settings`` keys its set by a timestamp (one per process); its
+scheduler uses ``from_spider`` instead, which reads ``SCHEDULER_DUPEFILTER_KEY``, the shared key we set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import time
+from pathlib import Path
+
+import redis
+from redis.backoff import ConstantBackoff
+from redis.retry import Retry
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from twisted.internet import task
+
+from crawler.registry import DEFAULT_REGISTRY
+
+SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
+FLEET_EXTENSION = "crawler.crawl.frontier.FleetMember"
+#: The stages the writer runs; the crawl processes run the others.
+WRITER_PIPELINES = {
+    "pipelines.dedup.DedupPipeline": 500,
+    "pipelines.archive.ArchivePipeline": 600,
+    "pipelines.places.PlacesPipeline": 700,
+    "pipelines.stories.StoriesPipeline": 800,
+    "pipelines.search.SearchIndexPipeline": 900,
+}
+TO_WRITER = "crawler.crawl.ingest.ToWriterPipeline"
+
+
+def crawl_side_pipelines(pipelines: dict) -> dict:
+    """A fleet crawl process's stages: ours without the writer's, ending by handing the item to the writer."""
+    return {**{name: order for name, order in pipelines.items() if name not in WRITER_PIPELINES},
+            TO_WRITER: max(WRITER_PIPELINES.values()) + 100}
+
+
+logger = logging.getLogger(__name__)
+RETRY_PAUSE_SECONDS = 0.5
+
+
+class FrontierUnreachable(Exception):
+    """The frontier's Redis does not answer; the message names its address."""
+
+
+def namespace(settings) -> str:
+    """The key prefix of a registry's fleet: the same registry file and base URLs share one frontier."""
+    registry = Path(settings.get("HROMADA_REGISTRY") or DEFAULT_REGISTRY)
+    digest = hashlib.sha1(registry.read_bytes())
+    digest.update(json.dumps(settings.getdict("HROMADA_BASE_URLS"), sort_keys=True).encode())
+    return f"hromada:{digest.hexdigest()[:12]}"
+
+
+def keys(settings) -> dict[str, str]:
+    prefix = namespace(settings)
+    return {name: f"{prefix}:{name}" for name in ("requests", "dupefilter", "seeded", "settled", "members", "items", "processing", "counts")}
+
+
+def apply_settings(settings) -> None:
+    """Route a crawl's scheduling through the frontier when ``HROMADA_FRONTIER`` names one."""
+    url = settings.get("HROMADA_FRONTIER")
+    if not url:
+        return
+    fleet_keys = keys(settings)
+    priority = "cmdline"
+    settings.set("SCHEDULER", SCHEDULER, priority=priority)
+    settings.set("DUPEFILTER_CLASS", DUPEFILTER, priority=priority)
+    settings.set("SCHEDULER_PERSIST", True, priority=priority)  # the fleet's queue outlives any one process
+    settings.set("REDIS_URL", url, priority=priority)
+    settings.set("REDIS_PARAMS", redis_params(url, settings.getfloat("HROMADA_FRONTIER_WAIT")), priority=priority)
+    settings.set("SCHEDULER_QUEUE_KEY", fleet_keys["requests"], priority=priority)
+    settings.set("SCHEDULER_DUPEFILTER_KEY", fleet_keys["dupefilter"], priority=priority)
+    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), FLEET_EXTENSION: 520}, priority=priority)
+    settings.set("ITEM_PIPELINES", crawl_side_pipelines(settings.getwithbase("ITEM_PIPELINES")), priority=priority)
+
+
+class PatientRetry(Retry):
+    """Redis commands wait for a frontier that went away (a restart, say) instead of failing the crawl, with
+    one log line when it goes and one when it is back; after ``wait_seconds`` the error is raised."""
+
+    def __init__(self, url: str, wait_seconds: float):
+        # OSError: a refused connection reaches the retry as the socket's own error
+        super().__init__(ConstantBackoff(RETRY_PAUSE_SECONDS), max(1, int(wait_seconds / RETRY_PAUSE_SECONDS)),
+                         supported_errors=(redis.ConnectionError, redis.TimeoutError, OSError))
+        self.url, self.wait_seconds = url, wait_seconds
+
+    def call_with_retry(self, do, fail, *args, **kwargs):
+        def failed(error):
+            if not failures:
+                logger.warning("frontier %s is unreachable (%s): waiting up to %d s for it to come back",
+                               self.url, error, self.wait_seconds)
+            failures.append(error)
+            fail(error)
+
+        failures = []
+        result = super().call_with_retry(do, failed, *args, **kwargs)
+        if failures:
+            logger.warning("frontier %s is back; the crawl carries on", self.url)
+        return result
+
+
+def redis_params(url: str, wait_seconds: float) -> dict:
+    """Client options of every connection to the frontier (ours and scrapy-redis's)."""
+    return {"socket_connect_timeout": 3, "socket_timeout": 30, "retry": PatientRetry(url, wait_seconds),
+            "retry_on_error": [redis.ConnectionError, redis.TimeoutError]}
+
+
+def connect(url: str, wait_seconds: float = 0) -> redis.Redis:
+    """A client of the frontier; :class:`FrontierUnreachable` when it does not answer a PING.
+
+    ``wait_seconds``: how long its commands wait for the frontier when it goes away (0: they fail at once).
+    """
+    try:
+        params = redis_params(url, wait_seconds) if wait_seconds else {"socket_connect_timeout": 3}
+        client = redis.Redis.from_url(url, **params)
+        client.ping()
+    except ValueError as error:
+        raise FrontierUnreachable(f"frontier {url} is not a Redis URL ({error}); use redis://HOST:PORT/N") from None
+    except redis.RedisError as error:
+        raise FrontierUnreachable(f"frontier {url} is unreachable: {error}") from None
+    return client
+
+
+def fleet_client(settings, url_setting: str = "HROMADA_FRONTIER") -> redis.Redis:
+    """A running fleet process's client of the frontier named by the setting: patient with a restart."""
+    return connect(settings.get(url_setting), settings.getfloat("HROMADA_FRONTIER_WAIT"))
+
+
+def member_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class FleetFrontier:
+    """One crawl process's view of the fleet's Redis: seeding, settled URLs and members' heartbeats."""
+
+    def __init__(self, client: redis.Redis, fleet_keys: dict[str, str], member_ttl: float):
+        self.client, self.keys, self.member_ttl = client, fleet_keys, member_ttl
+        self.member = member_id()
+
+    @classmethod
+    def from_settings(cls, settings) -> "FleetFrontier":
+        return cls(fleet_client(settings), keys(settings),
+                   settings.getfloat("HROMADA_FRONTIER_MEMBER_TTL"))
+
+    def claim_seeding(self) -> bool:
+        """True for the one process of a fleet run that enqueues the sources' start requests."""
+        return bool(self.client.set(self.keys["seeded"], self.member, nx=True))
+
+    def is_settled(self, url: str) -> bool:
+        return bool(self.client.sismember(self.keys["settled"], url))
+
+    def settle(self, url: str) -> None:
+        self.client.sadd(self.keys["settled"], url)
+
+    def beat(self, busy: bool, now: float | None = None) -> None:
+        record = json.dumps({"beat": now or time.time(), "busy": busy})
+        self.client.hset(self.keys["members"], self.member, record)
+
+    def live_members(self, now: float | None = None) -> dict[str, dict]:
+        """Members whose heartbeat is younger than the TTL (a killed process drops out after it)."""
+        moment = now or time.time()
+        members = {}
+        for member, record in self.client.hgetall(self.keys["members"]).items():
+            state = json.loads(record)
+            if moment - state["beat"] < self.member_ttl:
+                members[member.decode()] = state
+        return members
+
+    def others_busy(self) -> bool:
+        return any(state["busy"] for member, state in self.live_members().items() if member != self.member)
+
+    def leave(self) -> None:
+        """Drop out of the fleet; the last member out ends the run (the next run seeds and revisits again)."""
+        self.client.hdel(self.keys["members"], self.member)
+        if not self.live_members() and not self.client.zcard(self.keys["requests"]):
+            self.client.delete(self.keys["seeded"], self.keys["dupefilter"])
+
+    def hand_over_counts(self, stats: dict) -> None:
+        """This process's per-source counts (``hromada/<source>/...``), added up in Redis for the writer's run."""
+        counts = {key: value for key, value in stats.items() if key.startswith("hromada/") and key.count("/") >= 2
+                  and isinstance(value, int) and not isinstance(value, bool)}
+        if counts:
+            pipe = self.client.pipeline()
+            for key, value in counts.items():
+                pipe.hincrby(self.keys["counts"], key, value)
+            pipe.execute()
+
+    def take_counts(self) -> dict[str, int]:
+        """The counts handed over by the fleet's processes since the last take (they are removed)."""
+        pipe = self.client.pipeline()
+        pipe.hgetall(self.keys["counts"]).delete(self.keys["counts"])
+        counts, _ = pipe.execute()
+        return {key.decode(): int(value) for key, value in counts.items()}
+
+    def queue_length(self) -> int:
+        return self.client.zcard(self.keys["requests"])
+
+
+class FleetMember:
+    """Heartbeats of this process in the fleet; keeps an idle process up while others may add requests."""
+
+    def __init__(self, crawler, frontier: FleetFrontier, interval: float):
+        self.crawler, self.frontier, self.interval = crawler, frontier, interval
+        self.loop = task.LoopingCall(self.beat)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        settings = crawler.settings
+        member = cls(crawler, FleetFrontier.from_settings(settings), settings.getfloat("HROMADA_FRONTIER_HEARTBEAT"))
+        crawler.signals.connect(member.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(member.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(member.spider_closed, signal=signals.spider_closed)
+        return member
+
+    def busy(self) -> bool:
+        engine = self.crawler.engine
+        return bool(engine is not None and engine.downloader.active) or self.frontier.queue_length() > 0
+
+    def beat(self) -> None:
+        self.frontier.beat(self.busy())
+
+    def spider_opened(self, spider):
+        self.frontier.beat(busy=True)
+        self.loop.start(self.interval, now=False)
+
+    def spider_idle(self, spider):
+        self.frontier.beat(busy=False)
+        if self.frontier.queue_length() or self.frontier.others_busy():
+            raise DontCloseSpider
+
+    def spider_closed(self, spider, reason):
+        if self.loop.running:
+            self.loop.stop()
+        self.frontier.hand_over_counts(self.crawler.stats.get_stats())
+        self.frontier.leave()
+
+
+def fleet_state(client: redis.Redis, fleet_keys: dict[str, str], member_ttl: float,
+                now: float | None = None) -> dict:
+    """The fleet's processes (heartbeat age, busy), and its queues: pending requests per source, items waiting."""
+    from scrapy_redis import picklecompat
+
+    moment = now or time.time()
+    processes = []
+    for member, record in sorted(client.hgetall(fleet_keys["members"]).items()):
+        state = json.loads(record)
+        host, _, pid = member.decode().rpartition(":")
+        age = moment - state["beat"]
+        processes.append({"host": host, "pid": int(pid), "heartbeat_age_s": round(age, 1), "busy": state["busy"],
+                          "alive": age < member_ttl})
+    pending: dict[str, int] = {}
+    for encoded in client.zrange(fleet_keys["requests"], 0, -1):
+        source_id = picklecompat.loads(encoded).get("meta", {}).get("source_id", "?")
+        pending[source_id] = pending.get(source_id, 0) + 1
+    return {"processes": processes, "pending_requests": dict(sorted(pending.items())),
+            "items_waiting": client.llen(fleet_keys["items"]),
+            "items_being_stored": client.llen(fleet_keys["processing"])}

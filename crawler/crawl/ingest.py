@@ -1,0 +1,137 @@
+"""The fleet's one archive writer: finished items come through a Redis list and go through the archive stages.
+
+A crawl process of a fleet (``HROMADA_FRONTIER``) runs the CPU stages (extract, boilerplate, dates, validate,
+analyse) and hands each item to :class:`ToWriterPipeline`, which pushes it on the fleet's ``items`` list.
+``hromada ingest`` runs :class:`IngestSpider`: it moves each item to a ``processing`` list (LMOVE), sends it
+through the archive stages (dedup, archive, places, stories, search index) with the commit after every item,
+and only then removes it from ``processing``. A killed writer leaves its item in ``processing``; the next
+writer puts it back first. Storing is by canonical URL, so an item stored but not yet acknowledged is
+``unchanged`` the second time, never a second row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+import time
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+
+from crawler.crawl.frontier import WRITER_PIPELINES, FleetFrontier, fleet_client, keys
+from crawler.crawl.run import CrawlOptions, build_settings
+from crawler.crawl.lock import CrawlLock
+from crawler.crawl.spider_base import RegistryNewsSpider
+from crawler.items import ArticleItem
+
+IDLE_POLL_SECONDS = 0.1
+
+
+class ToWriterPipeline:
+    """The last stage of a fleet crawl process: the item, pickled, onto the fleet's ``items`` list."""
+
+    def __init__(self, crawler):
+        self.client = fleet_client(crawler.settings)
+        self.key = keys(crawler.settings)["items"]
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        self.client.lpush(self.key, pickle.dumps(dict(item), protocol=pickle.HIGHEST_PROTOCOL))
+        return item
+
+
+class WriterQueue:
+    """The fleet's items list and the writer's processing list, moved between reliably."""
+
+    def __init__(self, frontier: FleetFrontier):
+        self.client = frontier.client
+        self.items_key, self.processing_key = frontier.keys["items"], frontier.keys["processing"]
+
+    def requeue_unacknowledged(self) -> int:
+        """Items a killed writer took but never acknowledged go back on the list (processed first)."""
+        moved = 0
+        while self.client.lmove(self.processing_key, self.items_key, "RIGHT", "RIGHT") is not None:
+            moved += 1
+        return moved
+
+    def take(self) -> bytes | None:
+        return self.client.lmove(self.items_key, self.processing_key, "RIGHT", "LEFT")
+
+    def acknowledge(self, raw: bytes) -> None:
+        self.client.lrem(self.processing_key, 1, raw)
+
+    def waiting(self) -> int:
+        return self.client.llen(self.items_key)
+
+
+class IngestSpider(RegistryNewsSpider):
+    """Fetches nothing: its items come from the fleet's Redis list, until the fleet is gone and the list empty."""
+
+    name = "ingest"
+    custom_settings = {"ITEM_PIPELINES": WRITER_PIPELINES, "HROMADA_COMMIT_ITEMS": 1, "CONCURRENT_ITEMS": 1}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.writer_fleet = FleetFrontier(fleet_client(settings, "HROMADA_INGEST_FROM"), keys(settings),
+                                            settings.getfloat("HROMADA_FRONTIER_MEMBER_TTL"))
+        spider.queue = WriterQueue(spider.writer_fleet)
+        spider.taken: dict[str, bytes] = {}
+        # connected after the spider's own handlers, which commit the item: acknowledge only what is committed
+        crawler.signals.connect(spider.acknowledge, signal=signals.item_scraped)
+        crawler.signals.connect(spider.acknowledge, signal=signals.item_dropped)
+        return spider
+
+    async def start(self):
+        requeued = self.queue.requeue_unacknowledged()
+        if requeued:
+            self.logger.info("%d items a previous writer took without storing them are queued again", requeued)
+        idle_since = time.monotonic()
+        while True:
+            raw = self.queue.take()
+            if raw is None:
+                if self.fleet_done(idle_since):
+                    self.add_fleet_counts()
+                    return
+                await asyncio.sleep(IDLE_POLL_SECONDS)
+                continue
+            idle_since = time.monotonic()
+            fields = pickle.loads(raw)
+            self.taken[fields["url"]] = raw
+            self.touch(fields["source_id"])
+            yield ArticleItem(fields)
+
+    def fleet_done(self, idle_since: float) -> bool:
+        """No live crawl process, nothing queued, and quiet for a member TTL (crawl processes still starting)."""
+        quiet = time.monotonic() - idle_since >= self.writer_fleet.member_ttl
+        return quiet and not self.writer_fleet.live_members() and not self.queue.waiting()
+
+    def add_fleet_counts(self) -> None:
+        """The crawl processes' counts (pages, links, errors...) join the writer's own in its run record."""
+        for key, value in self.writer_fleet.take_counts().items():
+            self.crawler.stats.inc_value(key, value)
+
+    def acknowledge(self, item, response=None, spider=None, exception=None):
+        raw = self.taken.pop(item["url"], None)
+        if raw is not None:
+            self.queue.acknowledge(raw)
+
+
+
+def run_ingest(options: CrawlOptions, frontier_url: str) -> int:
+    """Store the fleet's items until it is done (see :meth:`IngestSpider.fleet_done`). Returns the run id."""
+    settings = build_settings(options)
+    settings.set("HROMADA_INGEST_FROM", frontier_url, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(IngestSpider)
+    with CrawlLock(options.archive_path):
+        process.crawl(crawler)
+        process.start()
+    run_id = crawler.stats.get_value("hromada/run_id")
+    if run_id is None:
+        raise RuntimeError("the writer ended before it recorded a run; see the log above")
+    return run_id
