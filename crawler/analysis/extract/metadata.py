@@ -23,6 +23,7 @@ _CYRILLIC = re.compile(r"[а-яё]")
 _LATIN = re.compile(r"[a-z]")
 _HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h\d)\b[^>]*>", re.I)
 _HTML_TAG = re.compile(r"<[^>]+>")
+_TEXT_AND_BREAKS = etree.XPath(".//text() | .//br")
 
 
 def clean_text(value: str | None) -> str:
@@ -162,11 +163,17 @@ def _is_headline_candidate(heading, titles: DeclaredTitles) -> bool:
 def find_title(headline, titles: DeclaredTitles) -> str | None:
     """The article headline without the site name that <title> and og:title append."""
     if headline is not None:
-        text = clean_text(headline.text_content())
+        text = heading_text(headline)
         if text:
             return _declared_without_extras(text, titles) or text
     headlines = titles.headlines()
     return headlines[0] if headlines else None
+
+
+def heading_text(heading) -> str:
+    """The heading's text with a space where a <br> breaks it ("WEEKEND<br>CODING" is two words)."""
+    pieces = (piece if isinstance(piece, str) else " " for piece in _TEXT_AND_BREAKS(heading))
+    return clean_text("".join(pieces))
 
 
 def _declared_without_extras(text: str, titles: DeclaredTitles) -> str | None:
