@@ -126,7 +126,7 @@ def test_jsonl_and_parquet_round_trip(search_archive, tmp_path):
 def test_bad_requests_give_clear_messages_and_no_file(search_archive, tmp_path):
     runner = CliRunner()
     unknown = runner.invoke(main, ["export", "--db", str(search_archive), "-o", str(tmp_path / "x.txt")])
-    assert unknown.exit_code == 2 and ".csv, .jsonl or .parquet" in unknown.output
+    assert unknown.exit_code == 2 and ".csv, .jsonl, .parquet or .warc.gz" in unknown.output
     hostile = runner.invoke(main, ["export", '"; DROP TABLE articles', "--db", str(search_archive), "-o", str(tmp_path / "h.csv")])
     assert hostile.exit_code == 2 and "unbalanced double quote" in hostile.output and not (tmp_path / "h.csv").exists()
     excel = runner.invoke(main, ["export", "--excel", "--db", str(search_archive), "-o", str(tmp_path / "x.jsonl")])

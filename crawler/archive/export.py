@@ -1,6 +1,7 @@
 """Export articles matching a search and filters as a citable dataset.
 
-Formats: CSV (RFC 4180, UTF-8, optional BOM for Excel), JSON Lines, Parquet.
+Formats: CSV (RFC 4180, UTF-8, optional BOM for Excel), JSON Lines, Parquet, and WARC 1.1 for the raw
+pages (crawler/archive/warc.py).
 Rows stream from one SQLite cursor in batches, so memory stays flat however
 large the archive. Beside the data file go ``NAME.manifest.json`` (what was
 asked, what came out, from which archive, with which tool, when) and
@@ -24,9 +25,10 @@ from typing import Callable, Iterator
 
 from crawler import __version__
 from crawler.archive.search import Filters, connection, compile_query, matching_sql, require_search_index
+from crawler.archive.warc import RAW_PAGE_COLUMNS, WarcRecords, warcinfo_fields
 
 CODEBOOK_FILE = Path(__file__).resolve().parent.parent / "web" / "codebook.toml"
-FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet", ".warc.gz": "warc"}
 FETCH_BATCH = 2_000
 PUBLISHED_AT = "published_at"
 
@@ -53,16 +55,25 @@ def load_codebook(path: Path = CODEBOOK_FILE) -> tuple[list[Column], list[Column
 def format_for(path: Path, requested: str | None) -> str:
     if requested:
         return requested
-    try:
-        return FORMATS[path.suffix.lower()]
-    except KeyError:
-        raise ExportError(f"cannot tell the format from {path.name!r}; name it .csv, .jsonl or .parquet or pass --format") from None
+    for suffix, name in FORMATS.items():
+        if path.name.lower().endswith(suffix):
+            return name
+    raise ExportError(f"cannot tell the format from {path.name!r}; name it .csv, .jsonl, .parquet or .warc.gz "
+                      "or pass --format")
+
+
+def dataset_stem(output: Path) -> str:
+    """The file name without its format's suffix: data.warc.gz → data, data.csv → data."""
+    for suffix in FORMATS:
+        if output.name.lower().endswith(suffix):
+            return output.name[:-len(suffix)]
+    return output.stem
 
 
 def sidecar_paths(output: Path) -> tuple[Path, Path]:
     """(manifest, codebook) paths beside ``output``: data.csv → data.manifest.json, data.codebook.csv."""
-    stem = output.with_suffix("")
-    return stem.with_name(stem.name + ".manifest.json"), stem.with_name(stem.name + ".codebook.csv")
+    stem = dataset_stem(output)
+    return output.with_name(stem + ".manifest.json"), output.with_name(stem + ".codebook.csv")
 
 
 # -- writers ---------------------------------------------------------------------
@@ -94,7 +105,20 @@ def hashed_text_file(path: Path, encoding: str, newline: str) -> tuple[io.TextIO
     return io.TextIOWrapper(io.BufferedWriter(raw, WRITE_BUFFER), encoding=encoding, newline=newline), raw
 
 
-class CsvWriter:
+class Writer:
+    """What every format's writer shares: rows as the export SELECT gives them, in batches of BATCH_ROWS."""
+
+    LINES_IN_SQL = False
+    #: Columns selected after the codebook's, for the writer only (name: SQL over articles ``a``).
+    EXTRA_COLUMNS: dict[str, str] = {}
+    BATCH_ROWS = FETCH_BATCH
+
+    def summary(self) -> dict:
+        """What the manifest should say about this format's output beyond its rows."""
+        return {}
+
+
+class CsvWriter(Writer):
     """Writes the lines SQLite already formatted (:func:`csv_lines_sql`): rows of (UTF-8 line, published_at).
 
     Formatting in SQL spares a decode, a csv.writer pass and an encode per field; it was half the export time.
@@ -102,12 +126,12 @@ class CsvWriter:
 
     LINES_IN_SQL = True
 
-    def __init__(self, path: Path, columns: list[Column], excel: bool):
-        self.raw = HashingFile(path)
+    def __init__(self, request: "ExportRequest", columns: list[Column], now: datetime):
+        self.raw = HashingFile(request.output)
         self.file = io.BufferedWriter(self.raw, WRITE_BUFFER)
         header = io.StringIO()
         csv.writer(header, lineterminator="\r\n").writerow([column.name for column in columns])
-        self.file.write(("\ufeff" if excel else "").encode("utf-8") + header.getvalue().encode("utf-8"))
+        self.file.write(("\ufeff" if request.excel else "").encode("utf-8") + header.getvalue().encode("utf-8"))
 
     def write(self, rows: list[tuple]) -> None:
         self.file.write(b"".join(map(itemgetter(0), rows)))
@@ -117,11 +141,9 @@ class CsvWriter:
         return self.raw.digest.hexdigest()
 
 
-class JsonLinesWriter:
-    LINES_IN_SQL = False
-
-    def __init__(self, path: Path, columns: list[Column], excel: bool):
-        self.file, self.raw = hashed_text_file(path, "utf-8", "\n")
+class JsonLinesWriter(Writer):
+    def __init__(self, request: "ExportRequest", columns: list[Column], now: datetime):
+        self.file, self.raw = hashed_text_file(request.output, "utf-8", "\n")
         self.names = [column.name for column in columns]
 
     def write(self, rows: list[tuple]) -> None:
@@ -132,16 +154,15 @@ class JsonLinesWriter:
         return self.raw.digest.hexdigest()
 
 
-class ParquetWriter:
-    LINES_IN_SQL = False
+class ParquetWriter(Writer):
     ARROW_TYPES = {"integer": "int64", "real": "float64", "text": "string"}
 
-    def __init__(self, path: Path, columns: list[Column], excel: bool):
+    def __init__(self, request: "ExportRequest", columns: list[Column], now: datetime):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         self.pa = pa
-        self.path = path
+        self.path = path = request.output
         self.schema = pa.schema([(column.name, pa.type_for_alias(self.ARROW_TYPES[column.type])) for column in columns])
         self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
 
@@ -155,7 +176,32 @@ class ParquetWriter:
         return _sha256(self.path)  # Parquet is written by pyarrow's own file; hash it once it is complete
 
 
-WRITERS = {"csv": CsvWriter, "jsonl": JsonLinesWriter, "parquet": ParquetWriter}
+class WarcWriter(Writer):
+    """The raw pages of the exported articles as WARC 1.1, with a metadata record per article."""
+
+    EXTRA_COLUMNS = RAW_PAGE_COLUMNS
+    BATCH_ROWS = 100  # rows carry whole raw pages
+
+    def __init__(self, request: "ExportRequest", columns: list[Column], now: datetime):
+        self.raw = HashingFile(request.output)
+        self.file = io.BufferedWriter(self.raw, WRITE_BUFFER)
+        self.records = WarcRecords(self.file, [column.name for column in columns])
+        self.records.warcinfo(request.output.name, now, warcinfo_fields(request))
+
+    def write(self, rows: list[tuple]) -> None:
+        for row in rows:
+            self.records.article(row)
+
+    def close(self) -> str:
+        self.file.close()
+        return self.raw.digest.hexdigest()
+
+    def summary(self) -> dict:
+        return {"warc": {"version": "WARC/1.1", "response_records": self.records.responses,
+                         "articles_without_raw_page": self.records.without_raw_page}}
+
+
+WRITERS = {"csv": CsvWriter, "jsonl": JsonLinesWriter, "parquet": ParquetWriter, "warc": WarcWriter}
 
 
 # -- export ------------------------------------------------------------------------
@@ -169,16 +215,20 @@ class ExportRequest:
     excel: bool = False
 
 
-def export_sql(db, request: ExportRequest) -> tuple[str, list, list[Column]]:
-    """The SELECT for an export, its parameters and the columns it yields, in order."""
+def export_sql(db, request: ExportRequest, extra: dict[str, str] | None = None) -> tuple[str, list, list[Column]]:
+    """The SELECT for an export, its parameters and the codebook columns it yields, in order; the ``extra``
+    columns (name: SQL) follow them in each row."""
     columns, query_columns = load_codebook()
+    extra = extra or {}
     compiled = compile_query(request.query) if request.query else None
-    selected = ", ".join(f'{column.sql} as "{column.name}"' for column in columns)
+    selected = ", ".join([f'{column.sql} as "{column.name}"' for column in columns]
+                         + [f'{sql} as "{name}"' for name, sql in extra.items()])
     sql, params = matching_sql(db, selected, request.filters, compiled, request.sort)
     if compiled is not None:
         names = ", ".join(f'"{column.name}"' for column in columns)
+        extra_names = "".join(f', "{name}"' for name in extra)
         # bm25() is lower-is-better; researchers expect higher-is-better relevance.
-        sql = f'select {names}, round(-score, 6) as "{query_columns[0].name}" from ({sql})'
+        sql = f'select {names}, round(-score, 6) as "{query_columns[0].name}"{extra_names} from ({sql})'
         columns = columns + query_columns
     return sql, params, columns
 
@@ -207,9 +257,9 @@ def count_rows(db, request: ExportRequest) -> int:
     return connection(db).execute(f"select count(*) from ({sql})", params).fetchone()[0]
 
 
-def _batches(db, sql: str, params: list) -> Iterator[list[tuple]]:
+def _batches(db, sql: str, params: list, size: int) -> Iterator[list[tuple]]:
     cursor = connection(db).execute(sql, params)
-    while rows := cursor.fetchmany(FETCH_BATCH):
+    while rows := cursor.fetchmany(size):
         yield rows
 
 
@@ -236,14 +286,14 @@ def export(db, request: ExportRequest, *, archive_path: Path, schema_version: in
     if request.excel and request.format != "csv":
         raise ExportError("--excel only applies to CSV")
     require_search_index(db)
-    sql, params, columns = export_sql(db, request)
     writer_class = WRITERS[request.format]
+    sql, params, columns = export_sql(db, request, writer_class.EXTRA_COLUMNS)
     if writer_class.LINES_IN_SQL:
         sql, published = csv_lines_sql(sql, columns), _PublishedRange(1)
     else:
         published = _PublishedRange([column.name for column in columns].index(PUBLISHED_AT))
     try:
-        writer = writer_class(request.output, columns, request.excel)
+        writer = writer_class(request, columns, now)
     except OSError as error:
         raise ExportError(f"cannot write {request.output}: {error.strerror}") from None
     rows_written = 0
@@ -251,7 +301,7 @@ def export(db, request: ExportRequest, *, archive_path: Path, schema_version: in
         with ThreadPoolExecutor(max_workers=1) as writing_thread:
             written = None
             # SQLite fills the next batch while the thread hashes and writes this one: both release the GIL.
-            for rows in _batches(db, sql, params):
+            for rows in _batches(db, sql, params, writer_class.BATCH_ROWS):
                 if written is not None:
                     written.result()
                 written = writing_thread.submit(writer.write, rows)
@@ -264,6 +314,7 @@ def export(db, request: ExportRequest, *, archive_path: Path, schema_version: in
     finally:
         sha256 = writer.close()
     manifest = _manifest(db, request, columns, rows_written, published, archive_path, schema_version, now, sha256)
+    manifest.update(writer.summary())
     _write_sidecars(request.output, manifest, columns)
     return manifest
 

@@ -135,8 +135,9 @@ def print_hits(hits) -> None:
 @db_option
 @filter_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Data file to write; .csv, .jsonl or .parquet.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), help="Overrides the output file's extension.")
+              help="Data file to write; .csv, .jsonl, .parquet, or .warc.gz for the raw pages.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet", "warc"]),
+              help="Overrides the output file's extension.")
 @click.option("--sort", type=click.Choice(SORTS), default="newest", show_default=True, help="Row order when there is a QUERY.")
 @click.option("--excel", is_flag=True, help="CSV with a UTF-8 byte-order mark so Excel shows Cyrillic.")
 @click.option("--one-per-story", is_flag=True, help="Keep one row per repost story: its original (earliest copy).")
@@ -144,15 +145,18 @@ def export(query, db_path, sources, oblast, hromada, katottg, since, until, lang
            one_per_story) -> None:
     """Export matching articles with a manifest and codebook beside the data file.
 
-    Without QUERY every article passing the filters is exported.
+    Without QUERY every article passing the filters is exported. A .warc.gz output holds the stored raw
+    pages as WARC 1.1 (request, response and a metadata record per article) for web-archive tools.
 
     \b
     Example:
         hromada export "соціальні послуги" --oblast Вінницька --since 2025-01-01 -o vinnytsia.csv --excel
         hromada export --source ekhmilnyk -o ekhmilnyk.parquet
         hromada export --oblast Волинська --one-per-story -o volyn.jsonl
+        hromada export --source ekhmilnyk -o ekhmilnyk.warc.gz
     """
-    from crawler.archive.export import ExportError, ExportRequest, count_rows, export as run_export, format_for
+    from crawler.archive.export import (ExportError, ExportRequest, count_rows, export as run_export, format_for,
+                                        sidecar_paths)
 
     filters = build_filters(sources, oblast, hromada, katottg, since, until, language, one_per_story)
     try:
@@ -170,7 +174,8 @@ def export(query, db_path, sources, oblast, hromada, katottg, since, until, lang
             raise click.UsageError(f"cannot search for {query!r}: {error}") from None
         except ExportError as error:
             raise click.ClickException(str(error)) from None
-    click.echo(f"{manifest['rows']} rows -> {output} (+ {output.stem}.manifest.json, {manifest['codebook']})", err=True)
+    manifest_name = sidecar_paths(output)[0].name
+    click.echo(f"{manifest['rows']} rows -> {output} (+ {manifest_name}, {manifest['codebook']})", err=True)
 
 
 class ExportProgress:
