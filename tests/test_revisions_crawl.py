@@ -83,3 +83,16 @@ def test_summary_line_counts_removed():
     entry = {"pages": 4, "pages_unchanged": 1, "new": 0, "updated": 1, "removed": 3, "skipped_known": 0,
              "errors": {}, "status": "quiet"}
     assert "0 new, 1 updated, 3 removed," in summary_line({"s": entry}, "finished", 1.0)
+
+
+def test_each_revision_opens_its_own_archived_page(refreshed):
+    db_path, revised, _, _ = refreshed
+    article_id = article_row(db_path, revised.url)["id"]
+    page = get(db_path, f"/article/{article_id}").text
+    assert f'href="/article/{article_id}/snapshot?revision=1"' in page and f'href="/article/{article_id}/snapshot?revision=2"' in page
+    earlier = get(db_path, f"/article/{article_id}/snapshot?revision=1")
+    assert earlier.status_code == 200 and "sandbox" in earlier.headers["content-security-policy"]
+    assert "Коли у Хмільнику дадуть тепло" in earlier.text and ADDED_SENTENCE not in earlier.text
+    assert "Редакція 1." in earlier.text
+    assert ADDED_SENTENCE in get(db_path, f"/article/{article_id}/snapshot?revision=2").text
+    assert get(db_path, f"/article/{article_id}/snapshot?revision=9").status_code == 404

@@ -203,6 +203,21 @@ def atomic(conn: sqlite3.Connection):
     conn.execute("release hromada_atomic")
 
 
+def revision_snapshot(conn: sqlite3.Connection, article_id: int, revision: int) -> dict | None:
+    """The raw page of one revision of an article, decompressed, with ``fetched_url``, ``fetched_at`` and
+    ``encoding``: a superseded revision's from its ``article_revisions`` row, the current one's from ``raw_pages``;
+    None when that page was not kept."""
+    row = conn.execute("""select html_gz, fetched_url, fetched_at, encoding from article_revisions
+                          where article_id = ? and revision = ? and html_gz is not null""", [article_id, revision]).fetchone()
+    if row is None:
+        row = conn.execute("""select r.html_gz, r.fetched_url, r.fetched_at, r.encoding from raw_pages r
+                              join articles a on a.id = r.article_id where a.id = ? and a.revision = ?""",
+                           [article_id, revision]).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return {"html": gzip.decompress(row[0]), "fetched_url": row[1], "fetched_at": row[2], "encoding": row[3]}
+
+
 class Archive:
     def __init__(self, path: Path | str = DEFAULT_ARCHIVE, *, read_only: bool = False):
         self.path = Path(path)
@@ -372,14 +387,9 @@ class Archive:
                 from article_revisions where article_id = ? order by revision""", [article_id]))
 
     def revision_page(self, article_id: int, revision: int) -> bytes | None:
-        """The raw page of one revision as fetched: a superseded one from its revision row, the current one
-        from ``raw_pages``; None when not kept."""
-        row = self.db.execute("select html_gz from article_revisions where article_id = ? and revision = ?",
-                              [article_id, revision]).fetchone()
-        if row is None or row[0] is None:
-            row = self.db.execute("""select r.html_gz from raw_pages r join articles a on a.id = r.article_id
-                                     where a.id = ? and a.revision = ?""", [article_id, revision]).fetchone()
-        return gzip.decompress(row[0]) if row is not None and row[0] is not None else None
+        """The raw page of one revision as fetched (see :func:`revision_snapshot`); None when not kept."""
+        found = revision_snapshot(self.db.conn, article_id, revision)
+        return found["html"] if found else None
 
     def mark_removed(self, url: str, at: str) -> str | None:
         """A later visit of ``url`` found it gone (404/410): flag its archived article as removed at ``at``.
