@@ -7,7 +7,9 @@ Search: each common query runs once to warm up, then ``--repeat`` times through
 crawler.archive.search.search (parse, lemmatize, MATCH + bm25 + filters, snippets);
 figures are per-call wall times. Export: ``hromada export`` of every row to CSV
 in a child process, timed, with the child's CPU time (on a busy machine wall time
-exceeds it) and peak resident memory.
+exceeds it) and peak resident memory; then what the place columns (places,
+places_katottg: a lookup of article_places per row) cost: the same export in this
+process with and without them, alternately, best of ``--place-rounds`` each, and the ratio.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -90,6 +92,40 @@ def bench_export(path: Path, workdir: Path) -> tuple[float, float, float, int]:
     return seconds, child.ru_utime + child.ru_stime, child.ru_maxrss / 1024, output.stat().st_size
 
 
+PLACE_COLUMNS = ("places", "places_katottg")
+
+
+def export_seconds(path: Path, output: Path) -> float:
+    from crawler.archive.export import ExportRequest, export
+
+    with Archive(path, read_only=True) as archive:
+        started = time.perf_counter()
+        export(archive.db, ExportRequest(output, "csv"), archive_path=path, schema_version=archive.schema_version,
+               now=datetime.now(timezone.utc))
+        return time.perf_counter() - started
+
+
+def bench_place_columns(path: Path, workdir: Path, rounds: int) -> tuple[float, float]:
+    """(best seconds without the place columns, best seconds with them), exports run alternately."""
+    from crawler.archive import export as exporting
+
+    full_codebook = exporting.load_codebook
+
+    def codebook_without_places(*args, **kwargs):
+        columns, query_columns = full_codebook(*args, **kwargs)
+        return [column for column in columns if column.name not in PLACE_COLUMNS], query_columns
+
+    best = {"without": float("inf"), "with": float("inf")}
+    for _ in range(rounds):
+        for label, codebook in (("without", codebook_without_places), ("with", full_codebook)):
+            exporting.load_codebook = codebook
+            try:
+                best[label] = min(best[label], export_seconds(path, workdir / f"{label}.csv"))
+            finally:
+                exporting.load_codebook = full_codebook
+    return best["without"], best["with"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("path", type=Path, help="archive built by benchmarks/synthetic_archive.py")
@@ -97,6 +133,7 @@ def main() -> None:
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--workdir", type=Path, help="where the CSV goes (default: a temporary directory, removed)")
+    parser.add_argument("--place-rounds", type=int, default=2, help="exports with and without place columns, each")
     args = parser.parse_args()
     with Archive(args.path, read_only=True) as archive:
         articles = archive.count_articles()
@@ -111,10 +148,14 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(dir=args.workdir) as workdir:
         seconds, cpu_seconds, peak_mb, size = bench_export(args.path, Path(workdir))
+        without_places, with_places = bench_place_columns(args.path, Path(workdir), args.place_rounds)
     print(f"{'export all rows to CSV (s)':<34} {seconds:>12.1f} {'< ' + str(EXPORT_SECONDS_TARGET):>10}")
     print(f"{'export CPU time, user + sys (s)':<34} {cpu_seconds:>12.1f} {'':>10}")
     print(f"{'export peak memory, RSS (MB)':<34} {peak_mb:>12.0f} {'< ' + str(EXPORT_MEMORY_TARGET_MB):>10}")
     print(f"{'export CSV size (MB)':<34} {size / 1e6:>12,.0f} {'':>10}")
+    print(f"{'export without place columns (s)':<34} {without_places:>12.2f} {'':>10}")
+    print(f"{'export with place columns (s)':<34} {with_places:>12.2f} {'':>10}")
+    print(f"{'place columns cost, with/without':<34} {with_places / without_places:>12.2f}x {'':>9}")
 
 
 if __name__ == "__main__":

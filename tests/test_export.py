@@ -19,6 +19,9 @@ from crawler.archive.export import ExportError, ExportRequest, export, load_code
 from crawler.archive.search import Filters, search
 from tests.search_archive import ARTICLES, build_archive
 
+import pyarrow
+import pyarrow.parquet
+
 NOW = datetime(2025, 9, 2, 8, 30, tzinfo=timezone.utc)
 COLUMNS = [column.name for column in load_codebook()[0]]
 
@@ -77,7 +80,15 @@ def test_manifest_and_codebook_ship_beside_the_export(search_archive, tmp_path):
     with open(codebook_path, encoding="utf-8", newline="") as file:
         codebook = list(csv.DictReader(file))
     assert [entry["name"] for entry in codebook] == on_disk["columns"] == COLUMNS + ["relevance"]
-    assert all(entry["type"] in ("integer", "real", "text") and len(entry["description"]) > 10 for entry in codebook)
+    assert all(entry["type"] in ("integer", "real", "text", "timestamp") and len(entry["description"]) > 10
+               for entry in codebook)
+    assert {entry["name"] for entry in codebook if entry["type"] == "timestamp"} == {
+        "published_at", "modified_at", "first_seen_at", "fetched_at", "removed_at"}
+    assert codebook_path.read_bytes()[:3] != b"\xef\xbb\xbf"
+    assert "CC BY 4.0" in on_disk["licence"]
+    assert on_disk["cite_as"] == (f"hromada-news archive, vinnytsia.csv: 2 articles published 2023-01-15 to 2025-03-10, "
+                                  f"exported 2025-09-02 by hromada-news {on_disk['tool']['version']} "
+                                  f"(sha256 {on_disk['sha256'][:12]}).")
 
 
 def test_export_without_query_takes_every_filtered_article_newest_first(search_archive, tmp_path):
@@ -173,3 +184,74 @@ def test_one_per_story_keeps_originals_and_story_less_articles(story_archive, tm
     urls = {json.loads(line)["url"].rsplit("/", 1)[1] for line in output.read_text(encoding="utf-8").splitlines()}
     assert urls == set(ARTICLES) - {"veterans"}
     assert json.loads(sidecar_paths(output)[0].read_text(encoding="utf-8"))["filters"]["one_per_story"] is True
+
+
+def test_exports_name_the_places_an_article_is_about(search_archive, tmp_path):
+    output = tmp_path / "all.csv"
+    run_export(search_archive, output)
+    frame = pandas.read_csv(output, dtype=str, keep_default_na=False).set_index("url")
+    volyn = frame.loc["https://example.test/volyn"]
+    assert volyn["places"] == "Хмільницька; Волинська; Луцьк" and volyn["oblast"] == "Вінницька"
+    assert volyn["places_katottg"] == "UA05120170000013778; UA07000000000024379; UA07080170010083384"
+    assert frame.loc["https://example.test/osbb", ["places", "places_katottg"]].tolist() == ["Львівська", "UA46000000000026241"]
+
+
+@pytest.fixture(scope="module")
+def revised_archive(tmp_path_factory) -> Path:
+    """park revised once and later removed by its publisher; session with the date as its page printed it."""
+    path = build_archive(tmp_path_factory.mktemp("revised") / "archive.db")
+    with Archive(path) as archive, archive.db.conn:
+        archive.db.execute("update articles set revision = 2, removed_at = '2025-10-01T06:00:00+00:00' where url like '%/park'")
+        archive.db.execute("update articles set published_raw = '10 березня 2025, 11:00' where url like '%/session'")
+    return path
+
+
+def test_exports_say_which_revision_they_hold_and_what_was_removed(revised_archive, tmp_path):
+    output = tmp_path / "all.jsonl"
+    run_export(revised_archive, output)
+    rows = {row["url"].rsplit("/", 1)[1]: row for row in map(json.loads, output.read_text(encoding="utf-8").splitlines())}
+    assert (rows["park"]["revision"], rows["park"]["removed_at"]) == (2, "2025-10-01T06:00:00+00:00")
+    assert (rows["osbb"]["revision"], rows["osbb"]["removed_at"]) == (1, None)
+    assert rows["session"]["published_raw"] == "10 березня 2025, 11:00" and rows["idp"]["published_raw"] is None
+
+
+def test_parquet_timestamps_are_typed_utc(revised_archive, tmp_path):
+    output = tmp_path / "all.parquet"
+    run_export(revised_archive, output)
+    schema = pyarrow.parquet.read_schema(output)
+    for name in ("published_at", "modified_at", "first_seen_at", "fetched_at", "removed_at"):
+        assert schema.field(name).type == pyarrow.timestamp("ms", tz="UTC"), name
+    assert schema.field("published_raw").type == pyarrow.string()
+    frame = pandas.read_parquet(output).set_index("url")
+    assert frame.loc["https://example.test/session", "published_at"] == pandas.Timestamp("2025-03-10T09:00:00Z")
+    assert frame.loc["https://example.test/park", "removed_at"] == pandas.Timestamp("2025-10-01T06:00:00Z")
+    assert pandas.isna(frame.loc["https://example.test/idp", "published_at"])
+
+
+def test_an_unreadable_time_becomes_null_in_parquet(tmp_path):
+    path = build_archive(tmp_path / "archive.db")
+    with Archive(path) as archive, archive.db.conn:
+        archive.db.execute("update articles set modified_at = 'вчора' where url like '%/park'")
+        archive.db.execute("update articles set first_seen_at = '2025-09-01T15:00:00' where url like '%/park'")
+    output = tmp_path / "all.parquet"
+    run_export(path, output)
+    park = pandas.read_parquet(output).set_index("url").loc["https://example.test/park"]
+    assert pandas.isna(park["modified_at"]) and park["first_seen_at"] == pandas.Timestamp("2025-09-01T15:00:00Z")
+
+
+def test_excel_codebook_has_a_bom_too(search_archive, tmp_path):
+    output = tmp_path / "excel.csv"
+    run_export(search_archive, output, "--excel")
+    codebook = sidecar_paths(output)[1].read_bytes()
+    assert codebook.startswith(b"\xef\xbb\xbfname,type,description\r\n")
+
+
+def test_an_archive_older_than_revisions_exports_revision_one(tmp_path):
+    path = build_archive(tmp_path / "archive.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute("alter table articles drop column removed_at")
+        conn.execute("alter table articles drop column revision")
+    output = tmp_path / "old.csv"
+    run_export(path, output)
+    frame = pandas.read_csv(output, dtype=str, keep_default_na=False)
+    assert set(frame["revision"]) == {"1"} and set(frame["removed_at"]) == {""} and len(frame) == len(ARTICLES)

@@ -230,20 +230,18 @@ EARLIER_SENTENCE = "План затвердять наступного тижн�
 
 
 def add_revisions(db_path: Path, slug: str) -> int:
-    """Two revisions of one article as the revisions contract stores them (the earlier text ended differently)."""
+    """Two revisions of one article as the archive stores them (the earlier text ended differently)."""
     import sqlite3
 
     conn = sqlite3.connect(db_path)
     with conn:
-        conn.execute("""create table if not exists article_revisions (article_id integer, revision integer, fetched_at text,
-                        title text, text text, published_at text, modified_at text, content_hash text, html_gz blob,
-                        primary key (article_id, revision))""")
         article_id, title, text, published_at, fetched_at = conn.execute(
             "select id, title, text, published_at, fetched_at from articles where url like ?", [f"%{slug}%"]).fetchone()
         earlier = text.rsplit("\n", 1)[0] + "\n" + EARLIER_SENTENCE
         conn.executemany("insert into article_revisions (article_id, revision, fetched_at, title, text, published_at) "
                          "values (?, ?, ?, ?, ?, ?)", [(article_id, 1, "2025-08-20T06:00:00+00:00", title, earlier, published_at),
                                                        (article_id, 2, fetched_at, title, text, published_at)])
+        conn.execute("update articles set revision = 2 where id = ?", [article_id])
     conn.close()
     return article_id
 

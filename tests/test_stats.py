@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+from datetime import date, datetime, timezone
 
 from click.testing import CliRunner
 
@@ -57,6 +59,38 @@ def test_cli_json_and_plot(search_archive, tmp_path):
     assert list(printed) == ["oblast", "source", "hromada"] and printed["oblast"][0]["oblast"] == "Вінницька"
     assert printed["hromada"][0] == {"hromada": "Хмільницька", "katottg": "UA05120170000013778", "articles": 4, "undated": 0}
     assert plot.read_bytes().startswith(b"\x89PNG") and plot.stat().st_size > 5_000
+    assert (tmp_path / "per-oblast.csv").exists() and "per-oblast.csv" in result.output
+
+
+def test_monthly_series_shows_empty_months_as_zero_up_to_the_partial_current_month(search_db):
+    series = stats.monthly_series(search_db, datetime(2025, 7, 9, 12, 0, tzinfo=timezone.utc))
+    assert series.months[0] == date(2023, 1, 1) and series.months[-1] == date(2025, 7, 1) and len(series.months) == 31
+    assert series.partial_month == date(2025, 7, 1) and series.today == date(2025, 7, 9)
+    assert list(series.counts) == ["Вінницька", "Волинська", "Київська", "Львівська"]  # most articles first, then by name
+    vinnytsia = dict(zip(series.months, series.counts["Вінницька"]))
+    assert vinnytsia[date(2023, 1, 1)] == 1 and vinnytsia[date(2023, 2, 1)] == 0 and vinnytsia[date(2025, 3, 1)] == 2
+    assert sum(series.counts["Вінницька"]) == 4 and vinnytsia[date(2025, 7, 1)] == 0
+
+
+def test_plot_writes_the_plotted_series_beside_the_png(search_db, tmp_path):
+    plot = tmp_path / "oblasts.png"
+    series = stats.plot_per_month_per_oblast(search_db, plot, now=datetime(2025, 6, 20, tzinfo=timezone.utc))
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    with open(tmp_path / "oblasts.csv", encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["month"] for row in rows] == [f"{month:%Y-%m}" for month in series.months]
+    assert list(rows[0]) == ["month", "partial", *series.counts]
+    assert [row["month"] for row in rows if row["partial"] == "1"] == ["2025-06"]
+    by_month = {row["month"]: row for row in rows}
+    assert by_month["2024-01"]["Вінницька"] == "0" and by_month["2025-04"]["Волинська"] == "1"
+    assert by_month["2025-06"]["Львівська"] == "1"
+
+
+def test_plot_of_an_empty_archive_is_the_current_month_alone(tmp_path):
+    with Archive(tmp_path / "empty.db") as archive:
+        series = stats.plot_per_month_per_oblast(archive.db, tmp_path / "empty.png", now=datetime(2025, 6, 20, tzinfo=timezone.utc))
+    assert series.months == [date(2025, 6, 1)] and series.counts == {}
+    assert (tmp_path / "empty.csv").read_bytes() == b"month,partial\r\n2025-06,1\r\n"
 
 
 def test_cli_table_output(search_archive):

@@ -52,14 +52,11 @@ def web_archive(search_archive, tmp_path_factory) -> Path:
                      "encoding, html_gz) values (?, ?, ?, 200, 'text/html', 'windows-1251', ?)",
                      [ids["park"], "https://example.test/park?utm_source=x", SNAPSHOT_FETCHED,
                       gzip.compress(SNAPSHOT_HTML.encode("windows-1251"))])
-        conn.execute("""create table article_revisions (article_id integer, revision integer, fetched_at text, title text,
-                        text text, published_at text, modified_at text, content_hash text, html_gz blob,
-                        primary key (article_id, revision))""")
         text = conn.execute("select text from articles where id = ?", [ids["session"]]).fetchone()[0]
         conn.executemany("insert into article_revisions (article_id, revision, fetched_at, title, text) values (?, ?, ?, ?, ?)",
                          [(ids["session"], 1, "2025-03-10T12:00:00+00:00", "Сесія ради", text.replace("2025", "2024")),
                           (ids["session"], 2, "2025-03-11T12:00:00+00:00", "Сесія міської ради", text)])
-        conn.execute("alter table articles add column removed_at text")
+        conn.execute("update articles set revision = 2 where id = ?", [ids["session"]])
         conn.execute("update articles set removed_at = '2025-10-01T06:00:00+00:00' where id = ?", [ids["osbb"]])
         conn.execute("update articles set story_id = ?, is_original = (id = ?) where id in (?, ?)",
                      [ids["session"], ids["session"], ids["session"], ids["veterans"]])

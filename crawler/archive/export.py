@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,13 +44,34 @@ class Column:
     type: str
     description: str
     sql: str | None = None
+    fallback: str | None = None  # selected instead when the archive predates the column
+
+
+ARTICLE_COLUMN_SQL = re.compile(r"^a\.(\w+)$")
 
 
 def load_codebook(path: Path = CODEBOOK_FILE) -> tuple[list[Column], list[Column]]:
     """(article columns, extra columns present only when the export has a query)."""
-    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    document = _codebook_document(path)
     return ([Column(**entry) for entry in document["column"]],
             [Column(**entry) for entry in document.get("query_column", [])])
+
+
+def dataset_terms(path: Path = CODEBOOK_FILE) -> dict:
+    """The codebook's [dataset] table: the ``licence`` and the ``cite_as`` template of every export."""
+    return _codebook_document(path)["dataset"]
+
+
+def _codebook_document(path: Path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def column_sql(column: Column, article_columns: set[str]) -> str:
+    """The SELECT expression of a column: its fallback (NULL without one) when the archive has no such article column."""
+    plain = ARTICLE_COLUMN_SQL.match(column.sql)
+    if plain and plain.group(1) not in article_columns:
+        return column.fallback or "null"
+    return column.sql
 
 
 def format_for(path: Path, requested: str | None) -> str:
@@ -154,6 +176,17 @@ class JsonLinesWriter(Writer):
         return self.raw.digest.hexdigest()
 
 
+def utc_moment(value: str | None) -> datetime | None:
+    """An archived ISO 8601 time as an aware datetime (a time without offset is UTC); None when empty or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 class ParquetWriter(Writer):
     ARROW_TYPES = {"integer": "int64", "real": "float64", "text": "string"}
 
@@ -163,11 +196,18 @@ class ParquetWriter(Writer):
 
         self.pa = pa
         self.path = path = request.output
-        self.schema = pa.schema([(column.name, pa.type_for_alias(self.ARROW_TYPES[column.type])) for column in columns])
+        self.schema = pa.schema([(column.name, self.arrow_type(column.type)) for column in columns])
+        self.timestamps = [column.type == "timestamp" for column in columns]
         self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
 
+    def arrow_type(self, codebook_type: str):
+        if codebook_type == "timestamp":
+            return self.pa.timestamp("ms", tz="UTC")
+        return self.pa.type_for_alias(self.ARROW_TYPES[codebook_type])
+
     def write(self, rows: list[tuple]) -> None:
-        columns = list(zip(*rows))
+        columns = [list(map(utc_moment, values)) if is_timestamp else values
+                   for values, is_timestamp in zip(zip(*rows), self.timestamps)]
         arrays = [self.pa.array(values, type=field.type) for values, field in zip(columns, self.schema)]
         self.writer.write_table(self.pa.Table.from_arrays(arrays, schema=self.schema))
 
@@ -221,7 +261,8 @@ def export_sql(db, request: ExportRequest, extra: dict[str, str] | None = None) 
     columns, query_columns = load_codebook()
     extra = extra or {}
     compiled = compile_query(request.query) if request.query else None
-    selected = ", ".join([f'{column.sql} as "{column.name}"' for column in columns]
+    article_columns = {row[1] for row in connection(db).execute("pragma table_info(articles)")}
+    selected = ", ".join([f'{column_sql(column, article_columns)} as "{column.name}"' for column in columns]
                          + [f'{sql} as "{name}"' for name, sql in extra.items()])
     sql, params = matching_sql(db, selected, request.filters, compiled, request.sort)
     if compiled is not None:
@@ -237,7 +278,7 @@ def _csv_field(column: Column) -> str:
     """RFC 4180 field of an exported column: text always quoted with quotes doubled, NULL empty
     (printf writes NULL as nothing, and the quoting of a NULL is NULL)."""
     name = f'"{column.name}"'
-    if column.type == "text":
+    if column.type in ("text", "timestamp"):
         return f"""'"' || replace({name}, '"', '""') || '"'"""
     return name
 
@@ -315,7 +356,7 @@ def export(db, request: ExportRequest, *, archive_path: Path, schema_version: in
         sha256 = writer.close()
     manifest = _manifest(db, request, columns, rows_written, published, archive_path, schema_version, now, sha256)
     manifest.update(writer.summary())
-    _write_sidecars(request.output, manifest, columns)
+    _write_sidecars(request.output, manifest, columns, request.excel)
     return manifest
 
 
@@ -345,13 +386,24 @@ def _manifest(db, request: ExportRequest, columns: list[Column], rows: int, publ
         "exported_at": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
         "columns": [column.name for column in columns],
         "codebook": codebook_path.name,
+        **_terms(request.output.name, rows, published, now, sha256),
     }
 
 
-def _write_sidecars(output: Path, manifest: dict, columns: list[Column]) -> None:
+def _terms(dataset: str, rows: int, published: _PublishedRange, now: datetime, sha256: str) -> dict:
+    """The manifest's ``licence`` and ``cite_as`` lines, from the codebook's [dataset] table."""
+    terms = dataset_terms()
+    cite_as = terms["cite_as"].format(
+        dataset=dataset, rows=rows, first=(published.first or "?")[:10], last=(published.last or "?")[:10],
+        exported=now.astimezone(timezone.utc).date().isoformat(), version=__version__, sha256_short=sha256[:12])
+    return {"licence": terms["licence"], "cite_as": cite_as}
+
+
+def _write_sidecars(output: Path, manifest: dict, columns: list[Column], excel: bool) -> None:
     manifest_path, codebook_path = sidecar_paths(output)
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    with open(codebook_path, "w", encoding="utf-8", newline="") as file:
+    # Under --excel the codebook opens in Excel as the data does: UTF-8 with a byte-order mark.
+    with open(codebook_path, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as file:
         writer = csv.writer(file, lineterminator="\r\n")
         writer.writerow(["name", "type", "description"])
         writer.writerows([column.name, column.type, column.description] for column in columns)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from crawler.archive.search import connection
@@ -88,29 +91,77 @@ def per_month_per_oblast(db) -> dict[str, dict[str, int]]:
     return dict(table)
 
 
-def plot_per_month_per_oblast(db, path: Path, title: str = "Articles per month per oblast") -> int:
-    """Draw one line per oblast over publication months into ``path`` (PNG); returns the number of lines."""
+@dataclass(frozen=True)
+class MonthlySeries:
+    """Articles per month per oblast over every month from the first dated one to the current one, empty months as 0."""
+
+    months: list[date]
+    counts: dict[str, list[int]]  # oblast -> one count per month, the most written-about oblast first
+    partial_month: date  # the current month: its count covers the days up to ``today`` only
+    today: date
+
+
+def monthly_series(db, now: datetime) -> MonthlySeries:
+    from crawler.web.charts import month_starts
+
+    table = per_month_per_oblast(db)
+    today = now.date()
+    dated = [date.fromisoformat(f"{month}-01") for counts in table.values() for month in counts]
+    months = month_starts(min(dated, default=today), max([*dated, today]))
+    ordered = sorted(table, key=lambda name: (-sum(table[name].values()), name))
+    counts = {oblast: [table[oblast].get(f"{month:%Y-%m}", 0) for month in months] for oblast in ordered}
+    return MonthlySeries(months, counts, today.replace(day=1), today)
+
+
+def write_series_csv(series: MonthlySeries, path: Path) -> None:
+    """The plotted numbers: one row per month, a column per oblast, ``partial`` 1 for the month still running."""
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file, lineterminator="\r\n")
+        writer.writerow(["month", "partial", *series.counts])
+        for index, month in enumerate(series.months):
+            writer.writerow([f"{month:%Y-%m}", int(month == series.partial_month),
+                             *(values[index] for values in series.counts.values())])
+
+
+def series_csv_path(plot: Path) -> Path:
+    return plot.with_suffix(".csv")
+
+
+def plot_per_month_per_oblast(db, path: Path, now: datetime, title: str = "Articles per month per oblast") -> MonthlySeries:
+    """Draw one line per oblast over publication months into ``path`` (PNG) on a time axis, the current (partial)
+    month shaded, and write the plotted numbers beside it (:func:`series_csv_path`)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from matplotlib import dates as mdates, pyplot
+    from matplotlib.ticker import MaxNLocator
 
-    table = per_month_per_oblast(db)
-    months = sorted({month for counts in table.values() for month in counts})
+    series = monthly_series(db, now)
+    edges = [*series.months, month_after(series.months[-1])]  # a month's count spans the month on the axis
     figure, axes = pyplot.subplots(figsize=(13, 6), dpi=100)
     axes.set_prop_cycle(color=pyplot.cm.tab20.colors)  # 20 distinct colours; the default cycle repeats after 10
     try:
-        for oblast in sorted(table, key=lambda name: -sum(table[name].values())):
-            axes.plot(range(len(months)), [table[oblast].get(month, 0) for month in months], label=oblast, linewidth=1.4)
-        step = max(1, len(months) // 24)
-        axes.set_xticks(range(0, len(months), step), months[::step], rotation=60, ha="right", fontsize=8)
-        axes.set_ylabel("articles")
+        for oblast, values in series.counts.items():
+            axes.step(edges, [*values, values[-1]], where="post", label=oblast, linewidth=1.4)
+        axes.axvspan(series.partial_month, month_after(series.partial_month), color="0.85", zorder=0,
+                     label=f"partial month (to {series.today:%Y-%m-%d})")
+        locator = mdates.AutoDateLocator()
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        axes.set_xlim(edges[0], edges[-1])
+        axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylabel("articles per month")
         axes.set_title(title)
         axes.grid(alpha=0.3)
-        if table:
-            axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="oblast")
+        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="oblast")
         figure.tight_layout()
         figure.savefig(path, format="png")
     finally:
         pyplot.close(figure)
-    return len(table)
+    write_series_csv(series, series_csv_path(path))
+    return series
+
+
+def month_after(month: date) -> date:
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)

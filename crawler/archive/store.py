@@ -42,6 +42,9 @@ ARTICLE_COLUMNS = {
     "extractor_version": str,
 }
 
+#: What an article revision holds of the article row (besides its number and fetch time).
+REVISION_TEXT_COLUMNS = ("title", "text", "published_at", "published_raw", "modified_at", "modified_raw", "content_hash")
+
 
 def _migration_1(db: sqlite_utils.Database) -> None:
     db["sources"].create(
@@ -149,9 +152,27 @@ def _migration_source_templates(db: sqlite_utils.Database) -> None:
                       pages integer not null, template_json text not null, primary key (source_id, version))""")
 
 
+def _add_missing_column(db: sqlite_utils.Database, table: str, column: str, declaration: str) -> None:
+    if column not in {row[1] for row in db.execute(f"pragma table_info({table})")}:
+        db.execute(f"alter table {table} add column {column} {declaration}")
+
+
+def _migration_article_revisions(db: sqlite_utils.Database) -> None:
+    """Every revision of an article the publisher changed (title or text), with its superseded raw page;
+    the article's current revision number, when the publisher removed it (404/410), and removals per run."""
+    db.execute("""create table if not exists article_revisions (
+                      article_id integer not null references articles(id), revision integer not null,
+                      fetched_at text, title text, text text, published_at text, published_raw text,
+                      modified_at text, modified_raw text, content_hash text, fetched_url text, encoding text,
+                      html_gz blob, primary key (article_id, revision))""")
+    _add_missing_column(db, "articles", "revision", "integer not null default 1")
+    _add_missing_column(db, "articles", "removed_at", "text")
+    _add_missing_column(db, "run_sources", "articles_removed", "integer")
+
+
 MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental,
               _migration_5_fts_on_text_updates, _migration_6_search_filters, _migration_7_place_scope_tokens,
-              _migration_source_templates]
+              _migration_source_templates, _migration_article_revisions]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -180,6 +201,21 @@ def atomic(conn: sqlite3.Connection):
         conn.execute("release hromada_atomic")
         raise
     conn.execute("release hromada_atomic")
+
+
+def revision_snapshot(conn: sqlite3.Connection, article_id: int, revision: int) -> dict | None:
+    """The raw page of one revision of an article, decompressed, with ``fetched_url``, ``fetched_at`` and
+    ``encoding``: a superseded revision's from its ``article_revisions`` row, the current one's from ``raw_pages``;
+    None when that page was not kept."""
+    row = conn.execute("""select html_gz, fetched_url, fetched_at, encoding from article_revisions
+                          where article_id = ? and revision = ? and html_gz is not null""", [article_id, revision]).fetchone()
+    if row is None:
+        row = conn.execute("""select r.html_gz, r.fetched_url, r.fetched_at, r.encoding from raw_pages r
+                              join articles a on a.id = r.article_id where a.id = ? and a.revision = ?""",
+                           [article_id, revision]).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return {"html": gzip.decompress(row[0]), "fetched_url": row[1], "fetched_at": row[2], "encoding": row[3]}
 
 
 class Archive:
@@ -263,8 +299,8 @@ class Archive:
         row = {key: article.get(key) for key in ARTICLE_COLUMNS if key != "id"}
         with atomic(self.db.conn):
             existing = self.db.execute(
-                "select id, content_hash, published_at, extractor_version from articles where url = ?", [row["url"]]
-            ).fetchone()
+                "select id, content_hash, published_at, extractor_version, removed_at from articles where url = ?",
+                [row["url"]]).fetchone()
             if existing is None:
                 row["first_seen_at"] = row.get("first_seen_at") or row["fetched_at"]
                 article_id = self._insert_article(row)
@@ -276,8 +312,14 @@ class Archive:
                     outcome = "unchanged"
                 else:
                     row.pop("first_seen_at", None)
+                    if existing[1] != row["content_hash"] and self._publisher_changed(article_id, existing[3], row, raw_page):
+                        row["revision"] = self._keep_revision(article_id, row)
+                    else:
+                        self._sync_current_revision(article_id, row)
                     self._update_article(article_id, row)
                     outcome = "updated"
+                if existing[4] is not None:  # the page answers again: no longer removed
+                    self.db.execute("update articles set removed_at = null where id = ?", [article_id])
             if raw_page is not None:
                 self._save_raw_page(article_id, raw_page)
             if outcome != "unchanged":
@@ -299,6 +341,81 @@ class Archive:
         columns = list(row)
         self.db.execute(f"update articles set {', '.join(f'{column} = ?' for column in columns)} where id = ?",
                         [*(row[column] for column in columns), article_id])
+
+    # -- revisions ----------------------------------------------------------
+    def _publisher_changed(self, article_id: int, stored_extractor: str | None, row: dict, raw_page: dict | None) -> bool:
+        """Whether a changed title or text is the publisher's doing: not when only our extractor changed
+        and the page itself came back byte for byte as stored."""
+        if stored_extractor == row["extractor_version"] or raw_page is None:
+            return True
+        stored = self.db.execute("select html_gz from raw_pages where article_id = ?", [article_id]).fetchone()
+        return stored is None or stored[0] is None or gzip.decompress(stored[0]) != raw_page["body"]
+
+    def _keep_revision(self, article_id: int, row: dict) -> int:
+        """Keep the stored version (its raw page moving into its revision row) and open the next revision
+        with ``row``; returns the new revision's number."""
+        stored = self.db.execute(
+            f"select revision, coalesce(first_seen_at, fetched_at), {', '.join(REVISION_TEXT_COLUMNS)} "
+            "from articles where id = ?", [article_id]).fetchone()
+        page = self.db.execute("select fetched_url, encoding, html_gz from raw_pages where article_id = ?",
+                               [article_id]).fetchone() or (None, None, None)
+        current = stored[0] or 1
+        columns = ("article_id", "revision", "fetched_at", *REVISION_TEXT_COLUMNS, "fetched_url", "encoding", "html_gz")
+        updates = ", ".join(f"{column} = excluded.{column}" for column in columns[3:])
+        self.db.execute(f"""insert into article_revisions ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})
+                            on conflict (article_id, revision) do update set {updates}""",
+                        [article_id, current, stored[1], *stored[2:], *page])
+        self.db.execute(f"""insert into article_revisions (article_id, revision, fetched_at, {', '.join(REVISION_TEXT_COLUMNS)})
+                            values (?, ?, ?, {', '.join('?' for _ in REVISION_TEXT_COLUMNS)})""",
+                        [article_id, current + 1, row["fetched_at"], *(row[column] for column in REVISION_TEXT_COLUMNS)])
+        return current + 1
+
+    def _sync_current_revision(self, article_id: int, values: dict) -> None:
+        """The current revision's row (when the article has revisions) follows a change that is no new revision:
+        a date read anew, a re-extraction."""
+        columns = [column for column in REVISION_TEXT_COLUMNS if column in values]
+        if columns:
+            self.db.execute(f"""update article_revisions set {', '.join(f'{column} = ?' for column in columns)}
+                                where article_id = ? and revision = (select revision from articles where id = ?)""",
+                            [*(values[column] for column in columns), article_id, article_id])
+
+    def revisions(self, article_id: int) -> list[dict]:
+        """The article's revisions, first to current, without their pages; empty when it never changed."""
+        return list(self.db.query(
+            f"""select revision, fetched_at, {', '.join(REVISION_TEXT_COLUMNS)}, fetched_url, encoding,
+                       html_gz is not null as has_page
+                from article_revisions where article_id = ? order by revision""", [article_id]))
+
+    def revision_page(self, article_id: int, revision: int) -> bytes | None:
+        """The raw page of one revision as fetched (see :func:`revision_snapshot`); None when not kept."""
+        found = revision_snapshot(self.db.conn, article_id, revision)
+        return found["html"] if found else None
+
+    def mark_removed(self, url: str, at: str) -> str | None:
+        """A later visit of ``url`` found it gone (404/410): flag its archived article as removed at ``at``.
+
+        Returns ``removed`` when newly flagged, ``still_removed`` when it already was, None when ``url`` is no
+        archived article (by canonical or fetched URL).
+        """
+        row = self.db.execute("""select id, removed_at from articles where url = ?
+                                 union all select a.id, a.removed_at from raw_pages r join articles a on a.id = r.article_id
+                                 where r.fetched_url = ? limit 1""", [url, url]).fetchone()
+        if row is None:
+            return None
+        if row[1] is not None:
+            return "still_removed"
+        self.db.execute("update articles set removed_at = ? where id = ?", [at, row[0]])
+        return "removed"
+
+    def archived_urls(self, source_id: str, since: str | None) -> list[str]:
+        """The source's archived article URLs published (or, undated, first seen) on or after ``since`` (ISO 8601;
+        None: all of them)."""
+        if since is None:
+            return [url for (url,) in self.db.execute("select url from articles where source_id = ? order by id", [source_id])]
+        return [url for (url,) in self.db.execute(
+            """select url from articles where source_id = ?
+               and datetime(coalesce(published_at, first_seen_at, fetched_at)) >= datetime(?) order by id""",
+            [source_id, since])]
 
     def _save_raw_page(self, article_id: int, raw_page: dict) -> None:
         # Level 1: a third of the CPU time of level 6 for pages about 10% larger.
@@ -338,6 +455,7 @@ class Archive:
     def update_article(self, article_id: int, values: dict) -> None:
         with self.db.conn:
             self.db["articles"].update(article_id, values)
+            self._sync_current_revision(article_id, values)
 
     def count_articles(self, source_id: str | None = None) -> int:
         if source_id is None:
@@ -361,6 +479,7 @@ class Archive:
                 "articles_new": counts.get("new", 0),
                 "articles_updated": counts.get("updated", 0),
                 "articles_unchanged": counts.get("unchanged", 0),
+                "articles_removed": counts.get("removed", 0),
                 "dropped": json.dumps(counts.get("dropped", {}), ensure_ascii=False),
                 "errors": json.dumps(counts.get("errors", {}), ensure_ascii=False),
                 "duration_s": counts.get("duration_s"),

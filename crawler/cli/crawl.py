@@ -36,7 +36,9 @@ LOCKED_EXIT_STATUS = 2
               help="Skip feed/sitemap entries published before this date and stop listings at it "
                    "[default: HROMADA_SINCE_DAYS (30) days back].")
 @click.option("--backfill", is_flag=True, help="Walk the whole history: no --since bound, listings paginated further.")
-@click.option("--refresh", is_flag=True, help="Fetch article pages again even when already archived.")
+@click.option("--refresh", is_flag=True,
+              help="Visit every archived article published within --since again: a changed title or text is kept as "
+                   "a new revision, a page gone (404/410) flags its article removed.")
 @click.option("--progress", type=click.Choice(PROGRESS_MODES), default="auto", show_default=True,
               help="auto: a live table on a terminal, plain lines otherwise (cron).")
 @click.option("--workers", default=None, callback=lambda _context, _option, value: checked_workers(value),
@@ -59,6 +61,7 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
         hromada crawl ekhmilnyk --db data/archive.db
         hromada crawl --since 2025-06-01
         hromada crawl gromada-gov --backfill    # the whole history of one source
+        hromada crawl --refresh --since 2025-06-01   # revisit archived articles for revisions and removals
         hromada crawl --workers 0               # a one-core machine: no worker processes
         hromada crawl --frontier redis://10.0.0.5:6379/0   # one of a fleet of crawl processes
     """
@@ -177,11 +180,12 @@ def report_run(db_path: Path, run_id: int) -> int:
         rows = run_summary(archive, run_id)
         run_status = archive.db.execute("select status from runs where id = ?", [run_id]).fetchone()[0]
     table = Table(title=f"Crawl run {run_id} ({run_status})")
-    for column in ("source", "status", "pages", "new", "updated", "unchanged", "dropped", "errors"):
-        table.add_column(column, justify="right" if column in ("pages", "new", "updated", "unchanged") else "left")
+    counted = ("pages", "new", "updated", "unchanged", "removed")
+    for column in ("source", "status", *counted, "dropped", "errors"):
+        table.add_column(column, justify="right" if column in counted else "left")
     for row in rows:
         table.add_row(row["source_id"], row["status"], str(row["pages"]), str(row["articles_new"]),
-                      str(row["articles_updated"]), str(row["articles_unchanged"]),
+                      str(row["articles_updated"]), str(row["articles_unchanged"]), str(row["articles_removed"] or 0),
                       _reasons(row["dropped"]), _reasons(row["errors"]))
     Console(width=160).print(table)
     failed = run_status != "finished" or any(row["status"] in FAILED_VERDICTS for row in rows)

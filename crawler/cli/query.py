@@ -7,6 +7,7 @@ import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -17,6 +18,7 @@ from crawler.archive.search import (
 )
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+KYIV = ZoneInfo("Europe/Kyiv")  # the months of the archive's dates: the sites' local time
 
 
 def filter_options(command):
@@ -247,7 +249,9 @@ def serve(db_path, port, no_open) -> None:
 @db_option
 @click.option("--by", "groupings", type=click.Choice(["source", "month", "oblast", "hromada"]), multiple=True,
               help="Which counts to print (repeatable); default: source and month.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), help="Also draw articles per month per oblast into this PNG.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw articles per month per oblast into this PNG (the current month shaded as partial) "
+                   "and write the plotted numbers beside it as NAME.csv.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats(db_path, groupings, plot, as_json) -> None:
     """Articles per source (with undated counts), per month, or about each oblast or hromada.
@@ -268,8 +272,9 @@ def stats(db_path, groupings, plot, as_json) -> None:
     with open_archive_or_exit(db_path, read_only=True) as archive:
         result = {name: tables[name](archive.db) for name in (groupings or ("source", "month"))}
         if plot:
-            lines = counts.plot_per_month_per_oblast(archive.db, plot)
-            click.echo(f"plotted {lines} oblasts -> {plot}", err=True)
+            series = counts.plot_per_month_per_oblast(archive.db, plot, now=datetime.now(KYIV))
+            click.echo(f"plotted {len(series.counts)} oblasts over {len(series.months)} months -> {plot} "
+                       f"(numbers: {counts.series_csv_path(plot)})", err=True)
     if as_json:
         print_json(result)
         return

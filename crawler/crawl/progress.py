@@ -36,7 +36,7 @@ def progress_mode(setting: str, is_terminal: bool) -> str:
 def source_line(source_id: str, entry: dict) -> str:
     errors = sum(entry["errors"].values())
     return (f"{source_id}: pages {entry['pages']} (unchanged {entry['pages_unchanged']}), new {entry['new']}, "
-            f"updated {entry['updated']}, skipped known {entry['skipped_known']}, "
+            f"updated {entry['updated']}, removed {entry['removed']}, skipped known {entry['skipped_known']}, "
             f"dropped {sum(entry['dropped'].values())}, errors {errors}")
 
 
@@ -48,16 +48,17 @@ def summary_line(counts: dict[str, dict], status: str, seconds: float) -> str:
     failed_text = ", failed: " + ", ".join(f"{s} ({counts[s]['status']})" for s in failed) if failed else ""
     return (f"crawl {status} in {seconds:.1f}s: {len(counts)} sources, {total('pages')} pages "
             f"({total('pages_unchanged')} unchanged), {total('new')} new, {total('updated')} updated, "
+            f"{total('removed')} removed, "
             f"{total('skipped_known')} known skipped, {errors} errors{failed_text}")
 
 
 def progress_table(counts: dict[str, dict]) -> Table:
     table = Table(title="hromada crawl", expand=False)
-    for column in ("source", "pages", "304", "new", "updated", "known", "dropped", "errors"):
+    for column in ("source", "pages", "304", "new", "updated", "removed", "known", "dropped", "errors"):
         table.add_column(column, justify="left" if column == "source" else "right")
     for source_id, entry in counts.items():
         table.add_row(source_id, str(entry["pages"]), str(entry["pages_unchanged"]), str(entry["new"]),
-                      str(entry["updated"]), str(entry["skipped_known"]), str(sum(entry["dropped"].values())),
+                      str(entry["updated"]), str(entry["removed"]), str(entry["skipped_known"]), str(sum(entry["dropped"].values())),
                       str(sum(entry["errors"].values())))
     return table
 

@@ -27,7 +27,7 @@ SKIP_REASONS = {"skipped_old": "older_than_since"}
 def per_source_counts(stats: dict, source_ids: list[str]) -> dict[str, dict]:
     """Fold ``hromada/<source>/<key>[/<sub>]`` stats into one dict per source."""
     counts = {source_id: {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "undated": 0, "pages_unchanged": 0,
-                          "skipped_known": 0, "article_pages": 0, "links_found": 0,
+                          "skipped_known": 0, "article_pages": 0, "links_found": 0, "removed": 0,
                           "dropped": defaultdict(int), "errors": defaultdict(int)} for source_id in source_ids}
     for key, value in stats.items():
         parts = key.split("/")

@@ -591,6 +591,24 @@ class _Site:
             self.articles.append(article)
             self.pages = self.layout.build(self.articles)
 
+    def find(self, slug: str) -> SampleArticle:
+        with self.lock:
+            found = [article for article in self.articles if article.slug == slug]
+        if not found:
+            raise KeyError(f"no article {slug!r} on sample site {self.config.id!r}")
+        return found[0]
+
+    def replace_article(self, old: SampleArticle, new: SampleArticle | None, gone_status: int = 404) -> None:
+        """``new`` in place of ``old``; with None, ``old`` is unpublished and its page answers ``gone_status``."""
+        with self.lock:
+            position = next(index for index, article in enumerate(self.articles) if article is old)
+            self.articles[position:position + 1] = [new] if new is not None else []
+            self.pages = self.layout.build(self.articles)
+            if new is None and gone_status != 404:
+                self.pages[self.layout.article_path(old)] = Page(
+                    f"<html><body><h1>{gone_status}</h1></body></html>".encode(), "text/html; charset=utf-8",
+                    "gone", status=gone_status)
+
     def lookup(self, raw_path: str) -> Page | None:
         parts = urlsplit(raw_path)
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
@@ -778,6 +796,26 @@ class SampleSites:
                                 body=body.strip(), language=site.config.language)
         site.add(article)
         return self._expected(site, article)
+
+    def revise_article(self, source_id: str, slug: str, *, title: str | None = None, body: str | None = None,
+                       modified: datetime | None = None) -> ExpectedArticle:
+        """The publisher edits an article: same URL, a new title and/or body (and modification time)."""
+        site = self._site(source_id)
+        old = site.find(slug)
+        new = replace(old, title=old.title if title is None else title, body=old.body if body is None else body.strip(),
+                      modified=_kyiv(modified or self.now).replace(microsecond=0))
+        site.replace_article(old, new)
+        return self._expected(site, new)
+
+    def remove_article(self, source_id: str, slug: str, *, status: int = 404) -> str:
+        """The publisher takes an article down: off the listings, feeds and sitemaps, its page answers ``status``
+        (404 or 410). Returns its URL."""
+        if status not in (404, 410):
+            raise ValueError(f"a removed page answers 404 or 410, not {status}")
+        site = self._site(source_id)
+        old = site.find(slug)
+        site.replace_article(old, None, gone_status=status)
+        return site.layout.article_url(old)
 
     # ground truth ----------------------------------------------------------
     def expected_articles(self) -> list[ExpectedArticle]:

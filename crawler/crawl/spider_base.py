@@ -94,6 +94,14 @@ class PageMemory:
             [url, url, *SETTLED_OUTCOMES]).fetchone()
         return row is not None
 
+    def archived_urls(self, source_id: str, since: datetime | None) -> list[str]:
+        return self.archive.archived_urls(source_id, since.isoformat(timespec="seconds") if since else None)
+
+    def mark_removed(self, url: str, seen_at: datetime) -> str | None:
+        """Flag the archived article at ``url`` removed by its publisher (see Archive.mark_removed)."""
+        with self.shared.writing() as archive:
+            return archive.mark_removed(url, seen_at.isoformat(timespec="seconds"))
+
     def remember(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> None:
         with self.shared.writing() as archive:
             archive.db.execute(
@@ -225,6 +233,14 @@ class RegistryNewsSpider(scrapy.Spider):
             yield self.discovery_request(url, self.parse_sitemap, source)
         for url in hints.listings:
             yield self.discovery_request(url, self.parse_listing, source, listing_page=1, listing_root=url)
+        if self.refresh:
+            yield from self.archived_article_requests(source)
+
+    def archived_article_requests(self, source: Source):
+        """A refresh visits every archived article of the source within ``since``, listed anywhere or not
+        (discovery finding one again is a duplicate request Scrapy drops)."""
+        for url in self.memory.archived_urls(source.id, self.since):
+            yield self.request(url, self.parse_article, source, via="refresh")
 
     def on_error(self, failure):
         meta = failure.request.meta
@@ -235,9 +251,15 @@ class RegistryNewsSpider(scrapy.Spider):
             self.count(meta["source_id"], "dropped/robots_txt" if "robots.txt" in str(failure.value) else "dropped/ignored")
             return
         kind = classify_failure(failure)
-        self.count(meta["source_id"], f"errors/{kind}")
         if meta.get("via") and kind in GONE_KINDS:
+            removal = self.memory.mark_removed(failure.request.url, self.now())
+            if removal is not None:  # an archived article the publisher removed: no fetch error
+                if removal == "removed":
+                    self.count(meta["source_id"], "removed")
+                    self.logger.info("%s: %s removed by the publisher (%s)", meta["source_id"], failure.request.url, kind)
+                return
             self.memory.remember(failure.request.url, meta["source_id"], "gone", self.now())
+        self.count(meta["source_id"], f"errors/{kind}")
         self.logger.warning("%s: %s fetching %s", meta["source_id"], kind, failure.request.url)
 
     # -- discovery callbacks ---------------------------------------------

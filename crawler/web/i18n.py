@@ -51,6 +51,7 @@ WORDS = {
     "repost": ("передрук", "repost"),
     "this_article": ("ця стаття", "this article"),
     "revisions": ("Редакції", "Revisions"),
+    "modified": ("змінено", "modified"),
     "revision": ("редакція {number}", "revision {number}"),
     "fetched": ("завантажено", "fetched"),
     "removed": ("Видалено видавцем: сторінка зникла {when}.", "Removed by the publisher: the page was gone on {when}."),

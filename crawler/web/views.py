@@ -227,6 +227,7 @@ class Revision:
     title: str | None
     published_at: str | None
     modified_at: str | None
+    has_page: bool = False  # its raw page is kept: /article/ID/snapshot?revision=N
     diff: list[tuple[str, str]] = field(default_factory=list)  # (" ", "+", "-" or "@", line) against the one before
 
 
@@ -246,9 +247,9 @@ def article(conn, article_id: int) -> dict | None:
     found["places"] = [dict(zip(("katottg", "level", "name", "how"), place)) for place in conn.execute(
         "select katottg, level, name, how from article_places where article_id = ? order by how, level, name", [article_id])]
     found["story"] = _story(conn, found.get("story_id"))
-    found["revisions"] = revisions(conn, article_id)
     raw = conn.execute("select fetched_url, fetched_at, http_status from raw_pages where article_id = ?", [article_id]).fetchone()
     found["snapshot"] = dict(zip(("fetched_url", "fetched_at", "http_status"), raw)) if raw else None
+    found["revisions"] = revisions(conn, article_id, current_page=raw is not None)
     found.setdefault("removed_at", None)
     return found
 
@@ -264,21 +265,23 @@ def _story(conn, story_id: int | None) -> list[dict]:
     return story if len(story) > 1 else []
 
 
-REVISION_COLUMNS = ("revision", "fetched_at", "title", "text", "published_at", "modified_at")
+REVISION_COLUMNS = ("revision", "fetched_at", "title", "text", "published_at", "modified_at", "html_gz")
 
 
-def revisions(conn, article_id: int) -> list[Revision]:
+def revisions(conn, article_id: int, current_page: bool = False) -> list[Revision]:
     """The article's revisions, first to current, each with its diff from the one before; none in an archive
-    that keeps no revisions (no ``article_revisions`` table) or when it was never changed."""
+    that keeps no revisions (no ``article_revisions`` table) or when it was never changed. The current
+    revision's page is the article's stored page (``current_page``: there is one)."""
     if not _keeps_revisions(conn):
         return []
-    rows = conn.execute(f"select {', '.join(REVISION_COLUMNS)} from article_revisions where article_id = ? order by revision",
-                        [article_id]).fetchall()
+    rows = conn.execute(f"select {', '.join(REVISION_COLUMNS[:-1])}, html_gz is not null from article_revisions "
+                        "where article_id = ? order by revision", [article_id]).fetchall()
     if len(rows) < 2:
         return []
     found, previous = [], None
-    for number, fetched_at, title, text, published_at, modified_at in rows:
-        revision = Revision(number, fetched_at, title, published_at, modified_at)
+    for position, (number, fetched_at, title, text, published_at, modified_at, kept) in enumerate(rows, start=1):
+        revision = Revision(number, fetched_at, title, published_at, modified_at,
+                            has_page=bool(kept) or (position == len(rows) and current_page))
         if previous is not None:
             revision.diff = text_diff(f"{previous[0] or ''}\n\n{previous[1] or ''}", f"{title or ''}\n\n{text or ''}")
         found.append(revision)
@@ -309,8 +312,11 @@ BODY_TAG = re.compile(rb"<body\b[^>]*>", re.I)
 META_REFRESH = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh[^>]*>", re.I)
 
 
-def snapshot(conn, article_id: int) -> dict | None:
-    """The stored raw page of an article (``html`` as bytes, ``encoding``, where and when it was fetched), or None."""
+def snapshot(conn, article_id: int, revision: int | None = None) -> dict | None:
+    """The stored raw page of an article (``html`` as bytes, ``encoding``, where and when it was fetched), or None;
+    with ``revision``, the page of that revision (crawler/archive/store.py keeps superseded ones)."""
+    if revision is not None:
+        return _revision_snapshot(conn, article_id, revision)
     row = conn.execute("""select r.fetched_url, r.fetched_at, r.encoding, r.html_gz, a.url from raw_pages r
                           join articles a on a.id = r.article_id where r.article_id = ?""", [article_id]).fetchone()
     if row is None or row[3] is None:
@@ -318,6 +324,18 @@ def snapshot(conn, article_id: int) -> dict | None:
     fetched_url, fetched_at, encoding, html_gz, url = row
     return {"fetched_url": fetched_url or url, "fetched_at": fetched_at, "encoding": encoding or "utf-8",
             "html": gzip.decompress(html_gz)}
+
+
+def _revision_snapshot(conn, article_id: int, revision: int) -> dict | None:
+    from crawler.archive.store import revision_snapshot
+
+    if not _keeps_revisions(conn):
+        return None
+    found = revision_snapshot(conn, article_id, revision)
+    if found is None:
+        return None
+    url = conn.execute("select url from articles where id = ?", [article_id]).fetchone()[0]
+    return {**found, "fetched_url": found["fetched_url"] or url, "encoding": found["encoding"] or "utf-8"}
 
 
 def with_banner(html: bytes, banner: str, encoding: str) -> str:

@@ -97,11 +97,16 @@ async def article_view(datasette, request):
 async def snapshot_view(datasette, request):
     page = Page(datasette, request)
     article_id = int(request.url_vars["article_id"])
-    found = await page.db.execute_fn(lambda conn: views.snapshot(conn, article_id))
+    revision = request.args.get("revision")
+    revision = int(revision) if revision and revision.isdigit() else None
+    found = await page.db.execute_fn(lambda conn: views.snapshot(conn, article_id, revision))
     if found is None:
         return await page.render("hromada_missing.html", status=404, message=page.t("no_snapshot"))
+    text = page.t("snapshot_banner", url=found["fetched_url"], when=found["fetched_at"])
+    if revision is not None:
+        text = f'{page.t("revision", number=revision).capitalize()}. {text}'
     banner = await datasette.render_template("hromada_snapshot_banner.html", {
-        "text": page.t("snapshot_banner", url=found["fetched_url"], when=found["fetched_at"]),
+        "text": text,
         "back": page.t("back_to_article"), "article_id": article_id})
     html = views.with_banner(found["html"], banner, found["encoding"])
     response = Response.html(html)
