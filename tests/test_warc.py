@@ -117,7 +117,35 @@ def test_an_article_without_a_raw_page_gets_its_metadata_record_only(search_arch
     manifest = export_warc(search_archive, output, "--format", "warc")
     records = read_records(output)
     metadata = [record for record in records if record["type"] == "metadata"]
-    assert manifest["warc"] == {"version": "WARC/1.1", "response_records": 0,
+    assert manifest["warc"] == {"version": "WARC/1.1", "response_records": 0, "superseded_revision_records": 0,
                                 "articles_without_raw_page": manifest["rows"]}
     assert len(metadata) == manifest["rows"] > 0 and not [r for r in records if r["type"] == "response"]
     assert all("WARC-Refers-To" not in record["headers"] for record in metadata)
+
+
+def test_a_superseded_revision_is_its_own_capture_before_the_current_one(tmp_path):
+    from crawler.archive.store import Archive, content_hash
+
+    url = "https://example.test/news/1"
+    pages = {"2025-08-20T08:00:00+00:00": "<p>Засідання тривало три години.</p>",
+             "2025-08-22T08:00:00+00:00": "<p>Засідання тривало чотири години.</p>"}
+    with Archive(tmp_path / "archive.db") as archive:
+        with archive.db.conn:
+            archive.db.execute("insert into sources (id, name) values ('s', 'Сільська рада')")
+        for fetched_at, html in pages.items():
+            text = html.removeprefix("<p>").removesuffix("</p>")
+            archive.store_article(
+                {"url": url, "source_id": "s", "title": "Сесія ради", "text": text, "fetched_at": fetched_at,
+                 "content_hash": content_hash("Сесія ради", text), "extractor_version": "1"},
+                {"fetched_url": url, "fetched_at": fetched_at, "http_status": 200,
+                 "content_type": "text/html; charset=utf-8", "encoding": "utf-8", "body": html.encode("utf-8")})
+    output = tmp_path / "revisions.warc.gz"
+    manifest = export_warc(tmp_path / "archive.db", output)
+    records = read_records(output)
+    responses = [record for record in records if record["type"] == "response"]
+    assert [(r["headers"]["WARC-Date"], r["payload"].decode()) for r in responses] == [
+        ("2025-08-20T08:00:00Z", pages["2025-08-20T08:00:00+00:00"]),
+        ("2025-08-22T08:00:00Z", pages["2025-08-22T08:00:00+00:00"])]
+    described = [json.loads(record["payload"]) for record in records if record["type"] == "metadata"]
+    assert described[0]["hromada_revision"]["revision"] == 1 and described[1]["hromada_article"]["revision"] == 2
+    assert manifest["warc"]["response_records"] == manifest["warc"]["superseded_revision_records"] == 1

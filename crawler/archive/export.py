@@ -238,6 +238,7 @@ class WarcWriter(Writer):
 
     def summary(self) -> dict:
         return {"warc": {"version": "WARC/1.1", "response_records": self.records.responses,
+                         "superseded_revision_records": self.records.revision_responses,
                          "articles_without_raw_page": self.records.without_raw_page}}
 
 

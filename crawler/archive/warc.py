@@ -1,10 +1,12 @@
 """Stored raw pages as WARC 1.1, so web-archive tools (warcio, pywb, cdxj-indexer) can read the archive.
 
 Per article with a raw page: a ``request`` and a ``response`` record for the fetch we made, then a
-``metadata`` record (JSON, the article's exported row) that refers to the response. An article without a
-raw page gets its metadata record only. The response keeps what the archive kept of the reply: its status
-and Content-Type; the body is the payload as received after transfer decoding (gzip/deflate undone), so
-no Content-Encoding header is written.
+``metadata`` record (JSON, the article's exported row) that refers to the response. Superseded revisions
+whose raw page the archive kept come first, oldest first, each as its own capture with a metadata record
+naming the revision. An article without a raw page gets its metadata record only. The response keeps what
+the archive kept of the reply: its status and Content-Type (for a superseded revision only its encoding,
+so ``text/html; charset=…``); the body is the payload as received after transfer decoding (gzip/deflate
+undone), so no Content-Encoding header is written.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ RAW_PAGE_COLUMNS = {
     "raw_http_status": "(select r.http_status from raw_pages r where r.article_id = a.id)",
     "raw_content_type": "(select r.content_type from raw_pages r where r.article_id = a.id)",
     "raw_html_gz": "(select r.html_gz from raw_pages r where r.article_id = a.id)",
+    "raw_revisions": """(select json_group_array(json_array(v.revision, v.fetched_url, v.fetched_at, v.encoding,
+                                                            v.title, hex(v.html_gz)))
+                         from (select * from article_revisions where article_id = a.id and html_gz is not null
+                               order by revision) v)""",
 }
 
 
@@ -52,7 +58,7 @@ class WarcRecords:
 
         self.writer = WARCWriter(file, gzip=True, warc_version="1.1")
         self.names = names
-        self.responses = self.without_raw_page = 0
+        self.responses = self.without_raw_page = self.revision_responses = 0
 
     def warcinfo(self, filename: str, now: datetime, info: dict) -> None:
         lines = "".join(f"{name}: {value}\r\n" for name, value in info.items() if value)
@@ -66,16 +72,30 @@ class WarcRecords:
     def article(self, row: tuple) -> None:
         """Records of one export row: the article's columns, then RAW_PAGE_COLUMNS in order."""
         fields = dict(zip(self.names, row[:len(self.names)]))
-        fetched_url, fetched_at, http_status, content_type, html_gz = row[len(self.names):]
+        fetched_url, fetched_at, http_status, content_type, html_gz, revisions = row[len(self.names):]
+        for revision in json.loads(revisions or "[]"):
+            self._revision(fields, *revision)
         if html_gz is None:
             self.without_raw_page += 1
-            self._metadata(fields["url"], warc_date(fields["fetched_at"]), fields, refers_to=None)
+            self._metadata(fields["url"], warc_date(fields["fetched_at"]), {"hromada_article": fields}, refers_to=None)
             return
         date = warc_date(fetched_at)
         response = self._response(fetched_url, date, http_status, content_type, gzip.decompress(html_gz))
         self.writer.write_request_response_pair(self._request(fetched_url, date), response)
         self.responses += 1
-        self._metadata(fetched_url, date, fields, refers_to=response.rec_headers.get_header("WARC-Record-ID"))
+        self._metadata(fetched_url, date, {"hromada_article": fields},
+                       refers_to=response.rec_headers.get_header("WARC-Record-ID"))
+
+    def _revision(self, fields: dict, revision: int, url: str, fetched_at: str, encoding: str | None,
+                  title: str | None, html_gz_hex: str) -> None:
+        date = warc_date(fetched_at)
+        content_type = f"text/html; charset={encoding}" if encoding else "text/html"
+        response = self._response(url, date, 200, content_type, gzip.decompress(bytes.fromhex(html_gz_hex)))
+        self.writer.write_request_response_pair(self._request(url, date), response)
+        self.revision_responses += 1
+        superseded = {"article_id": fields["id"], "url": fields["url"], "revision": revision, "title": title}
+        self._metadata(url, date, {"hromada_revision": superseded},
+                       refers_to=response.rec_headers.get_header("WARC-Record-ID"))
 
     def _response(self, url: str, date: str, http_status: int | None, content_type: str | None, body: bytes):
         from warcio.statusandheaders import StatusAndHeaders
@@ -95,8 +115,8 @@ class WarcRecords:
         return self.writer.create_warc_record(url, "request", http_headers=http_headers,
                                               warc_headers_dict={"WARC-Date": date})
 
-    def _metadata(self, url: str, date: str, fields: dict, refers_to: str | None) -> None:
-        payload = json.dumps({"hromada_article": fields}, ensure_ascii=False).encode("utf-8")
+    def _metadata(self, url: str, date: str, described: dict, refers_to: str | None) -> None:
+        payload = json.dumps(described, ensure_ascii=False).encode("utf-8")
         headers = {"WARC-Date": date}
         if refers_to:
             headers["WARC-Refers-To"] = headers["WARC-Concurrent-To"] = refers_to
