@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import sqlite_utils
-
 from crawler import PROJECT_DIR
 from crawler.archive.search import PENDING_TABLE, index_articles
+from crawler.archive.sqlite_utils_import import import_sqlite_utils
+
+sqlite_utils = import_sqlite_utils()
 
 DEFAULT_ARCHIVE = PROJECT_DIR / "data" / "archive.db"
 
