@@ -11,6 +11,7 @@ import importlib
 import click
 
 from crawler import __version__
+from crawler.cli.errors import EXIT_STATUSES, handle_command_errors
 
 #: name -> (where the command lives, its one-line help). ``hromada --help`` lists these lines without
 #: importing any command module; tests/test_startup.py checks each line against its command's docstring.
@@ -68,10 +69,16 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def invoke(self, ctx: click.Context):
+        return handle_command_errors(ctx, lambda: super(LazyGroup, self).invoke(ctx))
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_STATUSES)
 @click.version_option(__version__, prog_name="hromada")
-def main() -> None:
+@click.option("--debug", is_flag=True, envvar="HROMADA_DEBUG",
+              help="Show the traceback of a failure (for bug reports) [env: HROMADA_DEBUG=1].")
+def main(debug: bool) -> None:
     """hromada-news: crawl, archive, search and export Ukrainian community news.
 
     \b
