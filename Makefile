@@ -1,5 +1,7 @@
 # Two commands on a fresh clone: `make demo` (offline demo crawl) and `make test`.
 # Everything else (uv, the virtualenv, the dependencies from uv.lock) installs itself.
+# Bytecode is compiled at install: these machines set PYTHONDONTWRITEBYTECODE=1, so a .venv without .pyc files
+# would compile hundreds of modules again on every `hromada` start (seconds instead of a fraction of one).
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
 .PHONY: demo test setup eval bench
@@ -16,7 +18,7 @@ eval: setup
 setup: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	touch $@
 
 .tools/bin/uv:

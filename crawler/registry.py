@@ -76,6 +76,10 @@ def load_registry(path: Path | str = DEFAULT_REGISTRY, *, base_urls: dict[str, s
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RegistryError(path, "-", "-", "file not found") from None
+    except UnicodeDecodeError:
+        raise RegistryError(path, "-", "-", "not UTF-8 text (a registry is a TOML file)") from None
+    except OSError as error:
+        raise RegistryError(path, "-", "-", f"cannot read it: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise RegistryError(path, "-", "-", f"not valid TOML: {error}") from None
     entries = document.get("source", [])

@@ -126,6 +126,6 @@ def test_broken_registry_entry_names_file_entry_and_field(tmp_path):
     registry.write_text('[[source]]\nid = "bad"\nname = "X"\nhomepage = "ftp://x.ua/"\nkind = "city_council"\n'
                         'oblast = "Вінницька"\nkatottg = "UA05020030000031457"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["crawl", "--registry", str(registry), "--db", str(tmp_path / "a.db")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input
     assert str(registry) in result.output and "'bad'" in result.output and "'homepage'" in result.output
     assert "Traceback" not in result.output

@@ -4,10 +4,11 @@ and never an archive that is not the demo's."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from crawler.archive.store import Archive
 
 HROMADA = Path(sys.executable).parent / "hromada"  # the console script of this environment
 PERFECT = re.compile(r"Ground truth: (\d+)/\1 sample articles archived exactly once, 0 unexpected; "
@@ -31,13 +32,11 @@ def test_the_demo_archives_every_sample_article_and_runs_again(tmp_path):
 
 def test_the_demo_never_touches_an_archive_of_other_sources(tmp_path):
     db_path = tmp_path / "archive.db"
-    with sqlite3.connect(db_path) as connection:
-        connection.execute("create table articles (source_id text)")
-        connection.execute("create table run_sources (source_id text)")
-        connection.execute("insert into articles values ('ekhmilnyk')")
+    with Archive(db_path) as archive:
+        archive.finish_run(archive.start_run(["ekhmilnyk"]), "finished", {"ekhmilnyk": {}})
     before = db_path.read_bytes()
     result = run_demo(db_path)
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad input: give --db a new file
     assert "holds articles of other sources (ekhmilnyk...)" in result.stderr
     assert db_path.read_bytes() == before
 
@@ -46,6 +45,6 @@ def test_the_demo_refuses_a_file_that_is_no_archive(tmp_path):
     db_path = tmp_path / "notes.db"
     db_path.write_text("not a database\n" * 100, encoding="utf-8")
     result = run_demo(db_path)
-    assert result.returncode == 1
+    assert result.returncode == 3  # the archive is unusable
     assert "is not a hromada archive" in result.stderr
     assert db_path.read_text(encoding="utf-8") == "not a database\n" * 100

@@ -141,7 +141,7 @@ def test_bad_requests_give_clear_messages_and_no_file(search_archive, tmp_path):
     hostile = runner.invoke(main, ["export", '"; DROP TABLE articles', "--db", str(search_archive), "-o", str(tmp_path / "h.csv")])
     assert hostile.exit_code == 2 and "unbalanced double quote" in hostile.output and not (tmp_path / "h.csv").exists()
     excel = runner.invoke(main, ["export", "--excel", "--db", str(search_archive), "-o", str(tmp_path / "x.jsonl")])
-    assert excel.exit_code == 1 and "--excel only applies to CSV" in excel.output
+    assert excel.exit_code == 2 and "--excel only applies to CSV" in excel.output
     with Archive(search_archive, read_only=True) as archive, pytest.raises(ExportError, match="cannot write"):
         export(archive.db, ExportRequest(tmp_path / "missing-dir" / "x.csv", "csv"), archive_path=search_archive,
                schema_version=archive.schema_version, now=NOW)

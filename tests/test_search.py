@@ -240,12 +240,12 @@ def test_read_only_archive_without_index_gives_a_clear_message(tmp_path):
     db.execute("PRAGMA user_version=1")
     db.close()
     result = CliRunner().invoke(main, ["search", "громада", "--db", str(path)])
-    assert result.exit_code == 1 and "--reindex" in result.output
+    assert result.exit_code == 3 and "--reindex" in result.output  # the archive is unusable as it is
 
 
 def test_missing_archive_gives_a_clear_message(tmp_path):
     result = CliRunner().invoke(main, ["search", "громада", "--db", str(tmp_path / "none.db")])
-    assert result.exit_code == 1 and "no archive" in result.output
+    assert result.exit_code == 3 and "no archive" in result.output
 
 
 def test_lemma_index_holds_lemmas_without_apostrophes(search_archive):

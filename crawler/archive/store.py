@@ -6,19 +6,23 @@ database runs in WAL mode so readers (search, Datasette) never block a crawl.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import json
+import os
+import shutil
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-import sqlite_utils
-
 from crawler import PROJECT_DIR
 from crawler.archive.search import PENDING_TABLE, index_articles
+from crawler.archive.sqlite_utils_import import import_sqlite_utils
+
+sqlite_utils = import_sqlite_utils()
 
 DEFAULT_ARCHIVE = PROJECT_DIR / "data" / "archive.db"
 
@@ -170,14 +174,106 @@ def _migration_article_revisions(db: sqlite_utils.Database) -> None:
     _add_missing_column(db, "run_sources", "articles_removed", "integer")
 
 
+def _migration_run_failure(db: sqlite_utils.Database) -> None:
+    """Why a run failed when the archive itself failed it (a full disk, an I/O error): ``runs.failure``."""
+    _add_missing_column(db, "runs", "failure", "text")
+
+
 MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental,
               _migration_5_fts_on_text_updates, _migration_6_search_filters, _migration_7_place_scope_tokens,
-              _migration_source_templates, _migration_article_revisions]
+              _migration_source_templates, _migration_article_revisions, _migration_run_failure]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class ArchiveError(RuntimeError):
-    pass
+    """The archive file cannot be used as asked; the message names the file and what to do."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: Below this much free space on its disk, an archive is not opened for writing (a crawl would fail on its
+#: first batch); reading needs none.
+MIN_FREE_BYTES = 1024 * 1024
+
+
+def check_archive_file(path: Path, *, for_writing: bool) -> None:
+    """Raise :class:`ArchiveError` when ``path`` cannot be an archive, before SQLite touches it: a directory,
+    an empty or non-SQLite file, a truncated one; for writing also a read-only file or a full disk.
+    A path that does not exist yet is fine for writing (the archive is created)."""
+    if path.is_dir():
+        raise ArchiveError(f"{path} is a directory, not an archive file; give --db a file")
+    if not path.exists():
+        if not for_writing:
+            raise ArchiveError(f"no archive at {path}; run `hromada crawl` or `hromada demo` first")
+        check_free_space(path)
+        return
+    check_sqlite_header(path)
+    if for_writing:
+        if not writable(path):
+            raise ArchiveError(f"{path} is read-only: commands that write (crawl, demo, ingest, reindex, reextract, "
+                               f"search --reindex) cannot use it, reading commands can; make it writable or copy it")
+        check_free_space(path)
+
+
+def check_sqlite_header(path: Path) -> None:
+    """An SQLite file starts with its magic string, and is as long as its header says (a whole number of pages)."""
+    with path.open("rb") as file:
+        header = file.read(100)
+    size = path.stat().st_size
+    if size == 0:
+        raise ArchiveError(f"{path} is an empty file, not an archive; delete it, or give --db an archive or a new file name")
+    if not header.startswith(SQLITE_HEADER):
+        raise ArchiveError(f"{path} is not a hromada archive (not an SQLite database); "
+                           f"give --db an archive or a new file name")
+    page_size = int.from_bytes(header[16:18], "big") if len(header) >= 18 else 0
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big") if len(header) >= 100 else 0
+    header_count_valid = len(header) >= 100 and header[92:96] == header[24:28]
+    if (len(header) < 100 or page_size < 512 or size % page_size
+            or (header_count_valid and size < pages * page_size)):
+        raise ArchiveError(f"{path} is damaged: a truncated SQLite file ({size} bytes); "
+                           f"restore it from a backup, or give --db another file")
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write the file and the directory beside it (SQLite adds -wal and -shm files);
+    a read-only mount says no even to root."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def check_free_space(path: Path) -> None:
+    nearest_existing = next(folder for folder in (path.parent, *path.parent.parents) if folder.exists())
+    free = shutil.disk_usage(nearest_existing).free
+    if free < MIN_FREE_BYTES:
+        raise ArchiveError(f"the disk holding {path} is full ({free // 1024} KiB free); free space and run again")
+
+
+def describe_database_error(path: Path, error: sqlite3.Error) -> str:
+    """One line for an SQLite error on the archive at ``path``: what is wrong and what to do."""
+    message = str(error)
+    if "file is not a database" in message:
+        return f"{path} is not a hromada archive (not an SQLite database); give --db an archive or a new file name"
+    if "malformed" in message or "corrupt" in message:
+        return f"{path} is damaged ({message}); restore it from a backup, or give --db another file"
+    if "full" in message or getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return f"the disk holding {path} is full ({message}); free space and run again"
+    if "readonly" in message or "read-only" in message:
+        return f"{path} is read-only ({message}); make it writable, or use a reading command"
+    if "locked" in message or "busy" in message:
+        return f"{path} is in use by another process ({message}); try again when it is done"
+    if "no such table" in message or "no such column" in message:
+        return f"{path} is not a hromada archive, or an incomplete one ({message}); give --db an archive"
+    return f"cannot use the archive {path} ({message}); check the file and the disk it is on"
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a file error: the file, what went wrong, and what to do."""
+    where = f"{error.filename}: " if error.filename else ""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        return f"{where}the disk is full; free space and run again"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}{reason}; check the file's permissions or use another path"
+    return f"{where}{reason}"
 
 
 def content_hash(title: str | None, text: str) -> str:
@@ -219,36 +315,69 @@ def revision_snapshot(conn: sqlite3.Connection, article_id: int, revision: int) 
 
 
 class Archive:
+    """An archive file opened for reading (``read_only``) or writing; a file that cannot be one, or an SQLite
+    error while opening it, raises :class:`ArchiveError` with a one-line message."""
+
     def __init__(self, path: Path | str = DEFAULT_ARCHIVE, *, read_only: bool = False):
         self.path = Path(path)
-        if read_only:
-            if not self.path.exists():
-                raise ArchiveError(f"no archive at {self.path}; run `hromada crawl` or `hromada demo` first")
-            connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            self.db = sqlite_utils.Database(connection)
-        else:
+        check_archive_file(self.path, for_writing=not read_only)
+        if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite_utils.Database(self.path)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoint (and fsync) every ~40 MB of WAL instead of 4 MB: per-article commits of a crawl
-            # touch many scattered index pages, and frequent checkpoints tripled their cost.
-            self.db.execute("PRAGMA wal_autocheckpoint=10000")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.migrate()
-        self.db.execute("PRAGMA busy_timeout=10000")
+        try:
+            self.db = self._open_for_reading() if read_only else sqlite_utils.Database(self.path)
+            self.check_schema(read_only)
+            if not read_only:
+                self._prepare_for_writing()
+                self.migrate()
+            self.db.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as error:
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            raise ArchiveError(describe_database_error(self.path, error)) from error
+
+    def _open_for_reading(self) -> sqlite_utils.Database:
+        """Read-only; where SQLite cannot create the WAL index beside a WAL archive (a read-only or a full disk),
+        as an immutable file: nothing can change it there, though changes not yet checkpointed are not seen."""
+        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            connection.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            connection.close()
+            if writable(self.path) and shutil.disk_usage(self.path.parent).free >= MIN_FREE_BYTES:
+                raise
+            connection = sqlite3.connect(f"file:{self.path}?immutable=1", uri=True)
+        return sqlite_utils.Database(connection)
+
+    def _prepare_for_writing(self) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoint (and fsync) every ~40 MB of WAL instead of 4 MB: per-article commits of a crawl
+        # touch many scattered index pages, and frequent checkpoints tripled their cost.
+        self.db.execute("PRAGMA wal_autocheckpoint=10000")
+        self.db.execute("PRAGMA foreign_keys=ON")
 
     # -- schema -----------------------------------------------------------
     @property
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
-    def migrate(self) -> None:
+    def check_schema(self, read_only: bool) -> None:
+        """A schema newer than this code knows is never read or migrated; an SQLite file with tables but no
+        schema version is someone else's database, and one without tables is no archive to read yet."""
         current = self.schema_version
         if current > SCHEMA_VERSION:
-            raise ArchiveError(
-                f"{self.path} has schema version {current}, newer than this hromada-news ({SCHEMA_VERSION}); upgrade the tool"
-            )
+            raise ArchiveError(f"{self.path} has schema version {current}, newer than this hromada-news "
+                               f"({SCHEMA_VERSION}); upgrade hromada-news to use it")
+        if current == 0:
+            tables = self.db.execute("select count(*) from sqlite_master where type = 'table'").fetchone()[0]
+            if tables:
+                raise ArchiveError(f"{self.path} is an SQLite database but not a hromada archive; "
+                                   f"give --db an archive or a new file name")
+            if read_only:
+                raise ArchiveError(f"{self.path} holds no archive yet; run `hromada crawl --db {self.path}` first")
+
+    def migrate(self) -> None:
+        current = self.schema_version
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self.db.conn:
                 MIGRATIONS[version - 1](self.db)

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import click
 
-from crawler.archive.store import DEFAULT_ARCHIVE, Archive, ArchiveError
+from crawler.archive.store import DEFAULT_ARCHIVE, Archive
+from crawler.cli.errors import BadInput, remember_archive
 from crawler.registry import DEFAULT_REGISTRY, RegistryError, load_registry
 
 db_option = click.option(
     "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_ARCHIVE,
-    show_default=True, help="Archive database file.",
+    show_default=True, help="Archive database file.", callback=remember_archive,
 )
 registry_option = click.option(
     "--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_REGISTRY,
@@ -30,14 +31,13 @@ def load_sources_or_exit(path: Path, **kwargs):
     try:
         return load_registry(path, **kwargs)
     except RegistryError as error:
-        raise click.ClickException(str(error)) from None
+        raise BadInput(str(error)) from None
 
 
 def open_archive_or_exit(path: Path, *, read_only: bool = False) -> Archive:
-    try:
-        return Archive(path, read_only=read_only)
-    except ArchiveError as error:
-        raise click.ClickException(str(error)) from None
+    """The archive; one that cannot be used raises ArchiveError, which the CLI's error path (crawler/cli/errors.py)
+    prints as one line with exit status 3."""
+    return Archive(path, read_only=read_only)
 
 
 def is_terminal() -> bool:

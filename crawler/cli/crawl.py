@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
-from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,8 +11,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crawler.archive.store import Archive
-from crawler.cli.common import db_option, load_sources_or_exit, registry_option
+from crawler.archive.store import Archive, check_archive_file
+from crawler.cli.common import db_option, load_sources_or_exit, open_archive_or_exit, registry_option
+from crawler.cli.errors import ARCHIVE_UNUSABLE, BAD_INPUT, BadInput, remember_archive
 from crawler.crawl.run import CrawlOptions, run_crawl, run_summary
 from crawler.crawl.health import FAILED_VERDICTS
 from crawler.crawl.lock import CrawlLock, LockHeld
@@ -23,7 +22,7 @@ from crawler.registry import select_sources
 
 DEMO_ARCHIVE = Path(__file__).resolve().parent.parent.parent / "data" / "demo.db"
 KYIV = ZoneInfo("Europe/Kyiv")
-LOCKED_EXIT_STATUS = 2
+LOCKED_EXIT_STATUS = BAD_INPUT
 
 
 @click.command()
@@ -69,7 +68,7 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
     try:
         select_sources(sources, source_ids)
     except KeyError as error:
-        raise click.ClickException(error.args[0]) from None
+        raise BadInput(error.args[0]) from None
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=KYIV)
     overrides = {"HROMADA_WORKERS": workers} if workers is not None else {}
@@ -105,7 +104,9 @@ def checked_workers(value: str | None) -> str | None:
 
 
 def crawl_and_report(options: CrawlOptions) -> int:
-    """Run the crawl and print its table; the exit status (0 ok, 1 failed or interrupted, 2 locked)."""
+    """Run the crawl and print its table; the exit status (0 ok, 1 failed or interrupted, 2 locked, 3 the archive
+    unusable: checked before the crawl starts, or failing during it)."""
+    open_archive_or_exit(options.archive_path).close()  # creates or migrates it; an unusable one stops here
     try:
         run_id = run_crawl(options)
     except LockHeld as error:
@@ -116,7 +117,7 @@ def crawl_and_report(options: CrawlOptions) -> int:
 
 @click.command()
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_ARCHIVE,
-              show_default=True, help="Archive to crawl the sample sites into.")
+              show_default=True, help="Archive to crawl the sample sites into.", callback=remember_archive)
 @click.option("--log-level", default="ERROR", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Scrapy log level.")
 def demo(db_path, log_level) -> None:
@@ -137,7 +138,7 @@ def demo(db_path, log_level) -> None:
         status = crawl_and_report(options)
         expected = sites.expected_articles()
     show_some_titles(db_path)
-    with Archive(db_path) as archive:
+    with Archive(db_path, read_only=True) as archive:
         report = check_archive(list(archive.db.query("select url, title, text, published_at from articles")), expected)
     click.echo(f"\nGround truth: {report.summary()}")
     click.echo(f"\nTry: hromada search \"громада\" --db {db_path}    hromada stories --db {db_path}    "
@@ -150,35 +151,32 @@ def start_demo_archive(db_path: Path, sample_ids: set[str]) -> None:
     loopback ports each run, so their articles' URLs change. An archive of other sources is never touched."""
     if not db_path.exists():
         return
+    other_sources = archived_sources(db_path) - sample_ids
+    check_archive_file(db_path, for_writing=True)  # a read-only file, or a full disk: say so before deleting
+    if other_sources:
+        raise BadInput(f"{db_path} holds articles of other sources ({', '.join(sorted(other_sources)[:3])}...); "
+                       f"the demo needs an archive of its own: give --db a new file")
     try:
         with CrawlLock(db_path):
-            other_sources = archived_sources(db_path) - sample_ids
-            if other_sources:
-                raise click.ClickException(
-                    f"{db_path} holds articles of other sources ({', '.join(sorted(other_sources)[:3])}...); "
-                    f"the demo needs an archive of its own: give --db a new file")
             for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
                 path.unlink(missing_ok=True)
     except LockHeld as error:
-        raise click.ClickException(str(error)) from None
+        raise BadInput(str(error)) from None
     click.echo(f"Replaced the previous demo archive {db_path}")
 
 
 def archived_sources(db_path: Path) -> set[str]:
     """The source ids of an archive's articles and runs; a file that is no archive is a clear error."""
-    try:
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as connection:
-            return {row[0] for row in connection.execute(
-                "select source_id from articles union select source_id from run_sources")}
-    except sqlite3.DatabaseError as error:
-        raise click.ClickException(f"{db_path} is not a hromada archive ({error}); give --db a new file") from None
+    with open_archive_or_exit(db_path, read_only=True) as archive:
+        return {row[0] for row in archive.db.execute(
+            "select source_id from articles union select source_id from run_sources")}
 
 
 def report_run(db_path: Path, run_id: int) -> int:
     """Print the run's per-source table; the exit status is 1 when any source failed or the run was interrupted."""
-    with Archive(db_path) as archive:
+    with Archive(db_path, read_only=True) as archive:
         rows = run_summary(archive, run_id)
-        run_status = archive.db.execute("select status from runs where id = ?", [run_id]).fetchone()[0]
+        run_status, failure = archive.db.execute("select status, failure from runs where id = ?", [run_id]).fetchone()
     table = Table(title=f"Crawl run {run_id} ({run_status})")
     counted = ("pages", "new", "updated", "unchanged", "removed")
     for column in ("source", "status", *counted, "dropped", "errors"):
@@ -188,12 +186,15 @@ def report_run(db_path: Path, run_id: int) -> int:
                       str(row["articles_updated"]), str(row["articles_unchanged"]), str(row["articles_removed"] or 0),
                       _reasons(row["dropped"]), _reasons(row["errors"]))
     Console(width=160).print(table)
+    if failure:
+        click.echo(f"Error: the crawl stopped: {failure}", err=True)
+        return ARCHIVE_UNUSABLE
     failed = run_status != "finished" or any(row["status"] in FAILED_VERDICTS for row in rows)
     return 1 if failed else 0
 
 
 def show_some_titles(db_path: Path, limit: int = 8) -> None:
-    with Archive(db_path) as archive:
+    with Archive(db_path, read_only=True) as archive:
         rows = list(archive.db.query(
             "select source_id, published_at, date_source, title from articles order by published_at desc limit ?", [limit]))
     click.echo("\nNewest archived articles:")

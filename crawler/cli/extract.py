@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from crawler.cli.common import db_option, open_archive_or_exit, print_json, registry_option
+from crawler.cli.errors import BadInput
 
 
 @click.command("extract")
@@ -56,7 +57,7 @@ def eval_command(dataset: Path, compare_tools: tuple[str, ...], limit: int | Non
     try:
         scores = evaluate(dataset, ["hromada", *compare_tools], limit=limit, half=half)
     except DatasetError as error:
-        raise click.ClickException(str(error)) from None
+        raise BadInput(str(error)) from None
     figures = [score.figures() for score in scores]
     if as_json:
         print_json(figures)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from crawler.cli.common import db_option, load_sources_or_exit, print_json, registry_option
+from crawler.cli.common import db_option, load_sources_or_exit, open_archive_or_exit, print_json, registry_option
 
 frontier_option = click.option(
     "--frontier", envvar="HROMADA_FRONTIER", required=True, metavar="redis://HOST:PORT/N",
@@ -47,6 +47,7 @@ def ingest(frontier, db_path, registry_path, log_level) -> None:
     from crawler.crawl.run import CrawlOptions
 
     load_sources_or_exit(registry_path)
+    open_archive_or_exit(db_path).close()  # creates or migrates it; an unusable one stops here
     connect_or_exit(frontier).close()
     options = CrawlOptions(archive_path=db_path, registry_path=registry_path, log_level=log_level, progress="off")
     try:

@@ -8,6 +8,7 @@ import time
 import click
 
 from crawler.cli.common import db_option, open_archive_or_exit, print_json
+from crawler.cli.errors import ArchiveUnusable
 
 
 @click.command()
@@ -31,7 +32,7 @@ def stories(db_path, limit, as_json) -> None:
         try:
             found = largest_stories(archive.db, limit)
         except sqlite3.OperationalError as error:
-            raise click.ClickException(f"{db_path} has no stories yet ({error}); run `hromada reindex --db {db_path}`")
+            raise ArchiveUnusable(f"{db_path} has no stories yet ({error}); run `hromada reindex --db {db_path}`")
     if as_json:
         print_json(found)
         return

@@ -13,6 +13,7 @@ import click
 
 from crawler.archive.store import Archive
 from crawler.cli.common import db_option, is_terminal, open_archive_or_exit, print_json
+from crawler.cli.errors import ArchiveUnusable, BadInput
 from crawler.archive.search import (
     SORTS, Filters, SearchIndexMissing, SearchQueryError, UnknownPlace, has_search_index, index_pending, pending_count, search as run_search,
 )
@@ -50,11 +51,18 @@ def build_filters(sources, oblast, hromada, katottg, since, until, language, one
     return filters
 
 
+def shown_query(query: str, limit: int = 80) -> str:
+    """The query as an error message quotes it: cut to ``limit`` characters, so a huge one is not echoed back."""
+    if len(query) <= limit:
+        return repr(query)
+    return f"{query[:limit]!r}... ({len(query)} characters)"
+
+
 def open_searchable(db_path: Path) -> Archive:
     archive = open_archive_or_exit(db_path, read_only=True)
     if not has_search_index(archive.db):
         archive.close()
-        raise click.ClickException(str(SearchIndexMissing(
+        raise ArchiveUnusable(str(SearchIndexMissing(
             "this archive has no lemma search index yet (schema version < 2); "
             "run `hromada search --reindex` once to upgrade and index it")))
     return archive
@@ -100,7 +108,7 @@ def search(query, db_path, sources, oblast, hromada, katottg, since, until, lang
         try:
             hits = run_search(archive.db, query, filters, sort=sort, limit=limit)
         except SearchQueryError as error:
-            raise click.UsageError(f"cannot search for {query!r}: {error}") from None
+            raise click.UsageError(f"cannot search for {shown_query(query)}: {error}") from None
     if as_json:
         print_json([hit.as_dict() for hit in hits])
         return
@@ -173,9 +181,9 @@ def export(query, db_path, sources, oblast, hromada, katottg, since, until, lang
                 manifest = run_export(archive.db, request, archive_path=db_path, schema_version=archive.schema_version,
                                       now=datetime.now(timezone.utc), on_rows=advance)
         except SearchQueryError as error:
-            raise click.UsageError(f"cannot search for {query!r}: {error}") from None
+            raise click.UsageError(f"cannot search for {shown_query(query)}: {error}") from None
         except ExportError as error:
-            raise click.ClickException(str(error)) from None
+            raise BadInput(str(error)) from None
     manifest_name = sidecar_paths(output)[0].name
     click.echo(f"{manifest['rows']} rows -> {output} (+ {manifest_name}, {manifest['codebook']})", err=True)
 
@@ -229,7 +237,7 @@ def serve(db_path, port, no_open) -> None:
         try:
             process = start_datasette(db_path, port, Path(workdir) / "metadata.json")
         except RuntimeError as error:
-            raise click.ClickException(str(error)) from None
+            raise BadInput(str(error)) from None
         url = home_url(port)
         click.echo(f"serving {db_path} read-only at {url} (Ctrl-C stops)", err=True)
         if not no_open:

@@ -354,12 +354,11 @@ def with_banner(html: bytes, banner: str, encoding: str) -> str:
 def sources(conn) -> tuple[list, dict[str, list[int]], list[date]]:
     """Health of every source of the archive, crawled or not (crawler/crawl/health.py, worst first), its articles per week
     over the SPARKLINE_WEEKS weeks up to the last crawl, and those weeks' first days."""
-    import sqlite_utils
-
+    from crawler.archive.sqlite_utils_import import import_sqlite_utils
     from crawler.crawl.health import source_health
     from crawler.web.charts import week_start
 
-    rows = source_health(sqlite_utils.Database(conn), dict(conn.execute("select id, coalesce(name, id) from sources")))
+    rows = source_health(import_sqlite_utils().Database(conn), dict(conn.execute("select id, coalesce(name, id) from sources")))
     weeks = _sparkline_weeks(conn)
     index = {start: position for position, start in enumerate(weeks)}
     per_week = {row.source_id: [0] * len(weeks) for row in rows}
