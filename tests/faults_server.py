@@ -102,10 +102,11 @@ class FaultsHandler(BaseHTTPRequestHandler):
             if path == "/":
                 self.send(200, site.homepage())
             elif path == "/robots.txt":
-                self.send(200, f"User-agent: *\nAllow: /\nSitemap: {site.base}/sitemap.xml\n".encode(), "text/plain")
-            elif path == "/feed.xml":
+                sitemap = f"Sitemap: {site.base}/sitemap.xml\n" if site.hostile_discovery else ""
+                self.send(200, f"User-agent: *\nAllow: /\n{sitemap}".encode(), "text/plain")
+            elif path == "/feed.xml" and site.hostile_discovery:
                 self.send(200, site.hostile_xml("rss"), "application/rss+xml")
-            elif path == "/sitemap.xml":
+            elif path == "/sitemap.xml" and site.hostile_discovery:
                 self.send(200, site.hostile_xml("urlset"), "application/xml")
             elif path.startswith("/list/"):
                 self.send(200, site.endless_listing(path))
@@ -234,8 +235,9 @@ class _Server(ThreadingHTTPServer):
 class FaultsSite:
     """The hostile site on 127.0.0.1 (a free port), with its trap site beside it, as a context manager."""
 
-    def __init__(self, secret_file: Path):
+    def __init__(self, secret_file: Path, *, hostile_discovery: bool = True):
         self.secret_file = secret_file
+        self.hostile_discovery = hostile_discovery  # False: no feed, no sitemap (a site of its links alone)
         self.bomb = gzip_bomb()
         self.requests: list[Logged] = []
         self.fixed = False  # /news/broken-layout extracts once True

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,8 @@ from click.testing import CliRunner
 from crawler.cli import main
 from crawler.crawl.discovery import same_registered_site
 from crawler.crawl.middlewares import RetryAfterMiddleware, retry_after_seconds
+from crawler.crawl.run import CrawlArchive
+from crawler.crawl.spider_base import PageMemory
 from tests.conftest import LOCAL_CRAWL_SETTINGS, ROOT, SAMPLE_NOW
 from tests.faults_server import (DNS_LOG_ENV, FAULTS_HOST, SECRET_MARKER, TRAP_HOST, FaultsSite)
 
@@ -78,25 +80,39 @@ def faults_site(tmp_path_factory):
         yield site
 
 
-def write_registry(site: FaultsSite, folder: Path) -> Path:
+#: A source of one page whose layout broke (tests/faults_server.py, /news/broken-layout), for the backoff.
+BROKEN_REGISTRY = """
+[[source]]
+id = "broken"
+name = "Сайт зі зламаним шаблоном"
+homepage = "{base}/broken/"
+kind = "hromada_site"
+oblast = "Вінницька"
+katottg = "UA05020030000031457"
+
+[source.discovery]
+article_pattern = "/news/"
+"""
+
+
+def write_registry(site: FaultsSite, folder: Path, registry_text: str) -> Path:
     registry = folder / "sources.toml"
-    registry.write_text(REGISTRY.format(base=site.base, closed_port=closed_port(), dns_failing_host=DNS_FAILING_HOST),
-                        encoding="utf-8")
+    registry.write_text(registry_text.format(base=site.base, closed_port=closed_port(),
+                                             dns_failing_host=DNS_FAILING_HOST), encoding="utf-8")
     return registry
 
 
-def hostile_crawl(site: FaultsSite, folder: Path, *source_ids: str, now: datetime = SAMPLE_NOW, refresh: bool = False,
-                  **settings) -> tuple[subprocess.CompletedProcess, int, list[str]]:
-    """``scrapy crawl news`` of the registry above, as a user runs it: (result, peak RSS in MB, names resolved)."""
+def hostile_crawl(site: FaultsSite, folder: Path, *, registry_text: str = REGISTRY, now: datetime = SAMPLE_NOW,
+                  refresh: bool = False) -> tuple[subprocess.CompletedProcess, int, list[str]]:
+    """``scrapy crawl news`` of a registry of the faults site, as a user runs it: (result, peak RSS in MB,
+    host names resolved)."""
     dns_log = folder / "dns.log"
     dns_log.unlink(missing_ok=True)
     values = {**LOCAL_CRAWL_SETTINGS, "HROMADA_ARCHIVE": str(folder / "archive.db"),
-              "HROMADA_REGISTRY": str(write_registry(site, folder)), "HROMADA_NOW": now.isoformat(),
+              "HROMADA_REGISTRY": str(write_registry(site, folder, registry_text)), "HROMADA_NOW": now.isoformat(),
               "HROMADA_WORKERS": "0", "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": "2", "DOWNLOAD_MAXSIZE": str(MAX_SIZE),
-              "TWISTED_DNS_RESOLVER": "tests.faults_server.LoopbackResolver", "HROMADA_REFRESH": str(refresh), **settings}
+              "TWISTED_DNS_RESOLVER": "tests.faults_server.LoopbackResolver", "HROMADA_REFRESH": str(refresh)}
     command = [sys.executable, "-m", "scrapy", "crawl", "news"]
-    if source_ids:
-        command += ["-a", "source=" + ",".join(source_ids)]
     for key, value in values.items():
         command += ["-s", f"{key}={value}"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), DNS_LOG_ENV: str(dns_log)}
@@ -301,3 +317,43 @@ def test_same_registered_site():
     assert not same_registered_site("http://other.example/x", "http://vmr.gov.ua/")
     assert same_registered_site("http://127.0.0.1:9000/x", "http://127.0.0.1:8000/")
     assert not same_registered_site("http://127.0.0.2/x", "http://127.0.0.1/")
+
+
+def test_failed_extraction_backs_off_with_growing_intervals(tmp_path):
+    memory = PageMemory(CrawlArchive(tmp_path / "archive.db", commit_items=1, commit_seconds=0.0))
+    url, moment, waits = "http://rada.example.gov.ua/news/1", SAMPLE_NOW, []
+    for failures in range(1, 8):
+        assert memory.known_state(url, moment) is None  # due: fetched
+        assert memory.remember_failed_extraction(url, "rada", "too_short", moment) == failures
+        (retry_at,) = memory.archive.db.execute("select retry_at from crawl_urls where url = ?", [url]).fetchone()
+        due = datetime.fromisoformat(retry_at)
+        waits.append((due - moment).days)
+        if due > moment:
+            assert memory.known_state(url, due - timedelta(seconds=1)) == "backoff"
+        moment = due
+    assert waits == [0, 1, 3, 7, 14, 30, 30]
+    memory.remember(url, "rada", "new", moment)  # it extracted at last: no backoff left
+    assert memory.known_state(url, moment) == "settled"
+    assert memory.archive.db.execute("select failures, retry_at from crawl_urls").fetchone() == (None, None)
+
+
+def test_broken_page_is_refetched_next_run_then_after_a_day_and_status_stays_layout_changed(tmp_path):
+    def crawl(now, refresh=False):
+        before = len(site.times_of("/news/broken-layout"))
+        result, _, _ = hostile_crawl(site, tmp_path, registry_text=BROKEN_REGISTRY, now=now, refresh=refresh)
+        status = CliRunner().invoke(main, ["status", "--db", str(tmp_path / "archive.db"), "--registry",
+                                           str(tmp_path / "sources.toml"), "--json"])
+        (health,) = json.loads(status.output)
+        return len(site.times_of("/news/broken-layout")) - before, last_run(tmp_path / "archive.db")["broken"], health
+
+    with FaultsSite(tmp_path / "no-secret.txt", hostile_discovery=False) as site:
+        fetched, row, health = crawl(SAMPLE_NOW)
+        assert fetched == 1 and row["dropped"] == {"no_title": 1} and health["verdict"] == "layout_changed"
+        fetched, row, health = crawl(SAMPLE_NOW + timedelta(hours=1))  # the next run tries again
+        assert fetched == 1 and health["verdict"] == "layout_changed"
+        fetched, row, health = crawl(SAMPLE_NOW + timedelta(hours=2))  # a day has not passed: not fetched
+        assert fetched == 0 and row["dropped"] == {"extraction_backoff": 1}
+        assert health["verdict"] == "layout_changed" and "extraction_backoff ×1" in health["detail"]
+        site.fixed = True
+        fetched, row, health = crawl(SAMPLE_NOW + timedelta(hours=2), refresh=True)  # --refresh forces it
+        assert fetched == 1 and row["articles_new"] == 1 and health["verdict"] == "ok"
