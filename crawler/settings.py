@@ -24,6 +24,7 @@ DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"  # the spider logs each failed page in one line (crawler/crawl/spider_base.py)
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -55,6 +56,17 @@ EXTENSIONS = {
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.crawl.middlewares.ConditionalRequestMiddleware": 560,
+    # Scrapy's own, each in its place with a guard against hostile sites (crawler/crawl/middlewares.py):
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.crawl.middlewares.QuietRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.crawl.middlewares.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.crawl.middlewares.SiteMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.crawl.middlewares.BoundedDecompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.crawl.middlewares.SiteRedirectMiddleware": 600,
     # Off: the spider keeps to each source's own site itself (no allowed_domains), and no source needs HTTP auth.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
@@ -84,6 +96,8 @@ HROMADA_COMMIT_SECONDS = 1.0       # ... or when the uncommitted batch is this o
 HROMADA_WORKERS = "auto"         # processes for extraction, boilerplate, places, MinHash (crawler/crawl/workers.py):
                                  # a number; 0 = all in the crawl's thread; auto = usable cores - 1
 HROMADA_SEARCH_INDEX_BATCH = 500  # saved articles lemma-indexed together (pipelines/search.py); all at the end
+HROMADA_RETRY_AFTER_MAX = 120.0  # seconds: the longest Retry-After waited out; a longer one gives the page up this run
+HROMADA_MAX_TITLE_CHARS = 300    # a longer title is cut at a word boundary (counted title_truncated)
 HROMADA_REFRESH = False          # True: fetch article pages again even when already archived
 HROMADA_PROGRESS = "auto"        # live (rich display) | log (plain lines) | off | auto = live on a terminal, else log
 HROMADA_PROGRESS_INTERVAL = 30.0 # seconds between progress lines in "log" mode

@@ -20,4 +20,6 @@ class DatesPipeline(SourcePipeline):
         item["modified_source"] = dates["modified_source"]
         if item["published_at"] is None:
             self.count(item, "undated")
+            if item["published_raw"]:  # the page gave a date that cannot be one (31.02.2025, 2099)
+                self.count(item, "faults/date_impossible")
         return item

@@ -479,7 +479,8 @@ def resolve_dates(candidates, now: datetime | None = None, language: str | None 
     day the page says it was updated is not the publication date. Without
     any vote the first parseable candidate is kept ("Сьогодні, 10:15").
     ``language`` is the page's detected language, passed to :func:`parse_date`.
-    Modified: the first parseable candidate by source.
+    Modified: the first parseable candidate by source. Without a readable candidate the date is None
+    and its ``_raw`` the most reliable unreadable string, if any (an impossible date, kept for analysts).
 
     A UTC timestamp does not say which calendar day the publisher saw; when
     a date in the URL falls on the neighbouring day, the URL date is kept.
@@ -498,9 +499,15 @@ def resolve_dates(candidates, now: datetime | None = None, language: str | None 
             chosen, moment = of_kind[0] if of_kind else (None, None)
         chosen, moment = _local_day(chosen, moment, of_kind)
         result[kind] = moment
-        result[f"{kind}_raw"] = chosen.raw if chosen else None
+        result[f"{kind}_raw"] = chosen.raw if chosen else _rejected_raw(ranked, kind)
         result[f"{kind}_source"] = chosen.source if chosen else None
     return result
+
+
+def _rejected_raw(ranked: list, kind: str) -> str | None:
+    """The raw string of the most reliable candidate of ``kind`` when none could be read ("31.02.2025", a
+    date in 2099): the article stays undated, and an analyst sees what the page said."""
+    return next((candidate.raw for candidate in ranked if candidate.kind == kind), None)
 
 
 def _not_after_shown_update(published: list, shown_modified: list) -> list:

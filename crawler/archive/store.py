@@ -179,9 +179,23 @@ def _migration_run_failure(db: sqlite_utils.Database) -> None:
     _add_missing_column(db, "runs", "failure", "text")
 
 
+def _migration_page_faults(db: sqlite_utils.Database) -> None:
+    """Content faults of a run per source (``run_sources.faults``: title_truncated, date_impossible; see
+    docs/faults.md), and per-URL extraction backoff (``crawl_urls.failures``, ``crawl_urls.retry_at``: see
+    crawler/crawl/spider_base.py)."""
+    if "faults" not in db["run_sources"].columns_dict:
+        db["run_sources"].add_column("faults", str)
+    crawl_urls = db["crawl_urls"].columns_dict
+    if "failures" not in crawl_urls:
+        db["crawl_urls"].add_column("failures", int)
+    if "retry_at" not in crawl_urls:
+        db["crawl_urls"].add_column("retry_at", str)
+
+
 MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental,
               _migration_5_fts_on_text_updates, _migration_6_search_filters, _migration_7_place_scope_tokens,
-              _migration_source_templates, _migration_article_revisions, _migration_run_failure]
+              _migration_source_templates, _migration_article_revisions, _migration_run_failure,
+              _migration_page_faults]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -611,6 +625,7 @@ class Archive:
                 "articles_removed": counts.get("removed", 0),
                 "dropped": json.dumps(counts.get("dropped", {}), ensure_ascii=False),
                 "errors": json.dumps(counts.get("errors", {}), ensure_ascii=False),
+                "faults": json.dumps(counts.get("faults", {}), ensure_ascii=False),
                 "duration_s": counts.get("duration_s"),
                 "status": counts.get("status", "ok"),
             })

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlparse, urlunparse
 
+import tldextract
 from lxml import etree
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml")
@@ -133,6 +135,26 @@ def same_site(url: str, homepage: str) -> bool:
         netloc = urlparse(u).netloc.lower()
         return netloc[4:] if netloc.startswith("www.") else netloc
     return host(url) == host(homepage)
+
+
+@lru_cache(maxsize=1)
+def _public_suffixes() -> tldextract.TLDExtract:
+    """The public suffix list snapshot bundled with tldextract: never fetched, never cached on disk."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@lru_cache(maxsize=4096)
+def site_of_host(host: str) -> str:
+    """The registered domain of a host name (``rada.ekhmilnyk.gov.ua`` → ``ekhmilnyk.gov.ua``, under the
+    public suffix list, so ``a.vn.ua`` and ``b.vn.ua`` are two sites); an IP address or a bare name is its own."""
+    host = host.lower().rstrip(".")
+    return _public_suffixes()(host).top_domain_under_public_suffix or host
+
+
+def same_registered_site(url: str, homepage: str) -> bool:
+    """Whether ``url`` is on the homepage's site in the wide sense a redirect may go: any scheme and port,
+    www. or not, any subdomain of its registered domain."""
+    return site_of_host(urlparse(url).hostname or "") == site_of_host(urlparse(homepage).hostname or "")
 
 
 def looks_like_article_url(url: str, homepage: str, pattern: str | None = None) -> bool:

@@ -16,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 BLOCKED_ERRORS = ("http_403", "http_429")
-EXTRACTION_DROPS = ("too_short", "no_title", "parse_error")
+#: ``extraction_backoff``: pages whose extraction failed before, not fetched this run (crawler/crawl/spider_base.py);
+#: they count as failing again, so "layout changed" stays until a page extracts.
+EXTRACTION_DROPS = ("too_short", "no_title", "parse_error", "extraction_backoff")
 #: Errors of our own pipelines, not of the site: they never count as failed fetches.
 PIPELINE_ERRORS = ("archive", "analyse", "parse", "places", "stories")
 #: Verdicts that make ``hromada crawl`` exit non-zero.
@@ -43,6 +45,11 @@ def is_degraded(counts: dict) -> bool:
     return failed >= DEGRADED_MIN_FAILURES and failed >= DEGRADED_SHARE * attempted
 
 
+def attempted_article_pages(counts: dict) -> int:
+    """Article pages fetched, and those skipped while their extraction backs off (as if fetched again)."""
+    return (counts.get("article_pages") or 0) + counts.get("dropped", {}).get("extraction_backoff", 0)
+
+
 def run_verdict(counts: dict) -> str:
     """The verdict for one source's counts in one run."""
     errors, dropped = counts.get("errors", {}), counts.get("dropped", {})
@@ -55,7 +62,7 @@ def run_verdict(counts: dict) -> str:
     archived = counts.get("updated", 0) + counts.get("unchanged", 0)
     extraction_drops = sum(dropped.get(reason, 0) for reason in EXTRACTION_DROPS)
     if not counts.get("new", 0):
-        if counts.get("article_pages", 0) and not archived and extraction_drops:
+        if attempted_article_pages(counts) and not archived and extraction_drops:
             return "layout_changed"
         if pages and not counts.get("pages_unchanged", 0) and not counts.get("links_found", 0):
             return "layout_changed"
@@ -72,7 +79,7 @@ def verdict_detail(verdict: str, row: dict) -> str:
     if verdict == "layout_changed":
         extraction = {reason: n for reason, n in row["dropped"].items() if reason in EXTRACTION_DROPS}
         if extraction:
-            return f"{row.get('article_pages') or 0} article pages, none extracted ({_top(extraction)})"
+            return f"{attempted_article_pages(row)} article pages, none extracted ({_top(extraction)})"
         return f"{row['pages']} pages fetched, no article links found"
     if verdict == "degraded":
         failed = fetch_failures(row["errors"])
@@ -98,6 +105,7 @@ class SourceHealth:
     articles_total: int = 0
     errors: dict = field(default_factory=dict)
     dropped: dict = field(default_factory=dict)
+    faults: dict = field(default_factory=dict)  # content faults of the last run (title_truncated, date_impossible)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -145,6 +153,7 @@ def _health_of(db, source_id: str, name: str, total: int) -> SourceHealth:
         new_last_run=last["articles_new"] or 0,
         usual_new_per_run=round(sum(earlier) / len(earlier), 1) if earlier else None,
         articles_total=total, errors=last["errors"], dropped=last["dropped"],
+        faults=json.loads(last.get("faults") or "{}"),
     )
 
 

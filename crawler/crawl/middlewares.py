@@ -1,4 +1,6 @@
-"""Conditional requests for discovery pages (feeds, sitemaps, listings).
+"""Downloader middlewares: conditional requests, and the guards against hostile sites.
+
+Conditional requests for discovery pages (feeds, sitemaps, listings).
 
 Requests marked ``meta["conditional"]`` carry the ETag / Last-Modified the
 server gave at the last *finished* run (``If-None-Match`` /
@@ -6,13 +8,30 @@ server gave at the last *finished* run (``If-None-Match`` /
 validators are kept in memory and written to the archive only when the run
 finishes normally: after a kill or an interruption the next run fetches the
 discovery pages in full again, so no article linked from them is lost.
+
+The guards (each fault and how it is counted: docs/faults.md): redirects stay on
+the source's own site and never loop, a compressed body inflating past
+``DOWNLOAD_MAXSIZE`` is a page too large, a 429's ``Retry-After`` is waited
+out (up to ``HROMADA_RETRY_AFTER_MAX`` seconds), and an unreachable robots.txt
+is one debug line, not an error with a traceback.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
 from scrapy import signals
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 
 from crawler.archive.store import Archive
+from crawler.crawl import discovery
 from crawler.crawl.run import CrawlArchive
 
 
@@ -84,3 +103,121 @@ class ConditionalRequestMiddleware:
 def _header(response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+class PageFault(IgnoreRequest):
+    """A page given up for a fault of its own, counted as the error ``kind`` of its source
+    (``too_large``, ``redirect_loop``, ``offsite_redirect``)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class _SiteRedirects:
+    """Redirects within the source's own site only (http→https, www., a subdomain of its registered
+    domain), never to a URL already in the chain. Any other is a :class:`PageFault` before the target is
+    scheduled, so another site is never resolved, asked for its robots.txt or fetched."""
+
+    def _redirect(self, redirected, request, reason):
+        home = self._home_of(request)
+        if not discovery.same_registered_site(redirected.url, home):
+            raise PageFault("offsite_redirect", f"{request.url} redirects off the site to {redirected.url}")
+        if redirected.url in (*request.meta.get("redirect_urls", ()), request.url):
+            raise PageFault("redirect_loop", f"{request.url} redirects back to {redirected.url}")
+        try:
+            return super()._redirect(redirected, request, reason)
+        except IgnoreRequest as error:  # more than REDIRECT_MAX_TIMES redirects
+            raise PageFault("redirect_loop", f"{request.url}: {error}") from error
+
+    def _engine_started(self) -> None:
+        """Nothing to look up: we send no Referer (RefererMiddleware is off in crawler/settings.py), so Scrapy's
+        warning that redirects drop it says nothing."""
+
+    def _home_of(self, request) -> str:
+        """The homepage of the request's source; Scrapy's own requests (robots.txt) keep to their own site."""
+        spider = self.crawler.spider
+        source = getattr(spider, "sources_by_id", {}).get(request.meta.get("source_id"))
+        return source.homepage if source is not None else request.meta.get("redirect_urls", [request.url])[0]
+
+
+class SiteRedirectMiddleware(_SiteRedirects, RedirectMiddleware):
+    """Scrapy's 3xx redirects, kept to the source's site (:class:`_SiteRedirects`)."""
+
+
+class SiteMetaRefreshMiddleware(_SiteRedirects, MetaRefreshMiddleware):
+    """Scrapy's ``<meta http-equiv=refresh>`` redirects, kept to the source's site (:class:`_SiteRedirects`)."""
+
+
+class BoundedDecompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression, which stops at ``DOWNLOAD_MAXSIZE`` (a gzip bomb inflates no further);
+    such a page is counted ``too_large`` like one whose download was too big, not as "ignored"."""
+
+    def process_response(self, request, response, spider=None):
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as error:
+            if "DOWNLOAD_MAXSIZE" in str(error):
+                raise PageFault("too_large", str(error)) from error
+            raise
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime) -> float | None:
+    """A ``Retry-After`` header as seconds to wait from ``now``: None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - now).total_seconds())
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retries, waiting first as long as a retried response's ``Retry-After`` asks. A wait over
+    ``HROMADA_RETRY_AFTER_MAX`` seconds gives the page up for this run (counted ``http_429``), rather
+    than asking again sooner than the site allowed. Other requests go on meanwhile."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("HROMADA_RETRY_AFTER_MAX")
+
+    async def process_response(self, request, response, spider=None):
+        if response.status in self.retry_http_codes and not request.meta.get("dont_retry", False):
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"), datetime.now(timezone.utc))
+            if wait is not None and self._will_retry(request):
+                if wait > self.max_wait:
+                    return response
+                await asyncio.sleep(wait)
+        return super().process_response(request, response)
+
+    def _will_retry(self, request) -> bool:
+        return request.meta.get("retry_times", 0) < request.meta.get("max_retry_times", self.max_retry_times)
+
+
+class _OneLineRecords(logging.Filter):
+    """Records without their traceback, at DEBUG level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, whose failed robots.txt fetch (a site refusing connections, a name
+    that does not resolve) is one DEBUG line, not an error with a chained traceback: the page's own request
+    fails the same way, and the spider logs that in one line."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        robots_logger = logging.getLogger(RobotsTxtMiddleware.__module__)
+        if not any(isinstance(existing, _OneLineRecords) for existing in robots_logger.filters):
+            robots_logger.addFilter(_OneLineRecords())

@@ -21,27 +21,29 @@ from crawler.crawl.lock import CrawlLock
 
 RUN_STATUS_BY_CLOSE_REASON = {"finished": "finished", "shutdown": "interrupted"}
 #: Spider stats folded into the ``dropped`` reasons of a source.
-SKIP_REASONS = {"skipped_old": "older_than_since"}
+SKIP_REASONS = {"skipped_old": "older_than_since", "skipped_backoff": "extraction_backoff"}
 
 
 def per_source_counts(stats: dict, source_ids: list[str]) -> dict[str, dict]:
     """Fold ``hromada/<source>/<key>[/<sub>]`` stats into one dict per source."""
     counts = {source_id: {"pages": 0, "new": 0, "updated": 0, "unchanged": 0, "undated": 0, "pages_unchanged": 0,
                           "skipped_known": 0, "article_pages": 0, "links_found": 0, "removed": 0,
-                          "dropped": defaultdict(int), "errors": defaultdict(int)} for source_id in source_ids}
+                          "dropped": defaultdict(int), "errors": defaultdict(int), "faults": defaultdict(int)}
+              for source_id in source_ids}
     for key, value in stats.items():
         parts = key.split("/")
         if parts[0] != "hromada" or len(parts) < 3 or parts[1] not in counts:
             continue
         entry = counts[parts[1]]
-        if len(parts) == 4 and parts[2] in ("dropped", "errors"):
+        if len(parts) == 4 and parts[2] in ("dropped", "errors", "faults"):
             entry[parts[2]][parts[3]] += value
         elif parts[2] in SKIP_REASONS:
             entry["dropped"][SKIP_REASONS[parts[2]]] += value
         else:
             entry[parts[2]] = entry.get(parts[2], 0) + value
     for entry in counts.values():
-        entry["dropped"], entry["errors"] = dict(entry["dropped"]), dict(entry["errors"])
+        entry["dropped"], entry["errors"], entry["faults"] = (dict(entry["dropped"]), dict(entry["errors"]),
+                                                              dict(entry["faults"]))
         entry["status"] = run_verdict(entry)
     return counts
 

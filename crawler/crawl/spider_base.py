@@ -10,10 +10,16 @@ crawler/crawl/middlewares.py; a 304 counts as ``pages_unchanged``), article page
 already archived are skipped unless ``HROMADA_REFRESH``, and discovery is
 bounded by a "since" date (``HROMADA_SINCE`` or ``HROMADA_SINCE_DAYS`` back)
 unless ``HROMADA_BACKFILL``, which also walks listings further.
+
+A page whose extraction failed (too short, no title, a parse error) backs off: it is fetched again at
+the next run, then after 1, 3, 7, 14 and then every 30 days (``BACKOFF_DAYS``) while it keeps failing,
+instead of every run; the skipped fetches count as the ``extraction_backoff`` drop, which keeps the
+source's verdict where a refetch would have put it. ``HROMADA_REFRESH`` fetches it regardless.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -22,13 +28,15 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
-                               DownloadTimeoutError, IgnoreRequest)
+                               DownloadFailedError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (ConnectError, ConnectionRefusedError, DNSLookupError, TCPTimedOutError,
-                                    TimeoutError as TwistedTimeoutError)
+from twisted.internet.error import (ConnectError, ConnectionLost, ConnectionRefusedError, DNSLookupError,
+                                    TCPTimedOutError, TimeoutError as TwistedTimeoutError)
 from twisted.internet.defer import CancelledError
+from twisted.web.client import ResponseFailed
 
 from crawler.crawl import discovery, frontier
+from crawler.crawl.middlewares import PageFault
 from crawler.crawl.run import CrawlArchive
 from crawler.analysis.dates import find_date_strings, parse_date
 from crawler.items import ArticleItem
@@ -39,6 +47,12 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 SETTLED_OUTCOMES = ("new", "updated", "unchanged", "duplicate_url", "duplicate_content", "not_article", "not_html",
                     "gone")
 GONE_KINDS = ("http_404", "http_410")
+#: Extraction failures: the page is fetched again only after a growing interval (``BACKOFF_DAYS``).
+BACKOFF_OUTCOMES = ("too_short", "no_title", "parse_error")
+#: Days from the n-th failure in a row of a page's extraction to its next fetch; the last one repeats.
+BACKOFF_DAYS = (0, 1, 3, 7, 14, 30)
+#: Errors of a whole site, not of one page: logged once per source and run (later ones at DEBUG level).
+SITE_KINDS = ("refused", "dns")
 
 
 def crawl_since(settings, now: datetime) -> datetime | None:
@@ -84,15 +98,22 @@ class PageMemory:
         self.archive = shared.open()
         self.fleet = fleet  # with a shared frontier, what the other crawl processes settled too
 
-    def is_settled(self, url: str) -> bool:
+    def known_state(self, url: str, now: datetime) -> str | None:
+        """``settled`` (archived, or not worth fetching again), ``backoff`` (its extraction failed and its
+        next attempt is later than ``now``) or None (fetch it)."""
         if self.fleet is not None and self.fleet.is_settled(url):
-            return True
-        placeholders = ",".join("?" for _ in SETTLED_OUTCOMES)
-        row = self.archive.db.execute(
-            f"""select 1 from articles where url = ?
-                union all select 1 from crawl_urls where url = ? and outcome in ({placeholders}) limit 1""",
-            [url, url, *SETTLED_OUTCOMES]).fetchone()
-        return row is not None
+            return "settled"
+        if self.archive.db.execute("select 1 from articles where url = ?", [url]).fetchone():
+            return "settled"
+        row = self.archive.db.execute("select outcome, retry_at from crawl_urls where url = ?", [url]).fetchone()
+        if row is None:
+            return None
+        outcome, retry_at = row
+        if outcome in SETTLED_OUTCOMES:
+            return "settled"
+        if outcome in BACKOFF_OUTCOMES and retry_at and retry_at > _utc(now):
+            return "backoff"
+        return None
 
     def archived_urls(self, source_id: str, since: datetime | None) -> list[str]:
         return self.archive.archived_urls(source_id, since.isoformat(timespec="seconds") if since else None)
@@ -103,16 +124,41 @@ class PageMemory:
             return archive.mark_removed(url, seen_at.isoformat(timespec="seconds"))
 
     def remember(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> None:
-        with self.shared.writing() as archive:
-            archive.db.execute(
-                "insert or replace into crawl_urls (url, source_id, outcome, seen_at) values (?, ?, ?, ?)",
-                [url, source_id, outcome, seen_at.isoformat(timespec="seconds")])
+        self._write(url, source_id, outcome, seen_at, failures=None, retry_at=None)
         if self.fleet is not None and outcome in SETTLED_OUTCOMES:
             self.fleet.settle(url)
 
+    def remember_failed_extraction(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> int:
+        """Record one more failure in a row of the page's extraction and when to try it next; returns the count."""
+        row = self.archive.db.execute("select outcome, failures from crawl_urls where url = ?", [url]).fetchone()
+        failures = (row[1] or 0) + 1 if row is not None and row[0] in BACKOFF_OUTCOMES else 1
+        self._write(url, source_id, outcome, seen_at, failures=failures, retry_at=_utc(next_attempt(failures, seen_at)))
+        return failures
+
+    def _write(self, url: str, source_id: str, outcome: str, seen_at: datetime, *, failures: int | None,
+               retry_at: str | None) -> None:
+        with self.shared.writing() as archive:
+            archive.db.execute(
+                """insert or replace into crawl_urls (url, source_id, outcome, seen_at, failures, retry_at)
+                   values (?, ?, ?, ?, ?, ?)""",
+                [url, source_id, outcome, seen_at.isoformat(timespec="seconds"), failures, retry_at])
+
+
+def next_attempt(failures: int, failed_at: datetime) -> datetime:
+    """When a page whose extraction failed ``failures`` times in a row is fetched again (``BACKOFF_DAYS``)."""
+    return failed_at + timedelta(days=BACKOFF_DAYS[min(failures, len(BACKOFF_DAYS)) - 1])
+
+
+def _utc(moment: datetime) -> str:
+    """A moment as comparable text: ISO 8601 in UTC."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
 
 def classify_failure(failure) -> str:
-    """A short error kind for a failed request: dns, timeout, refused, http_NNN, too_large, other."""
+    """A short error kind for a failed request: dns, timeout, refused, http_NNN, too_large, truncated,
+    connection_lost, a :class:`PageFault`'s kind, else the exception's name (docs/faults.md)."""
+    if failure.check(PageFault):
+        return failure.value.kind
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
     if failure.check(DNSLookupError, CannotResolveHostError):
@@ -123,6 +169,10 @@ def classify_failure(failure) -> str:
         return "refused"
     if failure.check(CancelledError, DownloadCancelledError):
         return "too_large"
+    if failure.check(ResponseDataLossError):
+        return "truncated"
+    if failure.check(DownloadFailedError, ResponseFailed, ConnectionLost):
+        return "connection_lost"
     return type(failure.value).__name__.lower()
 
 
@@ -154,6 +204,7 @@ class RegistryNewsSpider(scrapy.Spider):
         spider.fleet = frontier.FleetFrontier.from_settings(settings) if settings.get("HROMADA_FRONTIER") else None
         spider.memory = PageMemory(CrawlArchive.of(crawler), spider.fleet)
         spider.first_activity, spider.last_activity = {}, {}
+        spider.site_errors_logged = set()
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.spider_closed, signal=signals.spider_closed)
@@ -196,6 +247,8 @@ class RegistryNewsSpider(scrapy.Spider):
         reason = getattr(exception, "reason", None)
         if reason in SETTLED_OUTCOMES:
             self.memory.remember(item["url"], item["source_id"], reason, item["fetched_at"])
+        elif reason in BACKOFF_OUTCOMES:
+            self.memory.remember_failed_extraction(item["url"], item["source_id"], reason, item["fetched_at"])
         self.memory.shared.item_done(item["source_id"])
 
     # -- requests ---------------------------------------------------------
@@ -247,20 +300,31 @@ class RegistryNewsSpider(scrapy.Spider):
         self.touch(meta["source_id"])
         if meta.get("probe"):
             return
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        if failure.check(IgnoreRequest) and not failure.check(HttpError, PageFault):
             self.count(meta["source_id"], "dropped/robots_txt" if "robots.txt" in str(failure.value) else "dropped/ignored")
             return
         kind = classify_failure(failure)
+        url = meta.get("redirect_urls", [failure.request.url])[0]  # the URL linked, before any redirect
         if meta.get("via") and kind in GONE_KINDS:
-            removal = self.memory.mark_removed(failure.request.url, self.now())
+            removal = self.memory.mark_removed(url, self.now())
             if removal is not None:  # an archived article the publisher removed: no fetch error
                 if removal == "removed":
                     self.count(meta["source_id"], "removed")
-                    self.logger.info("%s: %s removed by the publisher (%s)", meta["source_id"], failure.request.url, kind)
+                    self.logger.info("%s: %s removed by the publisher (%s)", meta["source_id"], url, kind)
                 return
-            self.memory.remember(failure.request.url, meta["source_id"], "gone", self.now())
         self.count(meta["source_id"], f"errors/{kind}")
-        self.logger.warning("%s: %s fetching %s", meta["source_id"], kind, failure.request.url)
+        if meta.get("via"):  # an article page: its row says why it is missing (fetched again next run, unless gone)
+            self.memory.remember(url, meta["source_id"], "gone" if kind in GONE_KINDS else kind, self.now())
+        self.log_failure(meta["source_id"], kind, url)
+
+    def log_failure(self, source_id: str, kind: str, url: str) -> None:
+        """One line per failed page; a site-wide kind (refused, dns) once per source, later ones at DEBUG."""
+        level = logging.WARNING
+        if kind in SITE_KINDS:
+            if (source_id, kind) in self.site_errors_logged:
+                level = logging.DEBUG
+            self.site_errors_logged.add((source_id, kind))
+        self.logger.log(level, "%s: %s fetching %s", source_id, kind, url)
 
     # -- discovery callbacks ---------------------------------------------
     def parse_robots(self, response):
@@ -369,8 +433,9 @@ class RegistryNewsSpider(scrapy.Spider):
         if url is None:
             return None
         self.count(source.id, "links_found")
-        if not self.refresh and self.memory.is_settled(url):
-            self.count(source.id, "skipped_known")
+        state = None if self.refresh else self.memory.known_state(url, self.now())
+        if state is not None:
+            self.count(source.id, "skipped_known" if state == "settled" else "skipped_backoff")
             return None
         return self.request(url, self.parse_article, source, via=via)
 
@@ -383,6 +448,10 @@ class RegistryNewsSpider(scrapy.Spider):
         if not self.is_html(response):
             self.count(source.id, "dropped/not_html")
             self.memory.remember(response.url, source.id, "not_html", self.now())
+            return
+        if not response.body.strip():
+            self.count(source.id, "dropped/empty")
+            self.memory.remember(response.url, source.id, "empty", self.now())
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         charset = content_type.split("charset=")[-1].strip() if "charset=" in content_type else None

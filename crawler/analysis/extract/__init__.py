@@ -14,7 +14,7 @@ Three stages, each also run on its own by a pipeline:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from crawler.analysis.extract.html import parse_html
@@ -78,7 +78,17 @@ def extract_raw(html: bytes | str, url: str | None = None, *, hints=None, encodi
     from crawler.analysis.extract.content import extract_content
 
     tree = parse_html(html, encoding=encoding)
-    return extract_content(tree, url, hints=hints)
+    return _storable_parts(extract_content(tree, url, hints=hints))
+
+
+def _storable_parts(raw: RawArticle) -> RawArticle:
+    """Every string of ``raw`` without NUL bytes, control characters and lone surrogates."""
+    from crawler.analysis.text import storable
+
+    return replace(raw, title=storable(raw.title), text=storable(raw.text), author=storable(raw.author),
+                   language=storable(raw.language), canonical_url=storable(raw.canonical_url),
+                   page_type=storable(raw.page_type),
+                   date_candidates=[replace(candidate, raw=storable(candidate.raw)) for candidate in raw.date_candidates])
 
 
 def extract(

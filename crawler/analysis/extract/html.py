@@ -43,9 +43,10 @@ def parse_html(html: bytes | str, encoding: str | None = None) -> lxml.html.Html
     if isinstance(html, bytes):
         text, codec = _decode(html, encoding)
         if codec == "utf-8" and text and not text.isspace() and not text.startswith("\ufeff") and not _XML_DECLARATION.match(text):
-            return lxml.html.document_fromstring(html, parser=_UTF8_PARSER)
+            # NUL bytes (U+0000 and nothing else in UTF-8) would come out of libxml2 as U+FFFD
+            return lxml.html.document_fromstring(html.replace(b"\x00", b""), parser=_UTF8_PARSER)
         html = text
-    html = html.lstrip("\ufeff")
+    html = html.lstrip("\ufeff").replace("\x00", "")
     # lxml refuses str input that carries an XML encoding declaration
     html = _XML_DECLARATION.sub("", html)
     if not html.strip():
