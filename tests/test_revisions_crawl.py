@@ -96,3 +96,13 @@ def test_each_revision_opens_its_own_archived_page(refreshed):
     assert "Редакція 1." in earlier.text
     assert ADDED_SENTENCE in get(db_path, f"/article/{article_id}/snapshot?revision=2").text
     assert get(db_path, f"/article/{article_id}/snapshot?revision=9").status_code == 404
+
+
+def test_the_crawl_table_has_a_removed_column(refreshed, capsys):
+    from crawler.cli.crawl import report_run
+
+    db_path, _, _, _ = refreshed
+    assert report_run(db_path, 2) == 0
+    header, row = [line for line in capsys.readouterr().out.splitlines() if "source" in line or SOURCE in line][:2]
+    cells = [cell.strip() for cell in row.split("│")]
+    assert "removed" in header and cells[[cell.strip() for cell in header.split("┃")].index("removed")] == "2"
