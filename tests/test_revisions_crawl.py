@@ -96,3 +96,35 @@ def test_each_revision_opens_its_own_archived_page(refreshed):
     assert "Редакція 1." in earlier.text
     assert ADDED_SENTENCE in get(db_path, f"/article/{article_id}/snapshot?revision=2").text
     assert get(db_path, f"/article/{article_id}/snapshot?revision=9").status_code == 404
+
+
+def test_the_crawl_table_has_a_removed_column(refreshed, capsys):
+    from crawler.cli.crawl import report_run
+
+    db_path, _, _, _ = refreshed
+    assert report_run(db_path, 2) == 0
+    header, row = [line for line in capsys.readouterr().out.splitlines() if "source" in line or SOURCE in line][:2]
+    cells = [cell.strip() for cell in row.split("│")]
+    assert "removed" in header and cells[[cell.strip() for cell in header.split("┃")].index("removed")] == "2"
+
+
+def test_a_bad_revision_number_is_a_missing_page(refreshed):
+    db_path, revised, _, _ = refreshed
+    article_id = article_row(db_path, revised.url)["id"]
+    for asked in ("abc", "-1", "0"):
+        assert get(db_path, f"/article/{article_id}/snapshot?revision={asked}").status_code == 404
+
+
+def test_sample_sites_answer_removed_pages_with_their_status(refreshed, sample_sites):
+    from urllib.error import HTTPError
+    from urllib.request import urlopen
+
+    _, _, (gone_404, gone_410), _ = refreshed
+    for url, status in ((gone_404, 404), (gone_410, 410)):
+        with pytest.raises(HTTPError) as answer:
+            urlopen(url, timeout=5)
+        assert answer.value.code == status
+    with pytest.raises(ValueError, match="404 or 410"):
+        sample_sites.remove_article(SOURCE, REVISED, status=500)
+    with pytest.raises(KeyError, match="no article 'nonexistent'"):
+        sample_sites.revise_article(SOURCE, "nonexistent", title="X")

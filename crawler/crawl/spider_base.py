@@ -203,6 +203,9 @@ class RegistryNewsSpider(scrapy.Spider):
         spider.since = crawl_since(settings, spider.now())
         spider.fleet = frontier.FleetFrontier.from_settings(settings) if settings.get("HROMADA_FRONTIER") else None
         spider.memory = PageMemory(CrawlArchive.of(crawler), spider.fleet)
+        if spider.refresh and spider.fleet is not None:
+            spider.logger.warning("--refresh in a fleet refetches only the articles discovery finds: the archived ones "
+                                  "and their removal flags live in the writer's archive, not this process's")
         spider.first_activity, spider.last_activity = {}, {}
         spider.site_errors_logged = set()
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)

@@ -97,9 +97,10 @@ async def article_view(datasette, request):
 async def snapshot_view(datasette, request):
     page = Page(datasette, request)
     article_id = int(request.url_vars["article_id"])
-    revision = request.args.get("revision")
-    revision = int(revision) if revision and revision.isdigit() else None
-    found = await page.db.execute_fn(lambda conn: views.snapshot(conn, article_id, revision))
+    asked = request.args.get("revision")
+    revision = int(asked) if asked and asked.isdigit() else None
+    found = None if asked and revision is None else await page.db.execute_fn(
+        lambda conn: views.snapshot(conn, article_id, revision))
     if found is None:
         return await page.render("hromada_missing.html", status=404, message=page.t("no_snapshot"))
     text = page.t("snapshot_banner", url=found["fetched_url"], when=found["fetched_at"])
