@@ -95,6 +95,8 @@ class PageMemory:
         return row is not None
 
     def remember(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> None:
+        if self.shared.failure is not None:
+            return  # the archive failed the run (crawler/crawl/run.py): the next run fetches the page again
         with self.shared.writing() as archive:
             archive.db.execute(
                 "insert or replace into crawl_urls (url, source_id, outcome, seen_at) values (?, ?, ?, ?)",
