@@ -146,3 +146,12 @@ def test_a_write_failing_on_storage_fails_the_run_but_a_data_error_does_not(tmp_
     assert "disk I/O error" in shared.failure
     shared.release()
 
+
+
+def test_the_run_failure_migration_runs_again_harmlessly(tmp_path):
+    from crawler.archive.store import _migration_run_failure
+
+    with Archive(tmp_path / "a.db") as archive:
+        _migration_run_failure(archive.db)  # opening applied it already
+        columns = [row[1] for row in archive.db.execute("pragma table_info(runs)")]
+    assert columns.count("failure") == 1
