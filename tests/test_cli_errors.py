@@ -303,3 +303,10 @@ def test_a_crawl_the_archive_failed_is_reported_in_one_line_with_status_3(tmp_pa
     captured = capsys.readouterr()
     assert "archive 2" in captured.out and "(failed)" in captured.out
     assert captured.err.strip() == f"Error: the crawl stopped: {reason}"
+
+
+def test_an_export_to_a_place_it_cannot_write_is_bad_input(bad_archives, search_archive):
+    target = bad_archives.path("read_only").parent / "export.csv"
+    result = CliRunner().invoke(main, ["export", "-o", str(target), "--db", str(search_archive)])
+    assert_one_line_error(result, BAD_INPUT, "export.csv")
+    assert not target.exists()

@@ -6,7 +6,6 @@ database runs in WAL mode so readers (search, Datasette) never block a crawl.
 
 from __future__ import annotations
 
-import errno
 import gzip
 import hashlib
 import json
@@ -244,17 +243,6 @@ def describe_database_error(path: Path, error: sqlite3.Error) -> str:
     if "no such table" in message or "no such column" in message:
         return f"{path} is not a hromada archive, or an incomplete one ({message}); give --db an archive"
     return f"cannot use the archive {path} ({message}); check the file and the disk it is on"
-
-
-def describe_os_error(error: OSError) -> str:
-    """One line for a file error: the file, what went wrong, and what to do."""
-    where = f"{error.filename}: " if error.filename else ""
-    reason = error.strerror or str(error)
-    if error.errno == errno.ENOSPC:
-        return f"{where}the disk is full; free space and run again"
-    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"{where}{reason}; check the file's permissions or use another path"
-    return f"{where}{reason}"
 
 
 def content_hash(title: str | None, text: str) -> str:
