@@ -15,7 +15,9 @@ test: setup
 eval: setup
 	$(UV) run hromada eval ../shared/eval/wcxb-articles-dev --compare trafilatura
 
+# The project's own modules too (they change, so on every make; compileall skips what is up to date).
 setup: .venv/.synced
+	.venv/bin/python -m compileall -q crawler pipelines spiders
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode

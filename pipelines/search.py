@@ -38,11 +38,14 @@ class SearchIndexPipeline(ArchiveStage):
         return item
 
     def index_queued(self) -> None:
+        if self.shared.failure is not None:
+            return  # the archive failed the run: what is queued stays queued for the next crawl
         try:  # commits each indexed batch, and with it the crawl's open batch of writes
             index_pending(self.archive.db, batch_size=self.batch, index_texts=self.index_texts)
             self.shared.commit()
         except sqlite3.Error as error:  # the articles stay queued; `hromada search --reindex` or the next crawl
             self.crawler.stats.inc_value("hromada/errors/search_index")
             self.crawler.spider.logger.error("search index not updated: %r", error)
+            self.shared.fail_on_storage_error(error)
         self.queued = 0
         self.index_texts.clear()

@@ -88,6 +88,15 @@ def write_sample_registry(sites, path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
+def uninterrupted_archive(sample_sites, tmp_path_factory) -> Path:
+    """The archive of one uninterrupted crawl of the sample sites, which interrupted crawls must converge to."""
+    db_path = tmp_path_factory.mktemp("whole") / "archive.db"
+    result = scrapy_crawl(db_path, sample_sites)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return db_path
+
+
+@pytest.fixture(scope="module")
 def search_archive(tmp_path_factory) -> Path:
     """The hand-written archive of tests/search_archive.py, built once per test module (tests only read it)."""
     from tests.search_archive import build_archive

@@ -288,3 +288,25 @@ def test_help_documents_the_exit_statuses():
     for status, meaning in [(1, "some sources failed"), (2, "bad input or usage"), (3, "the archive is unusable")]:
         assert f"{status}  {meaning}" in result.output
     assert "--debug" in result.output and "HROMADA_DEBUG=1" in result.output
+
+
+def test_a_crawl_the_archive_failed_is_reported_in_one_line_with_status_3(tmp_path, capsys):
+    from crawler.archive.store import Archive
+    from crawler.cli.crawl import report_run
+
+    path = tmp_path / "archive.db"
+    reason = f"the disk holding {path} is full (database or disk is full); free space and run again"
+    with Archive(path) as archive:
+        run_id = archive.start_run(["ekhmilnyk"])
+        archive.finish_run(run_id, "failed", {"ekhmilnyk": {"new": 3, "errors": {"archive": 2}}}, failure=reason)
+    assert report_run(path, run_id) == ARCHIVE_UNUSABLE
+    captured = capsys.readouterr()
+    assert "archive 2" in captured.out and "(failed)" in captured.out
+    assert captured.err.strip() == f"Error: the crawl stopped: {reason}"
+
+
+def test_an_export_to_a_place_it_cannot_write_is_bad_input(bad_archives, search_archive):
+    target = bad_archives.path("read_only").parent / "export.csv"
+    result = CliRunner().invoke(main, ["export", "-o", str(target), "--db", str(search_archive)])
+    assert_one_line_error(result, BAD_INPUT, "export.csv")
+    assert not target.exists()

@@ -97,16 +97,61 @@ def test_store_article_outside_a_crawl_commits_at_once(tmp_path):
             assert other.execute("select count(*) from articles").fetchone()[0] == 1
 
 
-def test_a_failed_commit_is_counted_and_the_crawl_goes_on(tmp_path, monkeypatch, caplog):
-    crawler = crawler_for(tmp_path / "a.db", commit_items=1)
+def test_a_failed_commit_fails_the_run_and_counts_the_batch(tmp_path, monkeypatch, caplog):
+    path = tmp_path / "a.db"
+    crawler = crawler_for(path, commit_items=3)
     shared = CrawlArchive.of(crawler)
     shared.open()
+    for number in range(3):
+        remember(shared, f"kept{number}")
+        shared.item_done("s")
+    class FullDisk:
+        """The connection, whose commit fails as on a full disk."""
 
-    def disk_full():
-        raise sqlite3.OperationalError("database or disk is full")
+        def __getattr__(self, name):
+            return getattr(real_conn, name)
 
-    monkeypatch.setattr(shared, "commit", disk_full)
-    remember(shared, "u0")
+        def commit(self):
+            raise sqlite3.OperationalError("database or disk is full")
+
+    real_conn = shared.archive.db.conn
+    monkeypatch.setattr(shared.archive.db, "conn", FullDisk())
+    remember(shared, "lost0")
     shared.item_done("s")
+    remember(shared, "lost1")
+    shared.item_done("t")
+    remember(shared, "lost2")
+    shared.item_done("t")  # the third finished item: the batch's commit fails
     assert crawler.stats.get_value("hromada/s/errors/archive") == 1
-    assert "disk is full" in caplog.text and "fetched again next run" in caplog.text
+    assert crawler.stats.get_value("hromada/t/errors/archive") == 2
+    assert "is full" in shared.failure and str(path) in shared.failure
+    assert "stopping the crawl (3 finished items not stored" in caplog.text
+    assert not real_conn.in_transaction  # rolled back
+    monkeypatch.setattr(shared.archive.db, "conn", real_conn)
+    shared.release()
+    assert committed_urls(path) == ["kept0", "kept1", "kept2"]
+
+
+def test_a_write_failing_on_storage_fails_the_run_but_a_data_error_does_not(tmp_path):
+    crawler = crawler_for(tmp_path / "a.db")
+    shared = CrawlArchive.of(crawler)
+    shared.open()
+    remember(shared, "u0")
+    with pytest.raises(sqlite3.IntegrityError):
+        remember(shared, "u0")  # the same primary key: this item's data, not the archive's storage
+    assert shared.failure is None
+    with pytest.raises(sqlite3.OperationalError):
+        with shared.writing():
+            raise sqlite3.OperationalError("disk I/O error")
+    assert "disk I/O error" in shared.failure
+    shared.release()
+
+
+
+def test_the_run_failure_migration_runs_again_harmlessly(tmp_path):
+    from crawler.archive.store import _migration_run_failure
+
+    with Archive(tmp_path / "a.db") as archive:
+        _migration_run_failure(archive.db)  # opening applied it already
+        columns = [row[1] for row in archive.db.execute("pragma table_info(runs)")]
+    assert columns.count("failure") == 1

@@ -54,11 +54,8 @@ def start_slowed_crawl(db_path, sites) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(sample_sites, tmp_path_factory):
-    db_path = tmp_path_factory.mktemp("whole") / "archive.db"
-    result = scrapy_crawl(db_path, sample_sites)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return archive_rows(db_path)
+def uninterrupted(uninterrupted_archive):
+    return archive_rows(uninterrupted_archive)
 
 
 @pytest.fixture(scope="module")

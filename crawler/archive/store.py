@@ -6,7 +6,6 @@ database runs in WAL mode so readers (search, Datasette) never block a crawl.
 
 from __future__ import annotations
 
-import errno
 import gzip
 import hashlib
 import json
@@ -211,25 +210,24 @@ MIN_FREE_BYTES = 1024 * 1024
 
 def check_archive_file(path: Path, *, for_writing: bool) -> None:
     """Raise :class:`ArchiveError` when ``path`` cannot be an archive, before SQLite touches it: a directory,
-    an empty or non-SQLite file, a truncated one; for writing also a read-only file or a full disk.
-    A path that does not exist yet is fine for writing (the archive is created)."""
+    an empty or non-SQLite file, a truncated one; for writing also a read-only file (a full disk is checked
+    once the archive is open, :func:`check_free_space`). A path that does not exist yet is fine for writing."""
     if path.is_dir():
         raise ArchiveError(f"{path} is a directory, not an archive file; give --db a file")
     if not path.exists():
         if not for_writing:
             raise ArchiveError(f"no archive at {path}; run `hromada crawl` or `hromada demo` first")
-        check_free_space(path)
         return
     check_sqlite_header(path)
-    if for_writing:
-        if not writable(path):
-            raise ArchiveError(f"{path} is read-only: commands that write (crawl, demo, ingest, reindex, reextract, "
-                               f"search --reindex) cannot use it, reading commands can; make it writable or copy it")
-        check_free_space(path)
+    if for_writing and not writable(path):
+        raise ArchiveError(f"{path} is read-only: commands that write (crawl, demo, ingest, reindex, reextract, "
+                           f"search --reindex) cannot use it, reading commands can; make it writable or copy it")
 
 
 def check_sqlite_header(path: Path) -> None:
-    """An SQLite file starts with its magic string, and is as long as its header says (a whole number of pages)."""
+    """An SQLite file starts with its magic string, and is as long as its header says (a whole number of pages).
+    Beside a WAL with frames in it the file may be shorter (a checkpoint the disk had no room for): SQLite replays
+    the WAL, and reports real damage itself."""
     with path.open("rb") as file:
         header = file.read(100)
     size = path.stat().st_size
@@ -242,8 +240,10 @@ def check_sqlite_header(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big") if len(header) >= 100 else 0
     header_count_valid = len(header) >= 100 and header[92:96] == header[24:28]
-    if (len(header) < 100 or page_size < 512 or size % page_size
-            or (header_count_valid and size < pages * page_size)):
+    wal = Path(f"{path}-wal")
+    shorter_than_header = size % page_size or (header_count_valid and size < pages * page_size) if page_size else True
+    wal_replays = wal.exists() and wal.stat().st_size > 0
+    if len(header) < 100 or page_size < 512 or (shorter_than_header and not wal_replays):
         raise ArchiveError(f"{path} is damaged: a truncated SQLite file ({size} bytes); "
                            f"restore it from a backup, or give --db another file")
 
@@ -279,17 +279,6 @@ def describe_database_error(path: Path, error: sqlite3.Error) -> str:
     return f"cannot use the archive {path} ({message}); check the file and the disk it is on"
 
 
-def describe_os_error(error: OSError) -> str:
-    """One line for a file error: the file, what went wrong, and what to do."""
-    where = f"{error.filename}: " if error.filename else ""
-    reason = error.strerror or str(error)
-    if error.errno == errno.ENOSPC:
-        return f"{where}the disk is full; free space and run again"
-    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"{where}{reason}; check the file's permissions or use another path"
-    return f"{where}{reason}"
-
-
 def content_hash(title: str | None, text: str) -> str:
     normalized = " ".join(f"{title or ''}\n{text}".lower().split())
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
@@ -307,8 +296,9 @@ def atomic(conn: sqlite3.Connection):
     try:
         yield
     except BaseException:
-        conn.execute("rollback to hromada_atomic")
-        conn.execute("release hromada_atomic")
+        if conn.in_transaction:  # SQLite rolls a whole transaction back itself on some errors (a full disk)
+            conn.execute("rollback to hromada_atomic")
+            conn.execute("release hromada_atomic")
         raise
     conn.execute("release hromada_atomic")
 
@@ -343,11 +333,18 @@ class Archive:
             if not read_only:
                 self._prepare_for_writing()
                 self.migrate()
+                check_free_space(self.path)  # after migrations, so every opening for writing sees the same room
             self.db.execute("PRAGMA busy_timeout=10000")
         except sqlite3.Error as error:
-            if getattr(self, "db", None) is not None:
-                self.db.close()
+            self._close_if_open()
             raise ArchiveError(describe_database_error(self.path, error)) from error
+        except ArchiveError:
+            self._close_if_open()
+            raise
+
+    def _close_if_open(self) -> None:
+        if getattr(self, "db", None) is not None:
+            self.db.close()
 
     def _open_for_reading(self) -> sqlite_utils.Database:
         """Read-only; where SQLite cannot create the WAL index beside a WAL archive (a read-only or a full disk),
@@ -613,7 +610,9 @@ class Archive:
                  "sources": json.dumps(source_ids), "args": json.dumps(args or {}, ensure_ascii=False)}
             ).last_pk
 
-    def finish_run(self, run_id: int, status: str, per_source: dict[str, dict], finished_at: datetime | None = None) -> None:
+    def finish_run(self, run_id: int, status: str, per_source: dict[str, dict], finished_at: datetime | None = None,
+                   failure: str | None = None) -> None:
+        """The run's end: its status, per-source counts, and ``failure``, why the archive failed it (if it did)."""
         rows = []
         for source_id, counts in per_source.items():
             rows.append({
@@ -631,4 +630,5 @@ class Archive:
             })
         with self.db.conn:
             self.db["run_sources"].upsert_all(rows, pk=("run_id", "source_id"))
-            self.db["runs"].update(run_id, {"finished_at": (finished_at or now_utc()).isoformat(timespec="seconds"), "status": status})
+            self.db.execute("update runs set finished_at = ?, status = ?, failure = ? where id = ?",
+                            [(finished_at or now_utc()).isoformat(timespec="seconds"), status, failure, run_id])

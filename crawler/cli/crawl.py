@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from crawler.archive.store import Archive, check_archive_file
+from crawler.archive.store import Archive, check_archive_file, check_free_space
 from crawler.cli.common import db_option, load_sources_or_exit, open_archive_or_exit, registry_option
 from crawler.cli.errors import ARCHIVE_UNUSABLE, BAD_INPUT, BadInput, remember_archive
 from crawler.crawl.run import CrawlOptions, run_crawl, run_summary
@@ -152,13 +152,14 @@ def start_demo_archive(db_path: Path, sample_ids: set[str]) -> None:
     if not db_path.exists():
         return
     other_sources = archived_sources(db_path) - sample_ids
-    check_archive_file(db_path, for_writing=True)  # a read-only file, or a full disk: say so before deleting
+    check_archive_file(db_path, for_writing=True)  # a read-only file: say so before deleting
+    check_free_space(db_path)
     if other_sources:
         raise BadInput(f"{db_path} holds articles of other sources ({', '.join(sorted(other_sources)[:3])}...); "
                        f"the demo needs an archive of its own: give --db a new file")
     try:
         with CrawlLock(db_path):
-            for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+            for path in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm"), Path(f"{db_path}-reserve")):
                 path.unlink(missing_ok=True)
     except LockHeld as error:
         raise BadInput(str(error)) from None

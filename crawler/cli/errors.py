@@ -4,7 +4,6 @@ do, and one of the documented exit statuses (``EXIT_STATUSES``, shown by ``hroma
 from __future__ import annotations
 
 import errno
-import os
 import sqlite3
 import traceback
 from pathlib import Path
@@ -48,13 +47,20 @@ def remember_archive(ctx: click.Context, _param, value):
     return value
 
 
-def debug_requested(ctx: click.Context) -> bool:
-    return bool(ctx.params.get("debug")) or os.environ.get("HROMADA_DEBUG", "") not in ("", "0")
+def describe_os_error(error: OSError) -> str:
+    """One line for a file error: the file, what went wrong, and what to do."""
+    where = f"{error.filename}: " if error.filename else ""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        return f"{where}the disk is full; free space and run again"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}{reason}; check the file's permissions or use another path"
+    return f"{where}{reason}"
 
 
 def as_cli_error(error: BaseException, archive_path: Path | None) -> click.ClickException:
     """The one-line error, with its exit status, for an exception a command let through."""
-    from crawler.archive.store import ArchiveError, describe_database_error, describe_os_error
+    from crawler.archive.store import ArchiveError, describe_database_error
 
     if isinstance(error, click.ClickException):
         if type(error) in (click.ClickException, click.FileError) and error.exit_code == SOURCES_FAILED:
@@ -66,7 +72,7 @@ def as_cli_error(error: BaseException, archive_path: Path | None) -> click.Click
         return ArchiveUnusable(describe_database_error(archive_path or Path("the archive"), error))
     if isinstance(error, OSError):
         on_archive = archive_path is not None and str(error.filename or "").startswith(str(archive_path))
-        unusable = on_archive or error.errno == errno.ENOSPC and error.filename is None
+        unusable = on_archive or (error.errno == errno.ENOSPC and error.filename is None)
         return (ArchiveUnusable if unusable else BadInput)(describe_os_error(error))
     return InternalError(f"internal error: {type(error).__name__}: {error}; run again with --debug and report the traceback")
 
@@ -80,6 +86,6 @@ def handle_command_errors(ctx: click.Context, run):
         raise
     except Exception as error:
         cli_error = as_cli_error(error, ctx.meta.get(ARCHIVE_META_KEY))
-        if debug_requested(ctx) and not isinstance(error, click.UsageError):
+        if ctx.params.get("debug") and not isinstance(error, click.UsageError):  # --debug or HROMADA_DEBUG=1
             traceback.print_exc()
         raise cli_error from None

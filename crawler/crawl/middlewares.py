@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -46,8 +47,10 @@ class ValidatorStore:
         return (row[0], row[1]) if row else (None, None)
 
     def save_all(self, rows: list[dict]) -> None:
-        with self.archive.db.conn:
-            self.archive.db["url_validators"].upsert_all(rows, pk="url")
+        """Written into the crawl's open batch (committed with it: all or none of the run's last writes)."""
+        self.archive.db.conn.executemany(
+            """insert or replace into url_validators (url, source_id, etag, last_modified, checked_at)
+               values (:url, :source_id, :etag, :last_modified, :checked_at)""", rows)
 
 
 class ConditionalRequestMiddleware:
@@ -94,8 +97,11 @@ class ConditionalRequestMiddleware:
         if self.store is None:
             return
         try:
-            if reason == "finished" and self.fresh:
-                self.store.save_all(list(self.fresh.values()))
+            if reason == "finished" and self.fresh and self.shared.failure is None:
+                with self.shared.writing():
+                    self.store.save_all(list(self.fresh.values()))
+        except sqlite3.Error:
+            pass  # the archive failed the run (CrawlArchive.fail); the next run fetches discovery pages in full
         finally:
             self.shared.release()
 

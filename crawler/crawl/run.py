@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from pathlib import Path
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
-from crawler.archive.store import DEFAULT_ARCHIVE, Archive, atomic
+from crawler.archive.store import DEFAULT_ARCHIVE, Archive, atomic, describe_database_error
 from crawler.crawl.lock import CrawlLock
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,21 @@ class CrawlOptions:
 
 
 CRAWL_CACHE_KIB = 32 * 1024
+#: SQLite's primary result codes that mean the archive's storage failed (not one statement's data).
+STORAGE_FAILURES = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT,
+                    sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB}
+CLOSE_REASON_ARCHIVE_FAILED = "archive_failed"
+#: A crawl keeps a file this large beside the archive (``<archive>-reserve``) and deletes it when the archive fails
+#: the run, so that the run's end and its failure can still be recorded on a disk that has filled up.
+RESERVE_BYTES = 256 * 1024
+
+
+def is_storage_failure(error: sqlite3.Error) -> bool:
+    """A full disk, an I/O error, a file gone read-only or damaged: no later write of the run can succeed."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in STORAGE_FAILURES
+    return any(words in str(error) for words in ("disk is full", "disk I/O error", "readonly database", "malformed"))
 
 
 class CrawlArchive:
@@ -55,6 +71,11 @@ class CrawlArchive:
     ``HROMADA_COMMIT_SECONDS`` seconds (checked as items finish) and when the last user releases it. A
     killed crawl loses at most the uncommitted items; their ``crawl_urls`` rows go with them, so the next
     run fetches them again. Each user calls :meth:`open` once and :meth:`release` once.
+
+    A storage failure (a full disk, an I/O error) on a write or a commit fails the run (:meth:`fail`): the open
+    batch is rolled back and its finished items counted as ``archive`` errors of their sources, the crawl is
+    stopped, nothing more is written, and ``failure`` says why for the run record, written into the room freed
+    by deleting the reserve file (``RESERVE_BYTES``). What earlier batches committed stays.
     """
 
     def __init__(self, path, commit_items: int, commit_seconds: float, clock=time.monotonic):
@@ -65,8 +86,11 @@ class CrawlArchive:
         self.commit_items, self.commit_seconds, self.clock = commit_items, commit_seconds, clock
         self.crawler = None  # set by of(): the crawler whose connection this is
         self.users = 0
-        self.items_done = 0
+        self.batch_items: Counter[str] = Counter()  # finished items of the open batch, per source
         self.batch_started = clock()
+        self.failure: str | None = None
+        self.reserve = Path(f"{path}-reserve")
+        self.reserve.write_bytes(b"\0" * RESERVE_BYTES)
 
     @classmethod
     def of(cls, crawler) -> "CrawlArchive":
@@ -90,41 +114,75 @@ class CrawlArchive:
         if self.users <= 0:
             try:
                 self.commit()
+            except sqlite3.Error as error:
+                self.fail(error)
             finally:
                 self.archive.close()
+                self.reserve.unlink(missing_ok=True)
                 if self.crawler is not None and getattr(self.crawler, "hromada_archive", None) is self:
                     self.crawler.hromada_archive = None
 
     @contextmanager
     def writing(self):
-        """All or none of one step's writes, inside the open batch (begun here when none is)."""
+        """All or none of one step's writes, inside the open batch (begun here when none is); none at all once
+        the archive has failed the run."""
+        if self.failure is not None:
+            raise sqlite3.OperationalError(f"nothing is written after the archive failed the run: {self.failure}")
         conn = self.archive.db.conn
         if not conn.in_transaction:
             conn.execute("begin")
             self.batch_started = self.clock()
-        with atomic(conn):
-            yield self.archive
+        try:
+            with atomic(conn):
+                yield self.archive
+        except sqlite3.Error as error:
+            self.fail_on_storage_error(error)
+            raise
 
     def item_done(self, source_id: str) -> None:
         """An item of the source went through every stage: commit when the batch is big or old enough.
-
-        A failed commit (a full disk, say) is logged and counted as an ``archive`` error of the source;
-        the crawl goes on, and the next run fetches again what the batch held.
-        """
-        self.items_done += 1
-        if self.items_done >= self.commit_items or self.clock() - self.batch_started >= self.commit_seconds:
+        A failed commit fails the run (:meth:`fail`); the next run fetches again what the batch held."""
+        self.batch_items[source_id] += 1
+        if sum(self.batch_items.values()) >= self.commit_items or self.clock() - self.batch_started >= self.commit_seconds:
             try:
                 self.commit()
             except sqlite3.Error as error:
-                self.crawler.stats.inc_value(f"hromada/{source_id}/errors/archive")
-                logger.error("archive commit failed, its pages will be fetched again next run: %r", error)
-                self.items_done, self.batch_started = 0, self.clock()
+                self.fail(error)
 
     def commit(self) -> None:
         if self.archive.db.conn.in_transaction:
             self.archive.db.conn.commit()
-        self.items_done = 0
+        self.batch_items.clear()
         self.batch_started = self.clock()
+
+    def fail_on_storage_error(self, error: sqlite3.Error) -> None:
+        if is_storage_failure(error):
+            self.fail(error)
+
+    def fail(self, error: sqlite3.Error) -> None:
+        """The archive cannot take the run's writes: roll the open batch back, count its finished items as
+        ``archive`` errors, keep the first reason as the run's failure and stop the crawl."""
+        conn = self.archive.db.conn
+        if conn.in_transaction:
+            conn.rollback()
+        for source_id, items in self.batch_items.items():
+            self.crawler.stats.inc_value(f"hromada/{source_id}/errors/archive", items)
+        lost = sum(self.batch_items.values())
+        self.batch_items.clear()
+        self.batch_started = self.clock()
+        if self.failure is None:
+            self.reserve.unlink(missing_ok=True)
+            self.failure = describe_database_error(self.archive.path, error)
+            logger.error("archive write failed, stopping the crawl (%d finished items not stored; the next run "
+                         "fetches them again): %s", lost, self.failure)
+            self.stop_crawl()
+
+    def stop_crawl(self) -> None:
+        engine = getattr(self.crawler, "engine", None)
+        if engine is not None and engine.spider is not None:
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON_ARCHIVE_FAILED))
 
 
 def build_settings(options: CrawlOptions):

@@ -8,6 +8,7 @@ killed crawl as "killed" (only the lock holder can see such leftovers).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import defaultdict
 
 from scrapy import signals
@@ -20,6 +21,8 @@ from crawler.crawl.health import run_verdict
 from crawler.crawl.lock import CrawlLock
 
 RUN_STATUS_BY_CLOSE_REASON = {"finished": "finished", "shutdown": "interrupted"}
+#: The status of a run the archive failed (crawler/crawl/run.py, CrawlArchive.fail), whatever the close reason.
+FAILED_RUN_STATUS = "failed"
 #: Spider stats folded into the ``dropped`` reasons of a source.
 SKIP_REASONS = {"skipped_old": "older_than_since", "skipped_backoff": "extraction_backoff"}
 
@@ -72,13 +75,20 @@ class RunRecorder:
         spider.run_id = self.run_id
 
     def spider_closed(self, spider, reason):
+        try:
+            self.shared.commit()
+        except sqlite3.Error as error:
+            self.shared.fail(error)  # counted before the counts are read
         counts = per_source_counts(self.crawler.stats.get_stats(), self.source_ids)
         for source_id, entry in counts.items():
             entry["duration_s"] = round(spider.source_duration(source_id), 2)
-        status = RUN_STATUS_BY_CLOSE_REASON.get(reason, reason)
-        self.shared.commit()
-        self.archive.finish_run(self.run_id, status, counts, finished_at=spider.now())
-        self.record_incremental_counts(counts)
+        status = FAILED_RUN_STATUS if self.shared.failure else RUN_STATUS_BY_CLOSE_REASON.get(reason, reason)
+        try:
+            self.archive.finish_run(self.run_id, status, counts, finished_at=spider.now(), failure=self.shared.failure)
+            self.record_incremental_counts(counts)
+        except sqlite3.Error as error:  # the run stays "running"; the next crawl marks it killed
+            logging.getLogger(__name__).error("could not record the end of run %s in the archive: %s", self.run_id,
+                                              error)
         self.shared.release()
         self.crawler.stats.set_value("hromada/run_id", self.run_id)
         self.crawler.stats.set_value("hromada/run_status", status)

@@ -120,6 +120,8 @@ class PageMemory:
 
     def mark_removed(self, url: str, seen_at: datetime) -> str | None:
         """Flag the archived article at ``url`` removed by its publisher (see Archive.mark_removed)."""
+        if self.shared.failure is not None:
+            return None
         with self.shared.writing() as archive:
             return archive.mark_removed(url, seen_at.isoformat(timespec="seconds"))
 
@@ -137,6 +139,8 @@ class PageMemory:
 
     def _write(self, url: str, source_id: str, outcome: str, seen_at: datetime, *, failures: int | None,
                retry_at: str | None) -> None:
+        if self.shared.failure is not None:
+            return  # the archive failed the run (crawler/crawl/run.py): the next run fetches the page again
         with self.shared.writing() as archive:
             archive.db.execute(
                 """insert or replace into crawl_urls (url, source_id, outcome, seen_at, failures, retry_at)
