@@ -97,7 +97,6 @@ HROMADA_WORKERS = "auto"         # processes for extraction, boilerplate, places
                                  # a number; 0 = all in the crawl's thread; auto = usable cores - 1
 HROMADA_SEARCH_INDEX_BATCH = 500  # saved articles lemma-indexed together (pipelines/search.py); all at the end
 HROMADA_RETRY_AFTER_MAX = 120.0  # seconds: the longest Retry-After waited out; a longer one gives the page up this run
-HROMADA_MAX_TITLE_CHARS = 300    # a longer title is cut at a word boundary (counted title_truncated)
 HROMADA_REFRESH = False          # True: fetch article pages again even when already archived
 HROMADA_PROGRESS = "auto"        # live (rich display) | log (plain lines) | off | auto = live on a terminal, else log
 HROMADA_PROGRESS_INTERVAL = 30.0 # seconds between progress lines in "log" mode

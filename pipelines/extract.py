@@ -1,6 +1,6 @@
 """Stage 1: find title, text, author, language, canonical URL and raw dates in the page.
 
-A title longer than ``HROMADA_MAX_TITLE_CHARS`` is cut at a word boundary (counted ``title_truncated``).
+A title longer than 300 characters is cut at a word boundary (crawler/analysis/text.py; counted ``title_truncated``).
 """
 
 from urllib.parse import urljoin
@@ -12,10 +12,6 @@ from pipelines.base import SourcePipeline
 
 
 class ExtractPipeline(SourcePipeline):
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        self.max_title_chars = self.settings.getint("HROMADA_MAX_TITLE_CHARS")
-
     def open_spider(self):
         self.workers.warm_up(warm_up)
 
@@ -25,7 +21,7 @@ class ExtractPipeline(SourcePipeline):
                                        encoding=item.get("encoding"))
         except Exception as error:  # a broken page, even one that kills its worker, must never stop the crawl
             raise self.parse_error(item, error) from error
-        item["title"], cut = cut_title(raw.title, self.max_title_chars)
+        item["title"], cut = cut_title(raw.title)
         if cut:
             self.count(item, "faults/title_truncated")
         item["text"] = raw.text

@@ -84,6 +84,7 @@ ARTICLES = {
     "/news/future-date": "dated 2099",
     "/news/control-characters": "NUL bytes and a lone surrogate in the text",
     "/news/broken-layout": "no article text (fails extraction) until the site is fixed",
+    "/news/deleted": "404",
 }
 
 

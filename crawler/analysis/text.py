@@ -28,9 +28,13 @@ def storable(text: str | None) -> str | None:
     return _UNSTORABLE.sub("", text)
 
 
-def cut_title(title: str | None, limit: int) -> tuple[str | None, bool]:
-    """``(title, cut)``: a title longer than ``limit`` characters cut at the last word boundary within it
-    (mid-word only when it has none), with "…" appended inside the limit."""
+#: The longest title stored; a headline runs to about 150 characters, a longer "title" is a page's text.
+MAX_TITLE_CHARS = 300
+
+
+def cut_title(title: str | None, limit: int = MAX_TITLE_CHARS) -> tuple[str | None, bool]:
+    """``(title, cut)``: a title longer than ``limit`` characters cut at the last word boundary in its
+    second half (mid-word when it has none there), ending in "…" within the limit."""
     if title is None or len(title) <= limit:
         return title, False
     head = title[:limit - 1]

@@ -99,7 +99,7 @@ def extract(
     hints=None,
     encoding: str | None = None,
 ) -> Article:
-    """Extract, clean and date one article page.
+    """Extract, clean and date one article page (a title over 300 characters cut, as the crawl stores it).
 
     ``now`` is the fetch time that relative and year-less dates resolve
     against; without it they resolve against the current time.
@@ -107,12 +107,14 @@ def extract(
     from crawler.analysis.dates import resolve_dates
     from crawler.analysis.extract.boilerplate import strip_boilerplate
 
+    from crawler.analysis.text import cut_title
+
     raw = extract_raw(html, url, hints=hints, encoding=encoding)
     extra_phrases = hints.boilerplate if hints is not None else ()
     text = strip_boilerplate(raw.text, extra_phrases)
     dates = resolve_dates(raw.date_candidates, now=now, language=raw.language)
     return Article(
-        title=raw.title,
+        title=cut_title(raw.title)[0],
         text=text,
         author=raw.author,
         language=raw.language,
