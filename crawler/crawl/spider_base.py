@@ -103,9 +103,9 @@ class PageMemory:
         next attempt is later than ``now``) or None (fetch it)."""
         if self.fleet is not None and self.fleet.is_settled(url):
             return "settled"
-        if self.archive.db.execute("select 1 from articles where url = ?", [url]).fetchone():
-            return "settled"
-        row = self.archive.db.execute("select outcome, retry_at from crawl_urls where url = ?", [url]).fetchone()
+        row = self.archive.db.execute(  # one query: it runs for every link found
+            """select 'new', null from articles where url = ?
+               union all select outcome, retry_at from crawl_urls where url = ? limit 1""", [url, url]).fetchone()
         if row is None:
             return None
         outcome, retry_at = row
