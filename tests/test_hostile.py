@@ -183,10 +183,10 @@ def test_trickling_body_times_out_without_stalling_the_crawl(crawled):
 
 
 def test_reset_and_truncated_bodies_are_counted_and_not_stored(crawled):
-    db = crawled["db"]
-    assert hostile_row(crawled)["errors"]["truncated"] == 2
-    for path in ("/news/reset", "/news/truncated"):
-        assert outcome_of(db, path) == "truncated" and article(db, path) is None
+    db, errors = crawled["db"], hostile_row(crawled)["errors"]
+    assert errors["connection_reset"] == 1 and errors["truncated"] == 1
+    assert outcome_of(db, "/news/reset") == "connection_reset" and outcome_of(db, "/news/truncated") == "truncated"
+    assert article(db, "/news/reset") is None and article(db, "/news/truncated") is None
 
 
 def test_redirect_loop_is_recorded_under_the_linked_url(crawled):
