@@ -183,10 +183,10 @@ def test_trickling_body_times_out_without_stalling_the_crawl(crawled):
 
 
 def test_reset_and_truncated_bodies_are_counted_and_not_stored(crawled):
-    db = crawled["db"]
-    assert hostile_row(crawled)["errors"]["truncated"] == 2
-    for path in ("/news/reset", "/news/truncated"):
-        assert outcome_of(db, path) == "truncated" and article(db, path) is None
+    db, errors = crawled["db"], hostile_row(crawled)["errors"]
+    assert errors["connection_reset"] == 1 and errors["truncated"] == 1
+    assert outcome_of(db, "/news/reset") == "connection_reset" and outcome_of(db, "/news/truncated") == "truncated"
+    assert article(db, "/news/reset") is None and article(db, "/news/truncated") is None
 
 
 def test_redirect_loop_is_recorded_under_the_linked_url(crawled):
@@ -381,3 +381,13 @@ def test_titles_are_cut_at_a_word_boundary_within_the_limit():
 def test_storable_text_keeps_tabs_and_line_breaks_only():
     assert storable("a\x00b\ud800c\td\ne\x07f\r\n") == "abc\td\nef\r\n"
     assert storable(None) is None and storable("") == ""
+
+
+def test_page_faults_migration_runs_again_harmlessly(tmp_path):
+    from crawler.archive.store import MIGRATIONS, Archive
+
+    with Archive(tmp_path / "archive.db") as archive:
+        migration = next(step for step in MIGRATIONS if step.__name__ == "_migration_page_faults")
+        migration(archive.db)  # a merge may run it again: columns already there
+        assert {"failures", "retry_at"} <= set(archive.db["crawl_urls"].columns_dict)
+        assert "faults" in archive.db["run_sources"].columns_dict

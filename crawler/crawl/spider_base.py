@@ -103,9 +103,9 @@ class PageMemory:
         next attempt is later than ``now``) or None (fetch it)."""
         if self.fleet is not None and self.fleet.is_settled(url):
             return "settled"
-        if self.archive.db.execute("select 1 from articles where url = ?", [url]).fetchone():
-            return "settled"
-        row = self.archive.db.execute("select outcome, retry_at from crawl_urls where url = ?", [url]).fetchone()
+        row = self.archive.db.execute(  # one query: it runs for every link found
+            """select 'new', null from articles where url = ?
+               union all select outcome, retry_at from crawl_urls where url = ? limit 1""", [url, url]).fetchone()
         if row is None:
             return None
         outcome, retry_at = row
@@ -160,7 +160,7 @@ def _utc(moment: datetime) -> str:
 
 def classify_failure(failure) -> str:
     """A short error kind for a failed request: dns, timeout, refused, http_NNN, too_large, truncated,
-    connection_lost, a :class:`PageFault`'s kind, else the exception's name (docs/faults.md)."""
+    connection_reset, connection_lost, a :class:`PageFault`'s kind, else the exception's name (docs/faults.md)."""
     if failure.check(PageFault):
         return failure.value.kind
     if failure.check(HttpError):
@@ -173,8 +173,9 @@ def classify_failure(failure) -> str:
         return "refused"
     if failure.check(CancelledError, DownloadCancelledError):
         return "too_large"
-    if failure.check(ResponseDataLossError):
-        return "truncated"
+    if failure.check(ResponseDataLossError):  # the body ended before its Content-Length: a reset, or a close
+        reasons = getattr(failure.value.__cause__, "reasons", ())
+        return "connection_reset" if any(reason.check(ConnectionLost) for reason in reasons) else "truncated"
     if failure.check(DownloadFailedError, ResponseFailed, ConnectionLost):
         return "connection_lost"
     return type(failure.value).__name__.lower()
