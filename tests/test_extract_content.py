@@ -11,7 +11,8 @@ import pytest
 from crawler.analysis.extract import extract, extract_raw
 from crawler.analysis.extract.domrules import load_dom_rules
 from crawler.analysis.extract.html import parse_html
-from crawler.analysis.extract.metadata import guess_language, strip_site_name
+from crawler.analysis.extract.metadata import (MetaTags, declared_titles, find_headline_element, guess_language,
+                                               jsonld_items, strip_site_name)
 from crawler.registry import ExtractionHints
 
 PAGES = Path(__file__).parent / "files" / "pages"
@@ -343,3 +344,30 @@ def test_excerpts_of_other_posts_do_not_outscore_the_article():
                          f"<div class='listing'><div><div><div>{excerpts}</div></div></div></div>")
     text = extract(html).text
     assert "Абзац 5" in text and "Інша новина" not in text
+
+
+def test_a_headline_repeated_in_a_hidden_republish_dialog_is_not_the_headline():
+    # the republication tracker plugin of nonprofit newsrooms keeps a hidden copy of the story in the sidebar;
+    # taken for the headline, its h1 would spare that copy and the sidebar around it
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(6))
+    copy = "".join(f"<p>Умови передруку {n}: зазначайте автора і посилання на першоджерело.</p>" for n in range(3))
+    html = ("<html><head><title>Ремонт ліцею</title></head><body><h2 class='headline'>Ремонт ліцею</h2>"
+            f"<article><div class='entry'>{paragraphs}</div><div class='sidebar'><div class='follow-us widget'>"
+            f"<div id='republication-modal' style='display:none'><h1>Ремонт ліцею</h1>{copy}</div></div></div>"
+            "</article></body></html>")
+    tree = parse_html(html)
+    metas, items = MetaTags(tree), jsonld_items(tree)
+    headline = find_headline_element(tree, declared_titles(tree, metas, items, None))
+    assert headline is not None and headline.get("class") == "headline"
+    article = extract(html)
+    assert "Абзац 5" in article.text and "Умови передруку" not in article.text
+    assert article.title == "Ремонт ліцею"
+
+
+def test_call_to_action_boxes_are_furniture():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    html = _article_page(f"<article>{paragraphs}<div class='article-cta-box'><p>Сподобався матеріал? Підтримайте "
+                         "редакцію щомісячним внеском, щоб ми писали далі.</p></div>"
+                         "<div class='post-cta-wrapper'><p>Спробуйте наш сервіс безкоштовно 14 днів.</p></div></article>")
+    text = extract(html).text
+    assert "Абзац 3" in text and "Сподобався матеріал" not in text and "Спробуйте" not in text

@@ -11,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from crawler.analysis.dates import find_date_strings
+from crawler.analysis.extract.domrules import load_dom_rules
 
 _JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()")
 # the same as //*[@rel='author' or @itemprop='author'], several times faster in libxml2
@@ -144,15 +145,22 @@ def find_headline_element(tree, titles: DeclaredTitles, title_css: str | None = 
         found = tree.cssselect(title_css)
         if found:
             return found[0]
-    headings = [node for node in tree.iter("h1") if _is_headline_candidate(node, titles)]
+    headings = [node for node in tree.iter("h1") if _is_headline_candidate(node, titles) and not _is_inside_hidden(node)]
     for heading in headings:
         if titles.mention(heading.text_content()):
             return heading
     headlines = {_key(title) for title in titles.headlines()}
     for heading in tree.iter("h2"):
-        if _key(heading.text_content()) in headlines:
+        if _key(heading.text_content()) in headlines and not _is_inside_hidden(heading):
             return heading
     return headings[0] if len(headings) == 1 else None
+
+
+def _is_inside_hidden(element) -> bool:
+    """Inside markup the page does not show: a "republish this story" dialog repeats the headline with a copy of
+    the article, and taking it for the headline would spare that copy and the sidebar around it."""
+    rules = load_dom_rules()
+    return any(rules.is_hidden(node) for node in (element, *element.iterancestors()))
 
 
 def _is_headline_candidate(heading, titles: DeclaredTitles) -> bool:
