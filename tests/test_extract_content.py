@@ -371,3 +371,12 @@ def test_call_to_action_boxes_are_furniture():
                          "<div class='post-cta-wrapper'><p>Спробуйте наш сервіс безкоштовно 14 днів.</p></div></article>")
     text = extract(html).text
     assert "Абзац 3" in text and "Сподобався матеріал" not in text and "Спробуйте" not in text
+
+
+def test_author_bio_boxes_are_furniture_whatever_their_class_spelling():
+    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    bios = ("<div class='hero-author--bio'><p>Олена Коваль — журналістка, понад десять років пише про місцеве "
+            "самоврядування.</p></div><div class='c-author-section__bio'><p>Іван Петренко — фотограф редакції, "
+            "знімає події громади з 2015 року.</p></div>")
+    text = extract(_article_page(f"<article>{paragraphs}{bios}</article>")).text
+    assert "Абзац 3" in text and "журналістка" not in text and "фотограф" not in text

@@ -43,3 +43,18 @@ def test_a_lone_h1_that_is_the_short_first_part_of_the_declared_title_stays_the_
     page = ("<html><head><title>Webcams - Yosemite National Park (U.S. National Park Service)</title></head>"
             "<body><h1>Webcams</h1><p>Text of the page, long enough to be the article body here.</p></body></html>")
     assert extract_raw(page, "https://www.nps.gov/yose/webcams.htm").title == "Webcams"
+
+
+def test_a_blog_name_h1_before_the_colon_of_the_declared_title_is_not_the_headline():
+    # Blogger's default <title> is "Blog Name: Post title"; og:title holds the post title alone
+    page = ("<html><head><title>Громада Блог: Відкрили нову бібліотеку</title>"
+            "<meta property='og:title' content='Відкрили нову бібліотеку'></head>"
+            "<body><h1>Громада Блог</h1><h3>Відкрили нову бібліотеку</h3>"
+            "<p>Text of the post, long enough to be the article body here.</p></body></html>")
+    assert extract_raw(page, "https://gromada.blogspot.com/2025/12/library.html").title == "Відкрили нову бібліотеку"
+
+
+def test_a_heading_before_a_colon_that_is_not_another_declared_title_stays_the_headline():
+    page = ("<html><head><title>Бюджет 2026: що зміниться для громади</title></head>"
+            "<body><h1>Бюджет 2026</h1><p>Text of the post, long enough to be the article body here.</p></body></html>")
+    assert extract_raw(page, "https://rada.example.gov.ua/news/1").title == "Бюджет 2026"

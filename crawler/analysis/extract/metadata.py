@@ -18,6 +18,8 @@ _JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()")
 _AUTHOR_ELEMENTS = etree.XPath("//@rel[.='author']/.. | //@itemprop[.='author']/..")
 _CANONICAL_HREFS = etree.XPath("//link[@rel='canonical']/@href")
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/~]|::)\s+")
+# a label before a colon: "Blog Name: Post title"
+_LABEL_SEPARATOR = re.compile(r"\s*:\s+|" + _TITLE_SEPARATORS.pattern)
 _UK_LETTERS = re.compile(r"[іїєґ]")
 _RU_LETTERS = re.compile(r"[ыэъё]")
 _CYRILLIC = re.compile(r"[а-яё]")
@@ -116,6 +118,17 @@ class DeclaredTitles:
             headline_key = _key(strip_site_name(title, self.site_name, self.site_keys))
             trailing = _TITLE_SEPARATORS.split(title)[1:]
             if key and key not in headline_key and any(key == _key(part) for part in trailing):
+                return True
+        return bool(key) and self._is_leading_label(key)
+
+    def _is_leading_label(self, key: str) -> bool:
+        """The text is the first part of one declared title whose rest is another declared title: the blog's name
+        in "Engora Data Blog: Small adventures with small language models" beside og:title "Small adventures ..."
+        (Blogger's default <title>)."""
+        keys = {_key(title) for title in self.titles}
+        for title in self.titles:
+            parts = _LABEL_SEPARATOR.split(title, maxsplit=1)
+            if len(parts) == 2 and _key(parts[0]) == key and _key(parts[1]) in keys:
                 return True
         return False
 
