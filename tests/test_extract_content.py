@@ -154,6 +154,10 @@ def test_utf8_bytes_give_the_same_tree_as_the_decoded_text(prefix):
     assert "Громада відремонтувала дорогу" in from_bytes
 
 
+def _paragraphs(count: int) -> str:
+    return "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(count))
+
+
 def _article_page(body: str, head: str = "") -> str:
     return f"<html><head>{head}</head><body><h1>Ремонт ліцею</h1>{body}</body></html>"
 
@@ -169,7 +173,7 @@ def test_sentence_ending_with_a_link_is_kept_and_link_lists_are_dropped():
 
 
 def test_class_names_that_merely_contain_a_rule_word_are_not_furniture():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    paragraphs = _paragraphs(4)
     html = _article_page(f"<div class='blogInner'><div class='content-nav-section'>{paragraphs}</div>"
                          "<p class='contextmenu'>Останній абзац новини про ремонт дороги біля школи.</p></div>")
     text = extract(html).text
@@ -183,7 +187,7 @@ def test_wordpress_topic_classes_of_the_post_are_not_furniture():
 
 
 def test_posts_listing_beside_the_article_is_furniture():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(6))
+    paragraphs = _paragraphs(6)
     listing = "".join(f"<article><p>Інша новина {n}: у громаді відкрили новий спортивний майданчик для дітей.</p></article>"
                       for n in range(2))
     html = _article_page(f"<div class='entry'>{paragraphs}</div><div class='side-posts'>{listing}</div>")
@@ -192,7 +196,7 @@ def test_posts_listing_beside_the_article_is_furniture():
 
 
 def test_copyright_block_is_furniture():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     html = _article_page(f"<table><tr><td class='newstext'>{paragraphs}</td></tr>"
                          "<tr><td class='bottom'><div class='copyright'>© 2016–2025 Міська рада. Усі права захищено, "
                          "при використанні матеріалів посилання обов'язкове.</div>"
@@ -242,7 +246,7 @@ def test_a_listicle_keeps_the_introduction_that_sits_with_the_headline():
 
 
 def test_markup_after_an_early_end_of_document_is_kept():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     html = f"<html><body><header><a href='/'>Головна</a></header></body></html>\n<article>{paragraphs}</article>"
     assert "Абзац 2" in extract(html.encode()).text
     assert "Абзац 2" in extract(html).text
@@ -250,7 +254,7 @@ def test_markup_after_an_early_end_of_document_is_kept():
 
 def test_style_sheets_inside_page_builder_wrappers_do_not_outscore_the_article():
     rules = ".block-1 { margin: 0, 0, 0, 0; padding: 1px, 2px, 3px, 4px; color: #212529, #fff, #000; } " * 40
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    paragraphs = _paragraphs(4)
     html = _article_page(f"<div class='builder'><style>{rules}</style><span>Меню розділу</span></div>"
                          f"<div class='column'>{paragraphs}</div>")
     text = extract(html).text
@@ -281,7 +285,7 @@ def test_a_list_far_below_the_headline_keeps_the_sections_around_it():
 
 
 def test_a_table_in_a_figure_is_content_and_a_picture_caption_is_not():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     table = ("<figure class='wp-block-table'><table><tr><th>Вулиця</th><th>Кошторис, грн</th></tr>"
              "<tr><td>Шкільна</td><td>1 250 000</td></tr></table></figure>")
     picture = "<figure><img src='/a.jpg'><figcaption>Фото: пресслужба ради</figcaption></figure>"
@@ -300,7 +304,7 @@ def test_parts_streamed_by_react_are_content_and_other_hidden_blocks_are_not():
 
 
 def test_a_table_row_of_short_cells_reads_as_one_line():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     table = ("<table><tr><th>Дата</th><th>Зміна ціни</th></tr><tr><td>1/1/2013</td><td>+13.1%</td></tr>"
              "<tr><td><a href='/s/1'>Шкільна вулиця</a></td><td>1 250 000</td></tr>"
              "<tr><td><a href='/news/2'>Інша новина</a></td><td><a href='/news/3'>Ще новина</a></td></tr></table>")
@@ -311,7 +315,7 @@ def test_a_table_row_of_short_cells_reads_as_one_line():
 
 
 def test_collapsed_accordion_answers_are_content_and_other_hidden_blocks_are_not():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     accordion = ("<h2><button aria-controls='answer-1' aria-expanded='false'>Коли завершать ремонт?</button></h2>"
                  "<div id='answer-1' style='display:none'><p>Підрядник обіцяє завершити роботи до кінця травня.</p></div>")
     popup = "<div id='popup' style='display:none'><p>Підпишіться на розсилку новин громади щотижня.</p></div>"
@@ -349,7 +353,7 @@ def test_excerpts_of_other_posts_do_not_outscore_the_article():
 def test_a_headline_repeated_in_a_hidden_republish_dialog_is_not_the_headline():
     # the republication tracker plugin of nonprofit newsrooms keeps a hidden copy of the story in the sidebar;
     # taken for the headline, its h1 would spare that copy and the sidebar around it
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(6))
+    paragraphs = _paragraphs(6)
     copy = "".join(f"<p>Умови передруку {n}: зазначайте автора і посилання на першоджерело.</p>" for n in range(3))
     html = ("<html><head><title>Ремонт ліцею</title></head><body><h2 class='headline'>Ремонт ліцею</h2>"
             f"<article><div class='entry'>{paragraphs}</div><div class='sidebar'><div class='follow-us widget'>"
@@ -365,7 +369,7 @@ def test_a_headline_repeated_in_a_hidden_republish_dialog_is_not_the_headline():
 
 
 def test_call_to_action_boxes_are_furniture():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    paragraphs = _paragraphs(4)
     html = _article_page(f"<article>{paragraphs}<div class='article-cta-box'><p>Сподобався матеріал? Підтримайте "
                          "редакцію щомісячним внеском, щоб ми писали далі.</p></div>"
                          "<div class='post-cta-wrapper'><p>Спробуйте наш сервіс безкоштовно 14 днів.</p></div></article>")
@@ -374,7 +378,7 @@ def test_call_to_action_boxes_are_furniture():
 
 
 def test_author_bio_boxes_are_furniture_whatever_their_class_spelling():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    paragraphs = _paragraphs(4)
     bios = ("<div class='hero-author--bio'><p>Олена Коваль — журналістка, понад десять років пише про місцеве "
             "самоврядування.</p></div><div class='c-author-section__bio'><p>Іван Петренко — фотограф редакції, "
             "знімає події громади з 2015 року.</p></div>")
