@@ -384,3 +384,18 @@ def test_author_bio_boxes_are_furniture_whatever_their_class_spelling():
             "знімає події громади з 2015 року.</p></div>")
     text = extract(_article_page(f"<article>{paragraphs}{bios}</article>")).text
     assert "Абзац 3" in text and "журналістка" not in text and "фотограф" not in text
+
+
+def test_product_boxes_that_each_outscore_the_article_stay_inside_it():
+    # a review's product boxes: short, comma-rich descriptions each score above the article's own paragraphs
+    intro = ("<p>Вступ: цього року громада обрала нові світильники для вулиць та скверів біля школи і ліцею, а старі лампи "
+             "передали комунальному підприємству для ремонту та встановлення у дворах багатоквартирних будинків на "
+             "околицях міста.</p>") * 2
+    features = ("<p>Переваги {box}: яскравий, економний, надійний, тихий, легкий, недорогий, з датчиком, з таймером, "
+                "з гарантією, з доставкою, з пультом.</p>") * 4
+    boxes = "".join(f"<div class='product-box'><h3>Світильник {box}</h3><div class='product-description'>"
+                    f"{features.format(box=box)}</div></div>" for box in range(3))
+    html = _article_page(f"<div class='post'><div class='entry-content'>{intro}<div class='product-grid'>"
+                         f"<div class='product-row'>{boxes}</div></div></div></div>")
+    text = extract(html).text
+    assert "Вступ" in text and "Світильник 2" in text

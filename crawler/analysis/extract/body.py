@@ -36,6 +36,8 @@ _MIN_PARAGRAPH_CHARS = 25
 _FURNITURE_LANDMARKS = frozenset({"footer", "aside", "nav"})
 _LANDMARK_SHARE = 0.5
 _MERGE_SHARE = 0.3
+_ENCLOSING_SHARE = 0.6
+_ENCLOSING_TEXT_FACTOR = 1.2
 _COPY_TOLERANCE = 0.05
 _MERGE_LEVELS = 8
 _FAR_MERGE_LEVELS = 20
@@ -197,9 +199,36 @@ def body_around(page: Page, best, scores: dict) -> list:
     if container is best and best.tag in LIST_TAGS:
         around_headline = headline_container(page, best)
         container = best if around_headline is None else around_headline
+    else:
+        container = enclosing_article(page, best, container, scores)
     if container is not best:
         return [container]
     return with_related_siblings(page, best, scores)
+
+
+def enclosing_article(page: Page, best, container, scores: dict):
+    """The nearest ancestor that scores almost as well as the best block and holds more paragraph text, not a
+    second copy of it: the article around product boxes whose short, comma-rich descriptions each outscore it."""
+    chars = page.paragraph_chars.get(container, 0)
+    for level, ancestor in enumerate(container.iterancestors(), start=1):
+        if level > _MERGE_LEVELS:
+            break
+        score = scores.get(ancestor)
+        if (score is not None and score >= scores[best] * _ENCLOSING_SHARE
+                and page.paragraph_chars.get(ancestor, 0) >= chars * _ENCLOSING_TEXT_FACTOR):
+            return container if _holds_copy_of(page, ancestor, container, best, scores) else ancestor
+    return container
+
+
+def _holds_copy_of(page: Page, ancestor, container, best, scores: dict) -> bool:
+    """Another block under ``ancestor``, outside ``container``, is a copy of the best one."""
+    for other in scores:
+        if other is best or not _copies_text_of(page, other, best):
+            continue
+        around = set(other.iterancestors())
+        if ancestor in around and container not in around:
+            return True
+    return False
 
 
 def headline_container(page: Page, best_list):
