@@ -58,3 +58,12 @@ def test_a_blog_name_h1_before_the_colon_of_the_declared_title_is_not_the_headli
 def test_a_heading_before_a_colon_that_is_not_another_declared_title_stays_the_headline():
     page = _titled_page("Бюджет 2026: що зміниться для громади", "Бюджет 2026")
     assert extract_raw(page, "https://rada.example.gov.ua/news/1").title == "Бюджет 2026"
+
+
+def test_section_h1s_that_are_single_words_of_the_declared_title_are_not_the_headline():
+    # READMEs and gists rendered from Markdown head their sections with h1s
+    page = ("<html><head><meta property='og:title' content='How the hromada rebuilt roads, bridges and schools in 2025'>"
+            "</head><body><article><h1>Roads</h1><p>Text of the write-up, long enough to be the article body here.</p><h1>Bridges</h1>"
+            "<p>More text of the write-up about the bridges that the hromada rebuilt.</p></article></body></html>")
+    assert extract_raw(page, "https://gist.example.com/hromada/1").title == ("How the hromada rebuilt roads, bridges and "
+                                                                           "schools in 2025")

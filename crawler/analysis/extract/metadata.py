@@ -18,6 +18,9 @@ _JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()")
 _AUTHOR_ELEMENTS = etree.XPath("//@rel[.='author']/.. | //@itemprop[.='author']/..")
 _CANONICAL_HREFS = etree.XPath("//link[@rel='canonical']/@href")
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/~]|::)\s+")
+# an h1 that a declared title contains names the article only when it is more than one of the title's words:
+# a README rendered from Markdown heads its sections with h1s ("Discord" of "How we pwned X, Vercel, Discord, ...")
+_MENTION_SHARE = 0.25
 # a label before a colon: "Blog Name: Post title"
 _LABEL_SEPARATOR = re.compile(r"\s*:\s+|" + _TITLE_SEPARATORS.pattern)
 _UK_LETTERS = re.compile(r"[іїєґ]")
@@ -88,11 +91,12 @@ class DeclaredTitles:
     site_keys: frozenset[str]
 
     def mention(self, text: str) -> bool:
-        """A declared title contains the text, or the text contains a declared headline ('Headline (source.com)')."""
+        """A declared title contains the text (a quarter of it at least), or the text contains a declared headline
+        ('Headline (source.com)')."""
         key = _key(text)
         if not key:
             return False
-        if any(key in _key(title) for title in self.titles):
+        if any(key in _key(title) and len(key) >= len(_key(title)) * _MENTION_SHARE for title in self.titles):
             return True
         return self.within(text) is not None
 
