@@ -184,6 +184,8 @@ def test_wordpress_topic_classes_of_the_post_are_not_furniture():
     post = lxml.html.fromstring("<article class='post-12 type-post hentry tag-social-media category-popular'><p>Текст.</p></article>")
     assert load_dom_rules().furniture_reason(post) is None
     assert load_dom_rules().furniture_reason(lxml.html.fromstring("<div class='tag-list'>Теги</div>")) is not None
+    ghost_post = lxml.html.fromstring("<article class='post-full post tag-best-of-hromada'><p>Текст.</p></article>")
+    assert load_dom_rules().furniture_reason(ghost_post) is None  # Ghost marks its posts so
 
 
 def test_posts_listing_beside_the_article_is_furniture():

@@ -67,3 +67,11 @@ def test_section_h1s_that_are_single_words_of_the_declared_title_are_not_the_hea
             "<p>More text of the write-up about the bridges that the hromada rebuilt.</p></article></body></html>")
     assert extract_raw(page, "https://gist.example.com/hromada/1").title == ("How the hromada rebuilt roads, bridges and "
                                                                            "schools in 2025")
+
+
+def test_of_several_h1s_the_one_outside_a_subscribe_box_is_the_headline():
+    page = ("<html><head><meta property='og:title' content='Де зимуватимуть птахи цього року'></head><body>"
+            "<article class='post tag-ecology'><header><h1>Нові годівнички в парку</h1></header>"
+            "<p>Text of the article, long enough to be the article body here.</p></article>"
+            "<div class='subscribe-overlay'><h1>Підпишіться на Вісті громади</h1></div></body></html>")
+    assert extract_raw(page, "https://visti.example.ua/birds").title == "Нові годівнички в парку"

@@ -15,7 +15,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"\s+")
 # WordPress marks a post's element with its taxonomy ("hentry tag-social-media category-news"):
 # those tokens name the article's topics, not furniture
-_POST_CLASS = re.compile(r"^(hentry|post-\d+|type-post|type-page)$")
+_POST_CLASS = re.compile(r"^(hentry|post|post-\d+|type-post|type-page)$")
 _TAXONOMY_TOKEN = re.compile(r"^(tag|category|format|status)-")
 _CACHED_TOKEN_PAIRS = 65536
 _CACHED_TOKENS = 65536

@@ -170,7 +170,17 @@ def find_headline_element(tree, titles: DeclaredTitles, title_css: str | None = 
     for heading in tree.iter("h2"):
         if _key(heading.text_content()) in headlines and not _is_inside_hidden(heading):
             return heading
+    if len(headings) > 1:
+        headings = [heading for heading in headings if not _is_inside_furniture_block(heading)]
     return headings[0] if len(headings) == 1 else None
+
+
+def _is_inside_furniture_block(element) -> bool:
+    """Inside a block whose class names furniture for sure (a subscribe box's "Subscribe to <site>" h1, a
+    related-stories strip's "Next in Your Guide" h1)."""
+    rules = load_dom_rules()
+    return any(rules.token_reason(node.get("class"), node.get("id")) in ("strong", "unguarded")
+               for node in element.iterancestors() if node.tag not in ("body", "html"))
 
 
 def _is_inside_hidden(element) -> bool:
