@@ -401,3 +401,15 @@ def test_product_boxes_that_each_outscore_the_article_stay_inside_it():
                          f"<div class='product-row'>{boxes}</div></div></div></div>")
     text = extract(html).text
     assert "Вступ" in text and "Світильник 2" in text
+
+
+def test_the_lede_between_the_headline_and_the_body_is_kept_once():
+    lede = "<div class='news-lead'>Сесія міської ради ухвалила бюджет громади на наступний рік одноголосно.</div>"
+    page = ("<html><body><header class='top'><h1 class='header__title'>Бюджет ухвалено</h1>{lede}</header>"
+            "<div class='layout'><div class='sidebar-promo'><a href='/a'>Афіша</a></div><div class='text'>{body}</div></div>"
+            "</body></html>")
+    text = extract(page.format(lede=lede, body=_paragraphs(4))).text
+    assert text.startswith("Сесія міської ради ухвалила бюджет") and "Абзац 3" in text
+    repeated = extract(page.format(lede=lede, body="<p>Сесія міської ради ухвалила бюджет громади на наступний рік "
+                                               "одноголосно.</p>" + _paragraphs(4))).text
+    assert repeated.count("Сесія міської ради") == 1
