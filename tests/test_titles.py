@@ -75,3 +75,12 @@ def test_of_several_h1s_the_one_outside_a_subscribe_box_is_the_headline():
             "<p>Text of the article, long enough to be the article body here.</p></article>"
             "<div class='subscribe-overlay'><h1>Підпишіться на Вісті громади</h1></div></body></html>")
     assert extract_raw(page, "https://visti.example.ua/birds").title == "Нові годівнички в парку"
+
+
+def test_a_count_or_year_that_the_page_prints_apart_from_the_h1_stays_in_the_title():
+    page = _page("Recent Trends in Photography", "8 Recent Trends in Photography")
+    assert extract_raw(page, URL).title == "8 Recent Trends in Photography"
+    page = _page("Best Online Tutoring Platforms", "Best Online Tutoring Platforms 2025")
+    assert extract_raw(page, URL).title == "Best Online Tutoring Platforms 2025"
+    page = _page("Tutoring Platforms", "Best Online Tutoring Platforms")  # words, not a count: the h1 stays
+    assert extract_raw(page, URL).title == "Tutoring Platforms"

@@ -200,7 +200,7 @@ def find_title(headline, titles: DeclaredTitles) -> str | None:
     if headline is not None:
         text = heading_text(headline)
         if text:
-            return _declared_without_extras(text, titles) or text
+            return _declared_without_extras(text, titles) or _declared_with_count(text, titles) or text
     headlines = titles.headlines()
     return headlines[0] if headlines else None
 
@@ -223,6 +223,20 @@ def _declared_without_extras(text: str, titles: DeclaredTitles) -> str | None:
     extras = _key(text).replace(_key(declared), " ", 1)
     if titles.is_site_name(extras) or _is_dateline(extras):
         return declared
+    return None
+
+
+def _declared_with_count(text: str, titles: DeclaredTitles) -> str | None:
+    """The declared headline when it is the heading plus only a count or a year, which pages print apart from
+    the heading: "8 Recent Trends in Photography" for an h1 "Recent Trends in Photography", "15 Best Online
+    Tutoring Platforms 2025" for "15 Best Online Tutoring Platforms"."""
+    key = _key(text)
+    for headline in titles.headlines():
+        headline_key = _key(headline)
+        if key and key != headline_key and key in headline_key:
+            extras = headline_key.replace(key, " ", 1).split()
+            if extras and all(extra.isdigit() for extra in extras):
+                return headline
     return None
 
 
