@@ -11,7 +11,8 @@ import pytest
 from crawler.analysis.extract import extract, extract_raw
 from crawler.analysis.extract.domrules import load_dom_rules
 from crawler.analysis.extract.html import parse_html
-from crawler.analysis.extract.metadata import guess_language, strip_site_name
+from crawler.analysis.extract.metadata import (MetaTags, declared_titles, find_headline_element, guess_language,
+                                               jsonld_items, strip_site_name)
 from crawler.registry import ExtractionHints
 
 PAGES = Path(__file__).parent / "files" / "pages"
@@ -153,6 +154,10 @@ def test_utf8_bytes_give_the_same_tree_as_the_decoded_text(prefix):
     assert "Громада відремонтувала дорогу" in from_bytes
 
 
+def _paragraphs(count: int) -> str:
+    return "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(count))
+
+
 def _article_page(body: str, head: str = "") -> str:
     return f"<html><head>{head}</head><body><h1>Ремонт ліцею</h1>{body}</body></html>"
 
@@ -168,7 +173,7 @@ def test_sentence_ending_with_a_link_is_kept_and_link_lists_are_dropped():
 
 
 def test_class_names_that_merely_contain_a_rule_word_are_not_furniture():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    paragraphs = _paragraphs(4)
     html = _article_page(f"<div class='blogInner'><div class='content-nav-section'>{paragraphs}</div>"
                          "<p class='contextmenu'>Останній абзац новини про ремонт дороги біля школи.</p></div>")
     text = extract(html).text
@@ -179,10 +184,12 @@ def test_wordpress_topic_classes_of_the_post_are_not_furniture():
     post = lxml.html.fromstring("<article class='post-12 type-post hentry tag-social-media category-popular'><p>Текст.</p></article>")
     assert load_dom_rules().furniture_reason(post) is None
     assert load_dom_rules().furniture_reason(lxml.html.fromstring("<div class='tag-list'>Теги</div>")) is not None
+    ghost_post = lxml.html.fromstring("<article class='post-full post tag-best-of-hromada'><p>Текст.</p></article>")
+    assert load_dom_rules().furniture_reason(ghost_post) is None  # Ghost marks its posts so
 
 
 def test_posts_listing_beside_the_article_is_furniture():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(6))
+    paragraphs = _paragraphs(6)
     listing = "".join(f"<article><p>Інша новина {n}: у громаді відкрили новий спортивний майданчик для дітей.</p></article>"
                       for n in range(2))
     html = _article_page(f"<div class='entry'>{paragraphs}</div><div class='side-posts'>{listing}</div>")
@@ -191,7 +198,7 @@ def test_posts_listing_beside_the_article_is_furniture():
 
 
 def test_copyright_block_is_furniture():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     html = _article_page(f"<table><tr><td class='newstext'>{paragraphs}</td></tr>"
                          "<tr><td class='bottom'><div class='copyright'>© 2016–2025 Міська рада. Усі права захищено, "
                          "при використанні матеріалів посилання обов'язкове.</div>"
@@ -241,7 +248,7 @@ def test_a_listicle_keeps_the_introduction_that_sits_with_the_headline():
 
 
 def test_markup_after_an_early_end_of_document_is_kept():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     html = f"<html><body><header><a href='/'>Головна</a></header></body></html>\n<article>{paragraphs}</article>"
     assert "Абзац 2" in extract(html.encode()).text
     assert "Абзац 2" in extract(html).text
@@ -249,7 +256,7 @@ def test_markup_after_an_early_end_of_document_is_kept():
 
 def test_style_sheets_inside_page_builder_wrappers_do_not_outscore_the_article():
     rules = ".block-1 { margin: 0, 0, 0, 0; padding: 1px, 2px, 3px, 4px; color: #212529, #fff, #000; } " * 40
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(4))
+    paragraphs = _paragraphs(4)
     html = _article_page(f"<div class='builder'><style>{rules}</style><span>Меню розділу</span></div>"
                          f"<div class='column'>{paragraphs}</div>")
     text = extract(html).text
@@ -280,7 +287,7 @@ def test_a_list_far_below_the_headline_keeps_the_sections_around_it():
 
 
 def test_a_table_in_a_figure_is_content_and_a_picture_caption_is_not():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     table = ("<figure class='wp-block-table'><table><tr><th>Вулиця</th><th>Кошторис, грн</th></tr>"
              "<tr><td>Шкільна</td><td>1 250 000</td></tr></table></figure>")
     picture = "<figure><img src='/a.jpg'><figcaption>Фото: пресслужба ради</figcaption></figure>"
@@ -299,7 +306,7 @@ def test_parts_streamed_by_react_are_content_and_other_hidden_blocks_are_not():
 
 
 def test_a_table_row_of_short_cells_reads_as_one_line():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     table = ("<table><tr><th>Дата</th><th>Зміна ціни</th></tr><tr><td>1/1/2013</td><td>+13.1%</td></tr>"
              "<tr><td><a href='/s/1'>Шкільна вулиця</a></td><td>1 250 000</td></tr>"
              "<tr><td><a href='/news/2'>Інша новина</a></td><td><a href='/news/3'>Ще новина</a></td></tr></table>")
@@ -310,7 +317,7 @@ def test_a_table_row_of_short_cells_reads_as_one_line():
 
 
 def test_collapsed_accordion_answers_are_content_and_other_hidden_blocks_are_not():
-    paragraphs = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи.</p>" for n in range(3))
+    paragraphs = _paragraphs(3)
     accordion = ("<h2><button aria-controls='answer-1' aria-expanded='false'>Коли завершать ремонт?</button></h2>"
                  "<div id='answer-1' style='display:none'><p>Підрядник обіцяє завершити роботи до кінця травня.</p></div>")
     popup = "<div id='popup' style='display:none'><p>Підпишіться на розсилку новин громади щотижня.</p></div>"
@@ -343,3 +350,66 @@ def test_excerpts_of_other_posts_do_not_outscore_the_article():
                          f"<div class='listing'><div><div><div>{excerpts}</div></div></div></div>")
     text = extract(html).text
     assert "Абзац 5" in text and "Інша новина" not in text
+
+
+def test_a_headline_repeated_in_a_hidden_republish_dialog_is_not_the_headline():
+    # the republication tracker plugin of nonprofit newsrooms keeps a hidden copy of the story in the sidebar;
+    # taken for the headline, its h1 would spare that copy and the sidebar around it
+    paragraphs = _paragraphs(6)
+    copy = "".join(f"<p>Умови передруку {n}: зазначайте автора і посилання на першоджерело.</p>" for n in range(3))
+    html = ("<html><head><title>Ремонт ліцею</title></head><body><h2 class='headline'>Ремонт ліцею</h2>"
+            f"<article><div class='entry'>{paragraphs}</div><div class='sidebar'><div class='follow-us widget'>"
+            f"<div id='republication-modal' style='display:none'><h1>Ремонт ліцею</h1>{copy}</div></div></div>"
+            "</article></body></html>")
+    tree = parse_html(html)
+    metas, items = MetaTags(tree), jsonld_items(tree)
+    headline = find_headline_element(tree, declared_titles(tree, metas, items, None))
+    assert headline is not None and headline.get("class") == "headline"
+    article = extract(html)
+    assert "Абзац 5" in article.text and "Умови передруку" not in article.text
+    assert article.title == "Ремонт ліцею"
+
+
+def test_call_to_action_boxes_are_furniture():
+    paragraphs = _paragraphs(4)
+    html = _article_page(f"<article>{paragraphs}<div class='article-cta-box'><p>Сподобався матеріал? Підтримайте "
+                         "редакцію щомісячним внеском, щоб ми писали далі.</p></div>"
+                         "<div class='post-cta-wrapper'><p>Спробуйте наш сервіс безкоштовно 14 днів.</p></div></article>")
+    text = extract(html).text
+    assert "Абзац 3" in text and "Сподобався матеріал" not in text and "Спробуйте" not in text
+
+
+def test_author_bio_boxes_are_furniture_whatever_their_class_spelling():
+    paragraphs = _paragraphs(4)
+    bios = ("<div class='hero-author--bio'><p>Олена Коваль — журналістка, понад десять років пише про місцеве "
+            "самоврядування.</p></div><div class='c-author-section__bio'><p>Іван Петренко — фотограф редакції, "
+            "знімає події громади з 2015 року.</p></div>")
+    text = extract(_article_page(f"<article>{paragraphs}{bios}</article>")).text
+    assert "Абзац 3" in text and "журналістка" not in text and "фотограф" not in text
+
+
+def test_product_boxes_that_each_outscore_the_article_stay_inside_it():
+    # a review's product boxes: short, comma-rich descriptions each score above the article's own paragraphs
+    intro = ("<p>Вступ: цього року громада обрала нові світильники для вулиць та скверів біля школи і ліцею, а старі лампи "
+             "передали комунальному підприємству для ремонту та встановлення у дворах багатоквартирних будинків на "
+             "околицях міста.</p>") * 2
+    features = ("<p>Переваги {box}: яскравий, економний, надійний, тихий, легкий, недорогий, з датчиком, з таймером, "
+                "з гарантією, з доставкою, з пультом.</p>") * 4
+    boxes = "".join(f"<div class='product-box'><h3>Світильник {box}</h3><div class='product-description'>"
+                    f"{features.format(box=box)}</div></div>" for box in range(3))
+    html = _article_page(f"<div class='post'><div class='entry-content'>{intro}<div class='product-grid'>"
+                         f"<div class='product-row'>{boxes}</div></div></div></div>")
+    text = extract(html).text
+    assert "Вступ" in text and "Світильник 2" in text
+
+
+def test_the_lede_between_the_headline_and_the_body_is_kept_once():
+    lede = "<div class='news-lead'>Сесія міської ради ухвалила бюджет громади на наступний рік одноголосно.</div>"
+    page = ("<html><body><header class='top'><h1 class='header__title'>Бюджет ухвалено</h1>{lede}</header>"
+            "<div class='layout'><div class='sidebar-promo'><a href='/a'>Афіша</a></div><div class='text'>{body}</div></div>"
+            "</body></html>")
+    text = extract(page.format(lede=lede, body=_paragraphs(4))).text
+    assert text.startswith("Сесія міської ради ухвалила бюджет") and "Абзац 3" in text
+    repeated = extract(page.format(lede=lede, body="<p>Сесія міської ради ухвалила бюджет громади на наступний рік "
+                                               "одноголосно.</p>" + _paragraphs(4))).text
+    assert repeated.count("Сесія міської ради") == 1

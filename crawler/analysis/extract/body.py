@@ -36,6 +36,8 @@ _MIN_PARAGRAPH_CHARS = 25
 _FURNITURE_LANDMARKS = frozenset({"footer", "aside", "nav"})
 _LANDMARK_SHARE = 0.5
 _MERGE_SHARE = 0.3
+_ENCLOSING_SHARE = 0.6
+_ENCLOSING_TEXT_FACTOR = 1.2
 _COPY_TOLERANCE = 0.05
 _MERGE_LEVELS = 8
 _FAR_MERGE_LEVELS = 20
@@ -48,6 +50,9 @@ _MAX_LINK_DENSITY = 0.5
 _SENTENCE_WORDS_PER_LINK = 3
 _MIN_BODY_WORDS = 50
 _FALLBACK_CANDIDATES = 6
+_LEDE = re.compile(r"intro|ingress|standfirst|(^|[-_:])(lede|lead|sapo)([-_]|$)")
+_MIN_LEDE_CHARS = 40
+_MAX_LEDE_LINK_DENSITY = 0.3
 _WORD = re.compile(r"\w+")
 
 
@@ -163,12 +168,53 @@ def render_body(page: Page, body_css: str | None = None) -> tuple[list, str]:
     When the best container renders to almost nothing (a mega-menu that outscored the
     article), the other top-scored containers are rendered and the first that reads like
     an article is the body. Containers around the chosen one are not tried: they only
-    add what surrounds it.
+    add what surrounds it. A lede outside the body, between it and the headline, opens the
+    text (the elements stay the body's: the date finder reads them).
     """
     if body_css:
         found = page.root.cssselect(body_css)
         if found:
             return found, Renderer(page).render(found)
+    elements, text = scored_body(page)
+    lede = lede_between(page, page.headline, elements[0])
+    if lede is None:
+        return elements, text
+    lede_text = Renderer(page).render([lede])
+    if not lede_text or clean_text(lede_text) in clean_text(text):
+        return elements, text
+    return elements, f"{lede_text}\n\n{text}" if text else lede_text
+
+
+def lede_between(page: Page, headline, body):
+    """The standfirst that sits between the headline and the body, outside both (an "article-intro", "ingress" or
+    "post-excerpt" block in the page header): the first element there whose class names a lede and that holds a
+    sentence rather than links. None when the page has no headline or no such element."""
+    if headline is None or body is headline or body in page.headline_ancestors:
+        return None
+    visible = set(page.elements)
+    after_headline = False
+    for element in page.root.iter():
+        if element is headline:
+            after_headline = True
+            continue
+        if element is body:
+            return None
+        if (after_headline and element in visible and element not in page.headline_ancestors
+                and not any(ancestor is headline for ancestor in element.iterancestors())
+                and _is_lede(page, element) and body not in set(element.iterdescendants())):
+            return element
+    return None
+
+
+def _is_lede(page: Page, element) -> bool:
+    tokens = " ".join(class_id_tokens(element))
+    if not tokens or not _LEDE.search(tokens):
+        return False
+    return page.text_chars.get(element, 0) >= _MIN_LEDE_CHARS and page.link_density(element) <= _MAX_LEDE_LINK_DENSITY
+
+
+def scored_body(page: Page) -> tuple[list, str]:
+    """The best-scored container and its text, or the first other top-scored one that reads like an article."""
     scores = score_candidates(page)
     if not scores:
         return [page.root], Renderer(page).render([page.root])
@@ -197,9 +243,36 @@ def body_around(page: Page, best, scores: dict) -> list:
     if container is best and best.tag in LIST_TAGS:
         around_headline = headline_container(page, best)
         container = best if around_headline is None else around_headline
+    else:
+        container = enclosing_article(page, best, container, scores)
     if container is not best:
         return [container]
     return with_related_siblings(page, best, scores)
+
+
+def enclosing_article(page: Page, best, container, scores: dict):
+    """The nearest ancestor that scores almost as well as the best block and holds more paragraph text, not a
+    second copy of it: the article around product boxes whose short, comma-rich descriptions each outscore it."""
+    chars = page.paragraph_chars.get(container, 0)
+    for level, ancestor in enumerate(container.iterancestors(), start=1):
+        if level > _MERGE_LEVELS:
+            break
+        score = scores.get(ancestor)
+        if (score is not None and score >= scores[best] * _ENCLOSING_SHARE
+                and page.paragraph_chars.get(ancestor, 0) >= chars * _ENCLOSING_TEXT_FACTOR):
+            return container if _holds_copy_of(page, ancestor, container, best, scores) else ancestor
+    return container
+
+
+def _holds_copy_of(page: Page, ancestor, container, best, scores: dict) -> bool:
+    """Another block under ``ancestor``, outside ``container``, is a copy of the best one."""
+    for other in scores:
+        if other is best or not _copies_text_of(page, other, best):
+            continue
+        around = set(other.iterancestors())
+        if ancestor in around and container not in around:
+            return True
+    return False
 
 
 def headline_container(page: Page, best_list):

@@ -15,7 +15,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"\s+")
 # WordPress marks a post's element with its taxonomy ("hentry tag-social-media category-news"):
 # those tokens name the article's topics, not furniture
-_POST_CLASS = re.compile(r"^(hentry|post-\d+|type-post|type-page)$")
+_POST_CLASS = re.compile(r"^(hentry|post|post-\d+|type-post|type-page)$")
 _TAXONOMY_TOKEN = re.compile(r"^(tag|category|format|status)-")
 _CACHED_TOKEN_PAIRS = 65536
 _CACHED_TOKENS = 65536
@@ -46,12 +46,7 @@ class DomRules:
             return "tag"
         if tag in self.furniture_tags:
             return None if tag == "figure" and self._holds_figure_content(element) else "furniture-tag"
-        if element.get("hidden") is not None and not self.hidden_content_id.search(element.get("id") or ""):
-            return "hidden"
-        if element.get("aria-hidden") == "true":
-            return "hidden"
-        style = element.get("style")
-        if style and _HIDDEN_STYLE.search(style):
+        if self.is_hidden(element):
             return "hidden"
         class_value, id_value = element.get("class"), element.get("id")
         if not class_value and not id_value:
@@ -62,6 +57,15 @@ class DomRules:
                 self._reasons_by_tokens.clear()
             self._reasons_by_tokens[key] = self.token_reason(class_value, id_value)
         return self._reasons_by_tokens[key]
+
+    def is_hidden(self, element) -> bool:
+        """The page does not show it (a script's streamed content that it moves into place aside)."""
+        if element.get("hidden") is not None and not self.hidden_content_id.search(element.get("id") or ""):
+            return True
+        if element.get("aria-hidden") == "true":
+            return True
+        style = element.get("style")
+        return bool(style) and _HIDDEN_STYLE.search(style) is not None
 
     def _holds_figure_content(self, figure) -> bool:
         return next(figure.iter(*self.figure_content_tags), None) is not None

@@ -11,12 +11,18 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from crawler.analysis.dates import find_date_strings
+from crawler.analysis.extract.domrules import load_dom_rules
 
 _JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()")
 # the same as //*[@rel='author' or @itemprop='author'], several times faster in libxml2
 _AUTHOR_ELEMENTS = etree.XPath("//@rel[.='author']/.. | //@itemprop[.='author']/..")
 _CANONICAL_HREFS = etree.XPath("//link[@rel='canonical']/@href")
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/~]|::)\s+")
+# an h1 that a declared title contains names the article only when it is more than one of the title's words:
+# a README rendered from Markdown heads its sections with h1s ("Discord" of "How we pwned X, Vercel, Discord, ...")
+_MENTION_SHARE = 0.25
+# a label before a colon: "Blog Name: Post title"
+_LABEL_SEPARATOR = re.compile(r"\s*:\s+|" + _TITLE_SEPARATORS.pattern)
 _UK_LETTERS = re.compile(r"[іїєґ]")
 _RU_LETTERS = re.compile(r"[ыэъё]")
 _CYRILLIC = re.compile(r"[а-яё]")
@@ -85,11 +91,12 @@ class DeclaredTitles:
     site_keys: frozenset[str]
 
     def mention(self, text: str) -> bool:
-        """A declared title contains the text, or the text contains a declared headline ('Headline (source.com)')."""
+        """A declared title contains the text (a quarter of it at least), or the text contains a declared headline
+        ('Headline (source.com)')."""
         key = _key(text)
         if not key:
             return False
-        if any(key in _key(title) for title in self.titles):
+        if any(key in _key(title) and len(key) >= len(_key(title)) * _MENTION_SHARE for title in self.titles):
             return True
         return self.within(text) is not None
 
@@ -115,6 +122,17 @@ class DeclaredTitles:
             headline_key = _key(strip_site_name(title, self.site_name, self.site_keys))
             trailing = _TITLE_SEPARATORS.split(title)[1:]
             if key and key not in headline_key and any(key == _key(part) for part in trailing):
+                return True
+        return bool(key) and self._is_leading_label(key)
+
+    def _is_leading_label(self, key: str) -> bool:
+        """The text is the first part of one declared title whose rest is another declared title: the blog's name
+        in "Engora Data Blog: Small adventures with small language models" beside og:title "Small adventures ..."
+        (Blogger's default <title>)."""
+        keys = {_key(title) for title in self.titles}
+        for title in self.titles:
+            parts = _LABEL_SEPARATOR.split(title, maxsplit=1)
+            if len(parts) == 2 and _key(parts[0]) == key and _key(parts[1]) in keys:
                 return True
         return False
 
@@ -144,15 +162,32 @@ def find_headline_element(tree, titles: DeclaredTitles, title_css: str | None = 
         found = tree.cssselect(title_css)
         if found:
             return found[0]
-    headings = [node for node in tree.iter("h1") if _is_headline_candidate(node, titles)]
+    headings = [node for node in tree.iter("h1") if _is_headline_candidate(node, titles) and not _is_inside_hidden(node)]
     for heading in headings:
         if titles.mention(heading.text_content()):
             return heading
     headlines = {_key(title) for title in titles.headlines()}
     for heading in tree.iter("h2"):
-        if _key(heading.text_content()) in headlines:
+        if _key(heading.text_content()) in headlines and not _is_inside_hidden(heading):
             return heading
+    if len(headings) > 1:
+        headings = [heading for heading in headings if not _is_inside_furniture_block(heading)]
     return headings[0] if len(headings) == 1 else None
+
+
+def _is_inside_furniture_block(element) -> bool:
+    """Inside a block whose class names furniture for sure (a subscribe box's "Subscribe to <site>" h1, a
+    related-stories strip's "Next in Your Guide" h1)."""
+    rules = load_dom_rules()
+    return any(rules.token_reason(node.get("class"), node.get("id")) in ("strong", "unguarded")
+               for node in element.iterancestors() if node.tag not in ("body", "html"))
+
+
+def _is_inside_hidden(element) -> bool:
+    """Inside markup the page does not show: a "republish this story" dialog repeats the headline with a copy of
+    the article, and taking it for the headline would spare that copy and the sidebar around it."""
+    rules = load_dom_rules()
+    return any(rules.is_hidden(node) for node in (element, *element.iterancestors()))
 
 
 def _is_headline_candidate(heading, titles: DeclaredTitles) -> bool:
@@ -165,7 +200,7 @@ def find_title(headline, titles: DeclaredTitles) -> str | None:
     if headline is not None:
         text = heading_text(headline)
         if text:
-            return _declared_without_extras(text, titles) or text
+            return _declared_without_extras(text, titles) or _declared_with_count(text, titles) or text
     headlines = titles.headlines()
     return headlines[0] if headlines else None
 
@@ -188,6 +223,20 @@ def _declared_without_extras(text: str, titles: DeclaredTitles) -> str | None:
     extras = _key(text).replace(_key(declared), " ", 1)
     if titles.is_site_name(extras) or _is_dateline(extras):
         return declared
+    return None
+
+
+def _declared_with_count(text: str, titles: DeclaredTitles) -> str | None:
+    """The declared headline when it is the heading plus only a count or a year, which pages print apart from
+    the heading: "8 Recent Trends in Photography" for an h1 "Recent Trends in Photography", "15 Best Online
+    Tutoring Platforms 2025" for "15 Best Online Tutoring Platforms"."""
+    key = _key(text)
+    for headline in titles.headlines():
+        headline_key = _key(headline)
+        if key and key != headline_key and key in headline_key:
+            extras = headline_key.replace(key, " ", 1).split()
+            if extras and all(extra.isdigit() for extra in extras):
+                return headline
     return None
 
 
