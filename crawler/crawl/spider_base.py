@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
                                DownloadTimeoutError, IgnoreRequest)
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -29,6 +30,7 @@ from twisted.internet.error import (ConnectError, ConnectionRefusedError, DNSLoo
 from twisted.internet.defer import CancelledError
 
 from crawler.crawl import discovery, frontier
+from crawler.crawl.leases import SourceLeases
 from crawler.crawl.run import CrawlArchive
 from crawler.analysis.dates import find_date_strings, parse_date
 from crawler.items import ArticleItem
@@ -72,7 +74,7 @@ def source_delays(sources: list[Source]) -> dict[str, dict]:
     for source in sources:
         if source.delay is not None:
             delay = max(source.delay, slots.get(source.domain, {}).get("delay", 0.0))
-            slots[source.domain] = {"delay": delay}
+            slots[source.domain] = {"delay": delay, "jitter": 0}  # the registry's delay is a floor, not an average
     return slots
 
 
@@ -157,7 +159,10 @@ class RegistryNewsSpider(scrapy.Spider):
         registry = load_registry(settings.get("HROMADA_REGISTRY") or DEFAULT_REGISTRY,
                                  base_urls=settings.getdict("HROMADA_BASE_URLS"))
         slots = {**source_delays(registry), **settings.getdict("DOWNLOAD_SLOTS")}
-        settings.set("DOWNLOAD_SLOTS", slots, priority=settings.getpriority("DOWNLOAD_SLOTS") or "default")
+        # at least spider priority: `scrapy crawl` merges its runner's settings into the crawler's afterwards,
+        # and the runner's empty default would replace one set at default priority
+        priority = max(settings.getpriority("DOWNLOAD_SLOTS") or 0, SETTINGS_PRIORITIES["spider"])
+        settings.set("DOWNLOAD_SLOTS", slots, priority=priority)
         frontier.apply_settings(settings)
 
     def spider_closed(self, spider, reason):
@@ -227,6 +232,13 @@ class RegistryNewsSpider(scrapy.Spider):
             yield self.discovery_request(url, self.parse_listing, source, listing_page=1, listing_root=url)
 
     def on_error(self, failure):
+        try:
+            self.count_failure(failure)
+        finally:
+            if self.fleet is not None:
+                SourceLeases.of(self.crawler).finished(failure.request.meta)
+
+    def count_failure(self, failure):
         meta = failure.request.meta
         self.touch(meta["source_id"])
         if meta.get("probe"):
