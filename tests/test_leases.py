@@ -107,3 +107,25 @@ def test_a_lease_lost_while_stalled_is_dropped_with_a_warning(redis_server, capl
     stalled.beat()
     assert stalled.held == [] and "lease expired" in caplog.text
     assert take_all(stalled) == []
+
+
+def test_sources_held_beyond_a_process_share_are_released_for_a_process_that_joined(redis_server):
+    early = process_leases(redis_server, "host:1")
+    for source_id in "abcd":
+        queue(early, source_id, f"/{source_id}1", f"/{source_id}2")
+    taken = []
+    early.in_downloader = lambda: Counter(source for source, _, _ in taken)  # one at a time per source
+    early.per_source = 1
+    while (request := early.take()) is not None:  # alone in the fleet: it leases every source
+        taken.append(request)
+    assert sorted(early.held) == ["a", "b", "c", "d"] and len(taken) == 4
+    early.beat(fleet_size=2)  # another process joined: two sources each
+    drained = set(early.draining)
+    assert len(drained) == 2 and len(early.held) == 4, "in flight here: drained, not yet released"
+    for source_id, token, _ in taken:
+        early.finished({TOKEN: (source_id, token)})
+    early.beat(fleet_size=2)
+    assert sorted(early.held) == sorted(set("abcd") - drained)
+    joined = process_leases(redis_server, "host:2")
+    joined.fleet_size = 2
+    assert {source for source, _, _ in take_all(joined)} == drained, "their queued requests go with them"

@@ -280,11 +280,26 @@ class FleetMember:
     def beat(self) -> None:
         from crawler.crawl.leases import SourceLeases
 
-        SourceLeases.of(self.crawler).beat()
+        SourceLeases.of(self.crawler).beat(len(self.frontier.live_members()))
         self.frontier.beat(self.busy())
+        self.wake_engine()
+
+    def wake_engine(self) -> None:
+        """Have the engine ask the scheduler again: work may have come free (a lease released or expired).
+
+        Scrapy asks after each response and every 5 s; a process with nothing in flight would wait those 5 s.
+        Its engine's slot is private API, stable through Scrapy 2.x; without it, the 5 s wait stays.
+        """
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        if slot is not None and not engine.downloader.needs_backout():
+            slot.nextcall.schedule()
 
     def spider_opened(self, spider):
+        from crawler.crawl.leases import SourceLeases
+
         self.frontier.beat(busy=True)
+        SourceLeases.of(self.crawler).fleet_size = max(1, len(self.frontier.live_members()))
         self.loop.start(self.interval, now=False)
 
     def spider_idle(self, spider):

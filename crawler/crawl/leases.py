@@ -61,11 +61,12 @@ redis.call('zrem', KEYS[1], first[1])
 redis.call('hset', KEYS[2], ARGV[2], first[1])
 return first[1]
 """
-# KEYS: lease, requests, inflight of a source. ARGV: member, lease ms, hold ms.
-# -1: the lease is not ours (any more); 1: renewed; 0: released (kept for the hold, or deleted).
+# KEYS: lease, requests, inflight of a source. ARGV: member, lease ms, hold ms, draining (1: release it once
+# nothing is in flight, queued requests or not). -1: the lease is not ours (any more); 1: renewed; 0: released
+# (kept for the hold, or deleted).
 BEAT = """
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
-if redis.call('zcard', KEYS[2]) > 0 or redis.call('hlen', KEYS[3]) > 0 then
+if (ARGV[4] == '0' and redis.call('zcard', KEYS[2]) > 0) or redis.call('hlen', KEYS[3]) > 0 then
   redis.call('pexpire', KEYS[1], ARGV[2])
   return 1
 end
@@ -90,6 +91,8 @@ class SourceLeases:
         self.per_source, self.clock = per_source, clock
         self.prefix = fleet_keys["requests"][: -len("requests")]
         self.held: list[str] = []
+        self.draining: set[str] = set()  # held beyond this process's share: taken from no more, released soon
+        self.fleet_size = 1  # live crawl processes, as of the last heartbeat
         self.tokens = itertools.count(1)
         self.items_left: Counter = Counter()  # token -> items of its response still in the pipelines
         self.outputs_done: set[tuple[str, str]] = set()
@@ -129,12 +132,12 @@ class SourceLeases:
         for _ in range(len(self.held)):
             source_id = self.held.pop(0)
             self.held.append(source_id)  # round robin over the held sources
-            if in_downloader[source_id] >= self.per_source:
+            if source_id in self.draining or in_downloader[source_id] >= self.per_source:
                 continue
             taken = self.take_from(source_id)
             if taken is not None:
                 return taken
-        while self.clock() >= self.next_lease_attempt:
+        while self.clock() >= self.next_lease_attempt and len(self.held) < self.share():
             source_id = self.lease_any(keys=[self.keys["sources"]], args=[self.prefix, self.member, self.lease_ms])
             if not source_id:
                 self.next_lease_attempt = self.clock() + LEASE_RETRY_SECONDS
@@ -152,6 +155,10 @@ class SourceLeases:
         encoded = self.take_script(keys=[self.key("requests", source_id), self.key("inflight", source_id),
                                          self.key("lease", source_id)], args=[self.member, token])
         return None if encoded is None else (source_id, token, encoded)
+
+    def share(self) -> int:
+        """The most sources this process holds: the fleet's sources with work, shared by its live processes."""
+        return max(1, -(-self.client.scard(self.keys["sources"]) // self.fleet_size))
 
     def in_downloader(self) -> Counter:
         engine = self.crawler.engine
@@ -208,15 +215,25 @@ class SourceLeases:
             self.finished(meta)
 
     # -- heartbeat and release -----------------------------------------------
-    def beat(self) -> None:
-        """Renew the leases of sources with work left; release the others, kept for their download delay."""
+    def beat(self, fleet_size: int = 1) -> None:
+        """Renew the leases of sources with work left; release the others, kept for their download delay.
+
+        Sources held beyond this process's share (the fleet grew) are drained: released once nothing of
+        theirs is in flight here, so another process takes them up with their queued requests.
+        """
+        self.fleet_size = max(1, fleet_size)
+        working = [source_id for source_id in self.held if source_id not in self.draining]
+        surplus = len(working) - self.share()
+        self.draining.update(working[len(working) - surplus:] if surplus > 0 else ())
         for source_id in list(self.held):
             state = self.beat_script(keys=[self.key("lease", source_id), self.key("requests", source_id),
                                            self.key("inflight", source_id)],
-                                     args=[self.member, self.lease_ms, int(self.hold_seconds(source_id) * 1000)])
+                                     args=[self.member, self.lease_ms, int(self.hold_seconds(source_id) * 1000),
+                                           int(source_id in self.draining)])
             if state == 1:
                 continue
             self.held.remove(source_id)
+            self.draining.discard(source_id)
             if state == -1:
                 logger.warning("%s: the lease expired before this process renewed it (stalled longer than "
                                "HROMADA_FRONTIER_MEMBER_TTL); another process may work the source", source_id)
@@ -241,6 +258,7 @@ class SourceLeases:
             self.give_up_script(keys=[self.key("lease", source_id)],
                                 args=[self.member, int(self.hold_seconds(source_id) * 1000)])
         self.held.clear()
+        self.draining.clear()
 
     def requeue_unfinished_of_mine(self, source_id: str) -> None:
         mine = {token: encoded for token, encoded in self.client.hgetall(self.key("inflight", source_id)).items()

@@ -212,12 +212,16 @@ class RegistryNewsSpider(scrapy.Spider):
         return self.request(url, callback, source, **meta)
 
     async def start(self):
-        if self.fleet is not None and not self.fleet.claim_seeding():
-            return  # another process of the fleet enqueued the start requests of this run
-        for source in self.sources:
-            for request in self.start_requests_for(source):
-                if request is not None:
-                    yield request
+        requests = (request for source in self.sources for request in self.start_requests_for(source)
+                    if request is not None)
+        if self.fleet is None:
+            for request in requests:
+                yield request
+        elif self.fleet.claim_seeding():  # else another process of the fleet seeded this run
+            # all at once into the frontier: Scrapy would take start requests as it goes, and a seeder killed
+            # half-way would leave sources unseeded for the whole run
+            for request in requests:
+                self.crawler.engine.crawl(request)
 
     def start_requests_for(self, source: Source):
         hints = source.discovery
