@@ -54,6 +54,9 @@ EXTENSIONS = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's with a race fixed: requests waiting for a site's robots.txt got "allow all" (crawler/crawl/middlewares.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.crawl.middlewares.RobotsTxtMiddleware": 100,
     "crawler.crawl.middlewares.ConditionalRequestMiddleware": 560,
     # Off: the spider keeps to each source's own site itself (no allowed_domains), and no source needs HTTP auth.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,

@@ -1,4 +1,13 @@
-"""Conditional requests for discovery pages (feeds, sitemaps, listings).
+"""Downloader middlewares: robots.txt for every request waiting on it, and conditional requests.
+
+:class:`RobotsTxtMiddleware` is Scrapy's with one race fixed. Scrapy 2.19 parks the requests that reach a
+site while its robots.txt is being fetched on one Deferred and awaits it as an asyncio future per request;
+Twisted hands each callback's return value to the next, and the future adapter returns None, so only the
+first waiting request got the parser: the others got None, which means "allow everything". A single process
+rarely has a disallowed page among its first requests to a site; a fleet process does (its first requests to
+a source are whatever the shared queue holds), and fetched pages robots.txt disallows.
+
+Conditional requests for discovery pages (feeds, sitemaps, listings):
 
 Requests marked ``meta["conditional"]`` carry the ETag / Last-Modified the
 server gave at the last *finished* run (``If-None-Match`` /
@@ -11,9 +20,35 @@ discovery pages in full again, so no article linked from them is lost.
 from __future__ import annotations
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from crawler.archive.store import Archive
 from crawler.crawl.run import CrawlArchive
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware; every request that waits for a site's robots.txt gets its parser."""
+
+    async def robot_parser(self, request):
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            return await maybe_deferred_to_future(branch(pending))
+        return await super().robot_parser(request)
+
+
+def branch(deferred: Deferred) -> Deferred:
+    """A Deferred of its own firing with ``deferred``'s result, which goes on unchanged to later callbacks."""
+    own = Deferred()
+
+    def hand_on(result):
+        own.callback(result)
+        return result
+
+    deferred.addCallback(hand_on)
+    return own
 
 
 class ValidatorStore:
