@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from collections import Counter
 from urllib.parse import urlparse
 
@@ -105,8 +106,6 @@ class SourceLeases:
         """The crawler's one instance, shared by its scheduler, spider middleware and heartbeat."""
         leases = getattr(crawler, "hromada_leases", None)
         if leases is None:
-            import time
-
             settings = crawler.settings
             leases = cls(crawler, frontier.fleet_client(settings), frontier.keys(settings), frontier.member_id(),
                          settings.getfloat("HROMADA_FRONTIER_MEMBER_TTL"),
