@@ -20,16 +20,28 @@ Then, for each first crawl, where the crawl thread's time went: milliseconds
 per archived article of each pipeline stage, of the spider's callbacks
 (discovery pages, article pages, remembering settled URLs) and of everything
 else (Scrapy, HTTP, start-up), wall and CPU, and the workers' CPU.
+
+    uv run python benchmarks/crawl_speed.py --frontier               # the fleet, on 5,000 articles
+
+``--frontier`` compares, on one generated site of ``--frontier-size`` articles split into
+``--frontier-sources`` sources (a source is worked by one fleet process at a time), in one run: bare
+Scrapy fetching every page with our settings and no pipelines; today's single-process crawl (workers 0
+and auto); and a fleet on a redis-server started here (tests/redis_server.py) of 1 and 2 crawl
+processes with one writer (``hromada ingest``). It prints articles/s, each as a ratio of bare Scrapy's
+rate (absolute rates differ between machines), the 2:1 ratio of the fleet, the CPU of each process per
+article (the writer's is the fleet's serial part) and what that predicts for more cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import importlib
 import inspect
 import json
+import os
 import random
 import resource
 import subprocess
@@ -84,8 +96,8 @@ class GeneratedSite:
     ``http.server`` spent about 0.8 ms of CPU a page here, next to the crawl's own).
     """
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, size: int, offset: int = 0):
+        self.size, self.offset = size, offset  # offset: its articles' text is that of ids offset+1..offset+size
         self.loop = asyncio.new_event_loop()
         self.server = self.loop.run_until_complete(
             self.loop.create_server(lambda: _ServeRendered(self), "127.0.0.1", 0))
@@ -114,7 +126,7 @@ class GeneratedSite:
             more = f'<a rel="next" href="/news/?page={number + 1}">Наступна</a>' if first + PER_PAGE <= self.size else ""
             return 200, html, f"<html><body><h1>Новини</h1><ul>{links}</ul>{more}</body></html>"
         article_id = int(path[len("/news/"):-len(".html")])
-        return 200, html, article_html(article_id)
+        return 200, html, article_html(self.offset + article_id)
 
     def __enter__(self):
         self.thread.start()
@@ -151,10 +163,14 @@ class _ServeRendered(asyncio.Protocol):
             self.transport.write(self.site.responses.get(path, self.site.not_found))
 
 
-def write_registry(path: Path, base: str) -> Path:
-    path.write_text(f"""[[source]]
-id = "generated"
-name = "Згенерована громада"
+def write_registry(path: Path, *bases: str) -> Path:
+    """One source per generated site: ``generated`` alone, ``generated-1``, ``generated-2``... for several."""
+    entries = []
+    for number, base in enumerate(bases, 1):
+        source_id = "generated" if len(bases) == 1 else f"generated-{number}"
+        entries.append(f"""[[source]]
+id = "{source_id}"
+name = "Згенерована громада {number}"
 homepage = "{base}/"
 kind = "hromada_site"
 oblast = "Вінницька"
@@ -163,7 +179,8 @@ katottg = "UA05120170000013778"
 [source.discovery]
 listings = ["{base}/news/"]
 article_pattern = "/news/\\\\d+\\\\.html$"
-""", encoding="utf-8")
+""")
+    path.write_text("\n".join(entries), encoding="utf-8")
     return path
 
 
@@ -312,15 +329,28 @@ def print_crawl(size: int, workers: str, label: str, figures: dict) -> None:
           f"{figures['server_cpu_seconds']:>9.1f} {figures['peak_rss_mb']:>10.0f} {worker_mb:>10}", flush=True)
 
 
+CHILDREN = {"--child": lambda *args: crawl_in_this_process(*args),
+            "--fleet-child": lambda *args: fleet_crawl_in_this_process(*args),
+            "--ingest-child": lambda *args: ingest_in_this_process(*args),
+            "--bare-child": lambda *args: bare_fetch_in_this_process(*args)}
+
+
 def main() -> None:
-    if sys.argv[1:2] == ["--child"]:
-        print(json.dumps(crawl_in_this_process(*sys.argv[2:5])))
+    if sys.argv[1:2] and sys.argv[1] in CHILDREN:
+        print(json.dumps(CHILDREN[sys.argv[1]](*sys.argv[2:])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000], help="articles per generated site")
     parser.add_argument("--workers", nargs="+", default=["0", "auto"],
                         help="HROMADA_WORKERS values to compare (crawler/crawl/workers.py)")
+    parser.add_argument("--frontier", action="store_true",
+                        help="compare bare Scrapy, one process and a fleet of 1 and 2 on Redis (see above)")
+    parser.add_argument("--frontier-size", type=int, default=5000, help="articles of the --frontier site")
+    parser.add_argument("--frontier-sources", type=int, default=8, help="sources the --frontier site is split into")
     args = parser.parse_args()
+    if args.frontier:
+        frontier_benchmark(args.frontier_size, args.frontier_sources)
+        return
     print(f"{'articles':>9} {'workers':>7} {'crawl':>12} {'archived':>9} {'pages':>7} {'seconds':>8} {'articles/s':>11} "
           f"{'CPU s':>7} {'worker s':>9} {'art/CPU s':>10} {'server s':>9} {'RSS MB':>10} {'worker MB':>10}")
     first_crawls = {}
@@ -335,6 +365,180 @@ def main() -> None:
                     if label == "first":
                         first_crawls[size, workers] = figures
     print_stages(first_crawls)
+
+
+# --------------------------------------------------------------------------- --frontier: the fleet
+
+#: A fleet process's heartbeat and how soon a silent one counts as dead: the writer ends a member TTL after the
+#: last crawl process, a wait the figures leave out (the fleet is timed until the writer has stored everything).
+FLEET_SETTINGS = {"HROMADA_FRONTIER_HEARTBEAT": 0.5, "HROMADA_FRONTIER_MEMBER_TTL": 3}
+
+
+def fleet_crawl_in_this_process(archive_path: str, registry_path: str, frontier_url: str) -> dict:
+    from crawler.crawl.run import CrawlOptions, run_crawl
+
+    options = CrawlOptions(archive_path=Path(archive_path), registry_path=Path(registry_path), now=NOW, local=True,
+                           log_level="ERROR", backfill=True, progress="off",
+                           overrides={**CRAWL_SETTINGS, **FLEET_SETTINGS, "HROMADA_WORKERS": "0",
+                                      "HROMADA_FRONTIER": frontier_url})
+    run_crawl(options)
+    return {}
+
+
+def ingest_in_this_process(archive_path: str, registry_path: str, frontier_url: str) -> dict:
+    from crawler.crawl.ingest import run_ingest
+    from crawler.crawl.run import CrawlOptions
+
+    run_ingest(CrawlOptions(archive_path=Path(archive_path), registry_path=Path(registry_path), now=NOW,
+                            log_level="ERROR", backfill=True, progress="off",
+                            overrides={**FLEET_SETTINGS, "HROMADA_WORKERS": "0"}), frontier_url)
+    return {}
+
+
+def bare_fetch_in_this_process(registry_path: str) -> dict:
+    """Bare Scrapy with our settings and no pipelines: every site's sitemap, then every page it lists."""
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler import settings as our_settings
+    from crawler.registry import load_registry
+
+    homepages = [source.homepage for source in load_registry(registry_path)]
+
+    class FetchOnly(scrapy.Spider):
+        name = "fetch_only"
+
+        async def start(self):
+            for homepage in homepages:
+                yield scrapy.Request(homepage + "sitemap.xml", self.parse_sitemap)
+
+        def parse_sitemap(self, response):
+            for url in response.xpath("//*[local-name()='loc']/text()").getall():
+                yield scrapy.Request(url, self.parse_page)
+
+        def parse_page(self, response):
+            self.crawler.stats.inc_value("fetched_pages")
+
+    settings = {name: getattr(our_settings, name) for name in dir(our_settings) if name.isupper()}
+    settings.update(CRAWL_SETTINGS, ITEM_PIPELINES={}, EXTENSIONS={}, LOG_LEVEL="ERROR", DOWNLOADER_MIDDLEWARES={
+        name: order for name, order in our_settings.DOWNLOADER_MIDDLEWARES.items() if not name.startswith("crawler.")})
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(FetchOnly)
+    started = time.perf_counter()
+    process.crawl(crawler)
+    process.start()
+    return {"seconds": time.perf_counter() - started, "new": crawler.stats.get_value("fetched_pages", 0)}
+
+
+def start_child(mode: str, log: Path, *args: str) -> subprocess.Popen:
+    """A child process of this script; its output goes to ``log`` (a pipe could fill and stall it)."""
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, __file__, mode, *args], cwd=ROOT, stdout=output,
+                                   stderr=subprocess.STDOUT)
+    process.log = log
+    return process
+
+
+def wait_child(process: subprocess.Popen) -> float:
+    """Wait for a child started by :func:`start_child`; its CPU seconds (user + system)."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"child failed ({process.returncode}):\n{process.log.read_text()[-3000:]}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def fleet_run(sites, directory: Path, registry: Path, crawl_processes: int) -> dict:
+    """One fleet crawl: a fresh Redis and archive, a writer and ``crawl_processes`` crawl processes."""
+    import redis as redis_module
+
+    from tests.redis_server import RedisServer
+
+    redis_dir = directory / f"redis-{crawl_processes}"
+    redis_dir.mkdir()
+    archive = directory / f"fleet-{crawl_processes}.db"
+    with RedisServer(redis_dir) as server:
+        client = redis_module.Redis.from_url(server.url)
+        server_cpu, started = time.process_time(), time.perf_counter()
+        writer = start_child("--ingest-child", directory / f"writer-{crawl_processes}.log", str(archive),
+                             str(registry), server.url)
+        crawlers = [start_child("--fleet-child", directory / f"crawl-{crawl_processes}-{n}.log",
+                                str(directory / f"crawl-{crawl_processes}-{n}.db"), str(registry), server.url)
+                    for n in range(crawl_processes)]
+        crawl_cpu = [wait_child(process) for process in crawlers]
+        items, processing = (next(iter(client.keys(f"*:{name}")), b"-") for name in ("items", "processing"))
+        while client.llen(items) or client.llen(processing):
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        writer_cpu = wait_child(writer)
+        server_cpu = time.process_time() - server_cpu
+        redis_cpu = client.info("cpu")
+        redis_cpu = redis_cpu["used_cpu_sys"] + redis_cpu["used_cpu_user"]
+    from crawler.archive.store import Archive
+
+    with Archive(archive) as stored:
+        new = stored.db.execute("select count(*) from articles").fetchone()[0]
+    return {"seconds": seconds, "new": new, "crawl_cpu": crawl_cpu, "writer_cpu": writer_cpu,
+            "server_cpu": server_cpu, "redis_cpu": redis_cpu}
+
+
+def frontier_benchmark(size: int, source_count: int) -> None:
+    per_site = size // source_count
+    with contextlib.ExitStack() as stack:
+        # distinct texts: the same articles on several sites would be stored once, as reposts
+        sites = [stack.enter_context(GeneratedSite(per_site, number * per_site)) for number in range(source_count)]
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        registry = write_registry(directory / "sources.toml", *(site.base for site in sites))
+        print(f"{per_site * source_count} articles in {source_count} sources on loopback, politeness off; "
+              f"{os.cpu_count()} cores", flush=True)
+        server_cpu = time.process_time()
+        bare = json.loads(subprocess.run([sys.executable, __file__, "--bare-child", str(registry)], cwd=ROOT,
+                                         capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        bare_rate = bare["new"] / bare["seconds"]
+        print(f"bare Scrapy, fetch only (our settings, no pipelines): {bare['new']} pages in {bare['seconds']:.1f} s, "
+              f"{bare_rate:.1f} pages/s (server CPU {time.process_time() - server_cpu:.1f} s)", flush=True)
+        print(f"\n{'crawl':<34} {'articles':>8} {'seconds':>8} {'articles/s':>10} {'of bare':>8} "
+              f"{'crawl CPU s':>12} {'writer CPU s':>12} {'server CPU s':>12} {'CPU ms/article':>15}")
+
+        def row(label: str, new: int, seconds: float, crawl_cpu: float, writer_cpu: float | None, server_cpu: float):
+            rate = new / seconds
+            total_cpu = crawl_cpu + (writer_cpu or 0.0)
+            print(f"{label:<34} {new:>8} {seconds:>8.1f} {rate:>10.1f} {rate / bare_rate:>8.2f} {crawl_cpu:>12.1f} "
+                  f"{'-' if writer_cpu is None else f'{writer_cpu:.1f}':>12} {server_cpu:>12.1f} "
+                  f"{1000 * total_cpu / new:>15.2f}", flush=True)
+            return rate
+
+        for workers in ("0", "auto"):
+            archive = directory / f"single-{workers}.db"
+            figures = crawl(archive, registry, workers)
+            row(f"one process, workers {workers} (today)", figures["new"], figures["seconds"],
+                figures["cpu_seconds"] + figures["worker_cpu_seconds"], None, figures["server_cpu_seconds"])
+        fleet = {}
+        for processes in (1, 2):
+            figures = fleet_run(sites, directory, registry, processes)
+            fleet[processes] = figures
+            fleet[processes]["rate"] = row(f"fleet: {processes} crawl + 1 writer", figures["new"], figures["seconds"],
+                                           sum(figures["crawl_cpu"]), figures["writer_cpu"], figures["server_cpu"])
+        print_fleet_summary(fleet, os.cpu_count() or 1)
+
+
+def print_fleet_summary(fleet: dict[int, dict], cores: int) -> None:
+    one, two = fleet[1], fleet[2]
+    print(f"\nfleet 2:1 = {two['rate'] / one['rate']:.2f}")
+    crawl_ms = 1000 * sum(two["crawl_cpu"]) / two["new"]
+    writer_ms = 1000 * two["writer_cpu"] / two["new"]
+    server_ms = 1000 * two["server_cpu"] / two["new"]
+    redis_ms = 1000 * two["redis_cpu"] / two["new"]
+    busy = (sum(two["crawl_cpu"]) + two["writer_cpu"] + two["server_cpu"] + two["redis_cpu"]) / (two["seconds"] * cores)
+    print(f"per article (2 crawl processes): crawl {crawl_ms:.2f} ms CPU, writer {writer_ms:.2f} ms CPU, "
+          f"redis-server {redis_ms:.2f} ms CPU, site server {server_ms:.2f} ms CPU; "
+          f"the {cores} cores were {100 * busy:.0f}% busy")
+    print("estimate on more cores (crawl processes scale out; the writer is one process, so it caps the fleet):")
+    for more in (4, 8, 16):
+        crawl_bound = (more - 1) / (crawl_ms / 1000)  # a core kept for the writer
+        writer_bound = 1000 / writer_ms
+        print(f"  {more:>2} cores: about {min(crawl_bound, writer_bound):.0f} articles/s "
+              f"(crawl processes alone {crawl_bound:.0f}/s, the writer alone {writer_bound:.0f}/s)")
 
 
 if __name__ == "__main__":

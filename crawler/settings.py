@@ -56,9 +56,10 @@ EXTENSIONS = {
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.crawl.middlewares.ConditionalRequestMiddleware": 560,
-    # Scrapy's own, each in its place with a guard against hostile sites (crawler/crawl/middlewares.py):
+    # Scrapy's own, each in its place with a fix or a guard against hostile sites (crawler/crawl/middlewares.py);
+    # robots.txt: requests waiting for a site's robots.txt got "allow all", and a failed fetch a traceback.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.crawl.middlewares.QuietRobotsTxtMiddleware": 100,
+    "crawler.crawl.middlewares.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.crawl.middlewares.RetryAfterMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,

@@ -73,15 +73,18 @@ def scrapy_crawl_command(db_path: Path, sites, *source_ids: str, now: datetime =
     return command, {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
-def write_sample_registry(sites, path: Path) -> Path:
-    """The sample registry with each source's {base} filled in, for commands run without HROMADA_BASE_URLS."""
+def write_sample_registry(sites, path: Path, delays: dict[str, float] | None = None) -> Path:
+    """The sample registry with each source's {base} filled in, for commands run without HROMADA_BASE_URLS;
+    ``delays`` gives sources a registry ``delay``."""
     from crawler.crawl.samples import SAMPLE_REGISTRY
 
     head, *entries = SAMPLE_REGISTRY.read_text(encoding="utf-8").split("[[source]]")
     filled = []
     for entry in entries:
-        source_id = next(line.split("=", 1)[1].strip().strip('"') for line in entry.splitlines()
-                         if line.strip().startswith("id ="))
+        id_line = next(line for line in entry.splitlines() if line.strip().startswith("id ="))
+        source_id = id_line.split("=", 1)[1].strip().strip('"')
+        if delays and source_id in delays:
+            entry = entry.replace(id_line, f"{id_line}\ndelay = {delays[source_id]}", 1)
         filled.append(entry.replace("{base}", sites.base_urls[source_id]))
     path.write_text(head + "".join("[[source]]" + entry for entry in filled), encoding="utf-8")
     return path

@@ -125,3 +125,36 @@ def test_crawled_articles_are_searchable_in_their_inflected_forms(crawled):
     texts = [row["title"] + " " + row["text"] for row in
              db.query(f"select title, text from articles where id in ({','.join(str(h.id) for h in hits)})")]
     assert hits and any("громада" not in t.lower() for t in texts), "inflected forms match too"
+
+
+def test_a_registry_delay_spaces_the_sources_requests_at_least_that_far(sample_sites, tmp_path):
+    from tests.conftest import write_sample_registry
+
+    registry = write_sample_registry(sample_sites, tmp_path / "registry.toml", {"drupal-oblast": 0.2})
+    sample_sites.clear_request_log()
+    result = scrapy_crawl(tmp_path / "archive.db", sample_sites, "drupal-oblast", HROMADA_REGISTRY=registry,
+                          HROMADA_BASE_URLS="{}", HROMADA_WORKERS="0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    arrivals = sorted(record.at for record in sample_sites.request_log["drupal-oblast"])
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+    # the delay is a floor (no jitter below it); 10 ms: the arrival is stamped by the server's thread
+    assert len(arrivals) > 5 and min(gaps) >= 0.2 - 0.01, sorted(gaps)[:3]
+
+
+def test_requests_waiting_together_for_robots_txt_all_obey_it(sample_sites, tmp_path):
+    """The partners page (robots.txt disallows /partners/) as a start request: it waits for robots.txt beside
+    the homepage and the robots.txt probe, as a fleet process's first requests to a source do."""
+    from tests.conftest import write_sample_registry
+
+    registry = write_sample_registry(sample_sites, tmp_path / "registry.toml")
+    partners = next(sample_sites.url_of(article) for article in sample_sites.articles("drupal-oblast")
+                    if article.robots_blocked)
+    text = registry.read_text(encoding="utf-8")
+    feed_hint = next(line for line in text.split("[[source]]")[-1].splitlines() if line.startswith("feeds ="))
+    registry.write_text(text.replace(feed_hint, f'{feed_hint}\nlistings = ["{partners}"]'), encoding="utf-8")
+    sample_sites.clear_request_log()
+    result = scrapy_crawl(tmp_path / "archive.db", sample_sites, "drupal-oblast", HROMADA_REGISTRY=registry,
+                          HROMADA_BASE_URLS="{}", HROMADA_WORKERS="0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    paths = [record.path for record in sample_sites.request_log["drupal-oblast"]]
+    assert "/robots.txt" in paths and not [path for path in paths if path.startswith("/partners/")], paths

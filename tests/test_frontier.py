@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import signal
+import sqlite3
 import sys
 import subprocess
 import time
@@ -29,13 +30,9 @@ FLEET_SETTINGS = {"DOWNLOAD_TIMEOUT": "15", "HROMADA_WORKERS": "0", "HROMADA_FRO
                   "HROMADA_FRONTIER_MEMBER_TTL": "3"}
 
 
-# Known flaw, not yet found: under load a fleet now and then archives a page robots.txt disallows (seen 3 of ~10 runs).
-ROBOTS_LEAK = pytest.mark.xfail(strict=False, reason="a fleet under load sometimes fetches a robots.txt-disallowed page")
-
-
-def start_fleet(sites, redis_server, db_paths, **settings) -> list[subprocess.Popen]:
+def start_fleet(sites, redis_server, db_paths, delays=None, **settings) -> list[subprocess.Popen]:
     """Crawl processes, each with a scratch archive of its own (its run records and settled URLs)."""
-    registry = write_sample_registry(sites, db_paths[0].parent / "registry.toml")
+    registry = write_sample_registry(sites, db_paths[0].parent / "registry.toml", delays)
     processes = []
     for db_path in db_paths:
         command, env = scrapy_crawl_command(db_path, sites, HROMADA_FRONTIER=redis_server.url,
@@ -46,8 +43,8 @@ def start_fleet(sites, redis_server, db_paths, **settings) -> list[subprocess.Po
     return processes
 
 
-def start_writer(sites, redis_server, archive: Path) -> subprocess.Popen:
-    registry = write_sample_registry(sites, archive.parent / "registry.toml")
+def start_writer(sites, redis_server, archive: Path, delays=None) -> subprocess.Popen:
+    registry = write_sample_registry(sites, archive.parent / "registry.toml", delays)
     command = [sys.executable, "-c", "from crawler.cli import main; main()", "ingest", "--frontier",
                redis_server.url, "--db", str(archive), "--registry", str(registry)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HROMADA_WORKERS": "0"}
@@ -73,6 +70,14 @@ def archived_rows(db_paths) -> list[tuple]:
     return sorted(rows)
 
 
+def stored_any(archive: Path) -> bool:
+    """True once the writer has committed an article (its archive may exist before its schema does)."""
+    try:
+        return bool(archive.exists() and archived_rows([archive]))
+    except sqlite3.OperationalError:
+        return False
+
+
 def article_fetches(sites) -> Counter:
     article_paths = {urlsplit(article.url).path for article in sites.expected_articles()}
     return Counter((source_id, record.path) for source_id, records in sites.request_log.items()
@@ -87,7 +92,6 @@ def single_process_rows(sample_sites, tmp_path_factory):
     return archived_rows([db_path])
 
 
-@ROBOTS_LEAK
 def test_three_processes_archive_the_single_crawl_rows_fetching_each_article_once(
         sample_sites, redis_server, single_process_rows, tmp_path):
     db_paths = [tmp_path / f"crawler{n}.db" for n in range(3)]
@@ -105,8 +109,8 @@ def test_three_processes_archive_the_single_crawl_rows_fetching_each_article_onc
     assert sample_sites.request_log and any(sample_sites.request_log.values()), "the second run revisited nothing"
 
 
-@ROBOTS_LEAK
-def test_a_killed_process_work_is_finished_by_the_others(sample_sites, redis_server, single_process_rows, tmp_path):
+def test_a_killed_process_leases_expire_and_the_others_finish_its_sources(
+        sample_sites, redis_server, single_process_rows, tmp_path):
     db_paths = [tmp_path / f"crawler{n}.db" for n in range(3)]
     archive = tmp_path / "archive.db"
     sample_sites.clear_request_log()
@@ -118,15 +122,34 @@ def test_a_killed_process_work_is_finished_by_the_others(sample_sites, redis_ser
     processes[0].send_signal(signal.SIGKILL)
     # the killed process's counts die with it: its sources may look unreachable in this run's record (status 1)
     logs = finish([writer, *processes], allowed=(0, 1, -signal.SIGKILL))
-    # what the killed process had in flight was lost with it; a restart of it takes the rest from the frontier
-    logs += finish([start_writer(sample_sites, redis_server, archive),
-                    *start_fleet(sample_sites, redis_server, db_paths[:1])])
     rows = archived_rows([archive])
     assert rows == single_process_rows, (set(rows) - set(single_process_rows), set(single_process_rows) - set(rows),
-                                         [line for log in logs for line in log.splitlines() if "robots" in line])
+                                         [line for log in logs for line in log.splitlines() if "took over" in line])
 
 
-@ROBOTS_LEAK
+#: A few sample sources with a registry delay; the sample sites log each request's arrival time.
+POLITE_DELAYS = {"drupal-oblast": 0.3, "dle-portal": 0.3, "wp-hromada": 0.3}
+#: Arrival times are stamped by the sample server's threads, which share two cores with four crawl processes:
+#: a process's first request to a site (a new connection, a new server thread) was seen stamped 0.09 s late,
+#: so two requests sent a delay apart may be stamped up to this much closer. Processes working one source
+#: without leases send requests well under a millisecond apart.
+ARRIVAL_JITTER_SECONDS = 0.1
+
+
+def test_three_processes_keep_each_source_delay_fleet_wide(sample_sites, redis_server, tmp_path):
+    db_paths = [tmp_path / f"crawler{n}.db" for n in range(3)]
+    sample_sites.clear_request_log()
+    logs = finish([start_writer(sample_sites, redis_server, tmp_path / "archive.db", POLITE_DELAYS),
+                   *start_fleet(sample_sites, redis_server, db_paths, POLITE_DELAYS)])
+    log = sample_sites.request_log
+    for source_id, delay in POLITE_DELAYS.items():
+        arrivals = sorted((record.at, record.path) for record in log[source_id])
+        gaps = sorted((later[0] - earlier[0], earlier[1], later[1]) for earlier, later in zip(arrivals, arrivals[1:]))
+        assert len(arrivals) > 5, (source_id, len(arrivals))
+        assert gaps[0][0] >= delay - ARRIVAL_JITTER_SECONDS, (source_id, gaps[:3], [
+            line for text in logs for line in text.splitlines() if "lease" in line or "took over" in line])
+
+
 def test_a_killed_writer_loses_nothing_and_stores_nothing_twice(
         sample_sites, redis_server, single_process_rows, tmp_path):
     db_paths = [tmp_path / f"crawler{n}.db" for n in range(2)]
@@ -134,7 +157,7 @@ def test_a_killed_writer_loses_nothing_and_stores_nothing_twice(
     writer = start_writer(sample_sites, redis_server, archive)
     processes = start_fleet(sample_sites, redis_server, db_paths)
     deadline = time.monotonic() + 30
-    while not (archive.exists() and archived_rows([archive])) and time.monotonic() < deadline:
+    while not stored_any(archive) and time.monotonic() < deadline:
         time.sleep(0.05)
     writer.send_signal(signal.SIGKILL)
     finish([writer, *processes])
@@ -144,7 +167,6 @@ def test_a_killed_writer_loses_nothing_and_stores_nothing_twice(
     assert rows == single_process_rows, (set(rows) - set(single_process_rows), set(single_process_rows) - set(rows))
 
 
-@ROBOTS_LEAK
 def test_a_redis_restart_mid_crawl_is_waited_out(sample_sites, redis_server, single_process_rows, tmp_path):
     db_paths = [tmp_path / f"crawler{n}.db" for n in range(2)]
     archive = tmp_path / "archive.db"
@@ -194,29 +216,38 @@ def test_readme_fleet_units_are_the_shipped_ones_and_their_commands_parse():
         words = shlex.split(parse_unit(unit)["Service"]["ExecStart"])
         assert words[0].endswith("/hromada") and words[1] == command and "--frontier" in words
         main.get_command(None, command).make_context(command, words[2:])  # an unknown option or bad value raises
+    inline = [shlex.split(text) for text in re.findall(r"`(hromada [^`]+)`", section)]
+    assert {words[1] for words in inline} >= {"ingest", "crawl", "fleet"}
+    for words in inline:
+        main.get_command(None, words[1]).make_context(words[1], words[2:])
 
 
-def test_fleet_command_shows_processes_pending_requests_per_source_and_waiting_items(redis_server):
+def test_fleet_command_shows_processes_their_sources_pending_requests_per_source_and_waiting_items(redis_server):
     import json as json_module
 
-    from scrapy_redis import picklecompat
-
-    from crawler.crawl.frontier import FleetFrontier, keys
+    from crawler.crawl.frontier import FleetFrontier, keys, source_key
     from crawler.crawl.run import CrawlOptions, build_settings
     from crawler.registry import DEFAULT_REGISTRY
 
     settings = build_settings(CrawlOptions(archive_path=Path("-"), registry_path=DEFAULT_REGISTRY))
     fleet_keys = keys(settings)
     client = redis_server.client()
-    FleetFrontier(client, fleet_keys, member_ttl=10).beat(busy=True, now=time.time() - 2)
-    for source_id in ("ekhmilnyk", "ekhmilnyk", "other"):
-        client.zadd(fleet_keys["requests"], {picklecompat.dumps({"url": f"http://127.0.0.1/{time.time_ns()}",
-                                                                 "meta": {"source_id": source_id}}): 0})
+    member = FleetFrontier(client, fleet_keys, member_ttl=10)
+    member.beat(busy=True, now=time.time() - 2)
+    for source_id, count in (("ekhmilnyk", 2), ("other", 1)):
+        client.sadd(fleet_keys["sources"], source_id)
+        client.zadd(source_key(fleet_keys, "requests", source_id), {f"request {n}": 0 for n in range(count)})
+    client.hset(source_key(fleet_keys, "inflight", "other"), "token", "request")
+    client.set(source_key(fleet_keys, "lease", "other"), member.member, px=10_000)
     client.lpush(fleet_keys["items"], b"x")
     result = CliRunner().invoke(main, ["fleet", "--frontier", redis_server.url, "--json"])
     assert result.exit_code == 0, result.output
     state = json_module.loads(result.output)
     (process,) = state["processes"]
     assert process["alive"] and process["busy"] and 1.5 < process["heartbeat_age_s"] < 5
+    assert process["sources"] == ["other"]
     assert state["pending_requests"] == {"ekhmilnyk": 2, "other": 1}
+    assert state["unfinished_requests"] == {"other": 1}
     assert state["items_waiting"] == 1 and state["items_being_stored"] == 0
+    text = CliRunner().invoke(main, ["fleet", "--frontier", redis_server.url]).output
+    assert "sources: other" in text and "Taken, not finished: other 1" in text

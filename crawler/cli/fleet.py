@@ -63,8 +63,8 @@ def ingest(frontier, db_path, registry_path, log_level) -> None:
 @registry_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for machines.")
 def fleet(frontier, registry_path, as_json) -> None:
-    """The crawl processes sharing a frontier (host, pid, heartbeat age), pending requests per source and
-    the items waiting for the writer.
+    """The crawl processes sharing a frontier (host, pid, heartbeat age, the sources they hold leases on),
+    requests per source (queued, and taken but not finished) and the items waiting for the writer.
 
     \b
     Example:
@@ -83,8 +83,9 @@ def fleet(frontier, registry_path, as_json) -> None:
     click.echo(f"{len(state['processes'])} processes:")
     for process in state["processes"]:
         click.echo(f"  {process['host']} pid {process['pid']}: heartbeat {process['heartbeat_age_s']} s ago"
-                   f"{'' if process['alive'] else ' (dead)'}{', busy' if process['busy'] else ''}")
-    click.echo("Pending requests: " + (", ".join(f"{source} {count}" for source, count in
-                                                 state["pending_requests"].items()) or "none"))
+                   f"{'' if process['alive'] else ' (dead)'}{', busy' if process['busy'] else ''}; "
+                   f"sources: {', '.join(process['sources']) or 'none'}")
+    for label, key in (("Pending requests", "pending_requests"), ("Taken, not finished", "unfinished_requests")):
+        click.echo(f"{label}: " + (", ".join(f"{source} {count}" for source, count in state[key].items()) or "none"))
     click.echo(f"Items waiting for the writer: {state['items_waiting']} "
                f"(being stored: {state['items_being_stored']})")

@@ -34,7 +34,9 @@ from twisted.internet import task
 
 from crawler.registry import DEFAULT_REGISTRY
 
-SCHEDULER = "scrapy_redis.scheduler.Scheduler"
+SCHEDULER = "crawler.crawl.leases.LeasedScheduler"
+QUEUE = "crawler.crawl.leases.LeasedSourceQueue"
+FINISHED_REQUESTS = "crawler.crawl.leases.FinishedRequests"
 DUPEFILTER = "scrapy_redis.dupefilter.RFPDupeFilter"
 FLEET_EXTENSION = "crawler.crawl.frontier.FleetMember"
 #: The stages the writer runs; the crawl processes run the others.
@@ -72,7 +74,37 @@ def namespace(settings) -> str:
 
 def keys(settings) -> dict[str, str]:
     prefix = namespace(settings)
-    return {name: f"{prefix}:{name}" for name in ("requests", "dupefilter", "seeded", "settled", "members", "items", "processing", "counts")}
+    return {name: f"{prefix}:{name}" for name in ("requests", "sources", "lease", "inflight", "dupefilter", "seeded",
+                                                  "settled", "members", "items", "processing", "counts")}
+
+
+def source_key(fleet_keys: dict[str, str], kind: str, source_id: str) -> str:
+    return f"{fleet_keys[kind]}:{source_id}"
+
+
+def work_per_source(client, fleet_keys: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """(queued, unfinished) requests of each source that has any."""
+    sources = sorted(member.decode() for member in client.smembers(fleet_keys["sources"]))
+    pipe = client.pipeline()
+    for source_id in sources:
+        pipe.zcard(source_key(fleet_keys, "requests", source_id))
+        pipe.hlen(source_key(fleet_keys, "inflight", source_id))
+    counts = pipe.execute()
+    work = {source_id: (counts[2 * n], counts[2 * n + 1]) for n, source_id in enumerate(sources)}
+    return {source_id: pair for source_id, pair in work.items() if any(pair)}
+
+
+def pending_requests(client, fleet_keys: dict[str, str]) -> int:
+    """Requests of the fleet queued or taken and not finished (by a live process, or one that died)."""
+    return sum(queued + unfinished for queued, unfinished in work_per_source(client, fleet_keys).values())
+
+
+def lease_holders(client, fleet_keys: dict[str, str]) -> dict[str, str]:
+    """Source id -> member id of the process holding its lease."""
+    prefix = fleet_keys["lease"] + ":"
+    names = [name.decode() for name in client.scan_iter(match=prefix + "*", count=1000)]
+    holders = client.mget(names) if names else []
+    return {name[len(prefix):]: holder.decode() for name, holder in zip(names, holders) if holder is not None}
 
 
 def apply_settings(settings) -> None:
@@ -88,6 +120,9 @@ def apply_settings(settings) -> None:
     settings.set("REDIS_URL", url, priority=priority)
     settings.set("REDIS_PARAMS", redis_params(url, settings.getfloat("HROMADA_FRONTIER_WAIT")), priority=priority)
     settings.set("SCHEDULER_QUEUE_KEY", fleet_keys["requests"], priority=priority)
+    settings.set("SCHEDULER_QUEUE_CLASS", QUEUE, priority=priority)
+    settings.set("SPIDER_MIDDLEWARES", {**settings.getdict("SPIDER_MIDDLEWARES"), FINISHED_REQUESTS: 1},
+                 priority=priority)
     settings.set("SCHEDULER_DUPEFILTER_KEY", fleet_keys["dupefilter"], priority=priority)
     settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), FLEET_EXTENSION: 520}, priority=priority)
     settings.set("ITEM_PIPELINES", crawl_side_pipelines(settings.getwithbase("ITEM_PIPELINES")), priority=priority)
@@ -112,7 +147,13 @@ class PatientRetry(Retry):
             fail(error)
 
         failures = []
-        result = super().call_with_retry(do, failed, *args, **kwargs)
+        try:
+            result = super().call_with_retry(do, failed, *args, **kwargs)
+        except redis.RedisError as error:
+            # the server's own error answer (a script a restarted server no longer has, say) means it is back
+            if failures and not isinstance(error, self._supported_errors):
+                logger.warning("frontier %s is back; the crawl carries on", self.url)
+            raise
         if failures:
             logger.warning("frontier %s is back; the crawl carries on", self.url)
         return result
@@ -191,7 +232,7 @@ class FleetFrontier:
     def leave(self) -> None:
         """Drop out of the fleet; the last member out ends the run (the next run seeds and revisits again)."""
         self.client.hdel(self.keys["members"], self.member)
-        if not self.live_members() and not self.client.zcard(self.keys["requests"]):
+        if not self.live_members() and not self.queue_length():
             self.client.delete(self.keys["seeded"], self.keys["dupefilter"])
 
     def hand_over_counts(self, stats: dict) -> None:
@@ -212,7 +253,8 @@ class FleetFrontier:
         return {key.decode(): int(value) for key, value in counts.items()}
 
     def queue_length(self) -> int:
-        return self.client.zcard(self.keys["requests"])
+        """Requests of the fleet queued, or taken and not yet finished."""
+        return pending_requests(self.client, self.keys)
 
 
 class FleetMember:
@@ -236,10 +278,28 @@ class FleetMember:
         return bool(engine is not None and engine.downloader.active) or self.frontier.queue_length() > 0
 
     def beat(self) -> None:
+        from crawler.crawl.leases import SourceLeases
+
+        SourceLeases.of(self.crawler).beat(len(self.frontier.live_members()))
         self.frontier.beat(self.busy())
+        self.wake_engine()
+
+    def wake_engine(self) -> None:
+        """Have the engine ask the scheduler again: work may have come free (a lease released or expired).
+
+        Scrapy asks after each response and every 5 s; a process with nothing in flight would wait those 5 s.
+        Its engine's slot is private API, stable through Scrapy 2.x; without it, the 5 s wait stays.
+        """
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        if slot is not None and not engine.downloader.needs_backout():
+            slot.nextcall.schedule()
 
     def spider_opened(self, spider):
+        from crawler.crawl.leases import SourceLeases
+
         self.frontier.beat(busy=True)
+        SourceLeases.of(self.crawler).fleet_size = max(1, len(self.frontier.live_members()))
         self.loop.start(self.interval, now=False)
 
     def spider_idle(self, spider):
@@ -256,21 +316,21 @@ class FleetMember:
 
 def fleet_state(client: redis.Redis, fleet_keys: dict[str, str], member_ttl: float,
                 now: float | None = None) -> dict:
-    """The fleet's processes (heartbeat age, busy), and its queues: pending requests per source, items waiting."""
-    from scrapy_redis import picklecompat
-
+    """The fleet's processes (heartbeat age, busy, the sources they hold), and its queues: requests per source
+    (queued, and taken but not finished), items waiting for the writer."""
     moment = now or time.time()
+    holders = lease_holders(client, fleet_keys)
     processes = []
     for member, record in sorted(client.hgetall(fleet_keys["members"]).items()):
         state = json.loads(record)
         host, _, pid = member.decode().rpartition(":")
         age = moment - state["beat"]
         processes.append({"host": host, "pid": int(pid), "heartbeat_age_s": round(age, 1), "busy": state["busy"],
-                          "alive": age < member_ttl})
-    pending: dict[str, int] = {}
-    for encoded in client.zrange(fleet_keys["requests"], 0, -1):
-        source_id = picklecompat.loads(encoded).get("meta", {}).get("source_id", "?")
-        pending[source_id] = pending.get(source_id, 0) + 1
-    return {"processes": processes, "pending_requests": dict(sorted(pending.items())),
+                          "alive": age < member_ttl,
+                          "sources": sorted(source for source, holder in holders.items() if holder == member.decode())})
+    work = work_per_source(client, fleet_keys)
+    return {"processes": processes,
+            "pending_requests": {source_id: queued for source_id, (queued, _) in work.items() if queued},
+            "unfinished_requests": {source_id: unfinished for source_id, (_, unfinished) in work.items() if unfinished},
             "items_waiting": client.llen(fleet_keys["items"]),
             "items_being_stored": client.llen(fleet_keys["processing"])}

@@ -1,6 +1,14 @@
-"""Downloader middlewares: conditional requests, and the guards against hostile sites.
+"""Downloader middlewares: robots.txt for every request waiting on it, conditional requests, and the
+guards against hostile sites.
 
-Conditional requests for discovery pages (feeds, sitemaps, listings).
+:class:`RobotsTxtMiddleware` is Scrapy's with one race fixed. Scrapy 2.19 parks the requests that reach a
+site while its robots.txt is being fetched on one Deferred and awaits it as an asyncio future per request;
+Twisted hands each callback's return value to the next, and the future adapter returns None, so only the
+first waiting request got the parser: the others got None, which means "allow everything". A single process
+rarely has a disallowed page among its first requests to a site; a fleet process does (its first requests to
+a source are whatever the shared queue holds), and fetched pages robots.txt disallows.
+
+Conditional requests for discovery pages (feeds, sitemaps, listings):
 
 Requests marked ``meta["conditional"]`` carry the ETag / Last-Modified the
 server gave at the last *finished* run (``If-None-Match`` /
@@ -28,12 +36,56 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from crawler.archive.store import Archive
 from crawler.crawl import discovery
 from crawler.crawl.run import CrawlArchive
+
+
+class _OneLineRecords(logging.Filter):
+    """Records without their traceback, at DEBUG level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware; every request that waits for a site's robots.txt gets its parser, and
+    a failed robots.txt fetch (a site refusing connections, a name that does not resolve) is one DEBUG line,
+    not an error with a chained traceback: the page's own request fails the same way, and the spider logs
+    that in one line."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        robots_logger = logging.getLogger(ScrapyRobotsTxtMiddleware.__module__)
+        if not any(isinstance(existing, _OneLineRecords) for existing in robots_logger.filters):
+            robots_logger.addFilter(_OneLineRecords())
+
+    async def robot_parser(self, request):
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            return await maybe_deferred_to_future(branch(pending))
+        return await super().robot_parser(request)
+
+
+def branch(deferred: Deferred) -> Deferred:
+    """A Deferred of its own firing with ``deferred``'s result, which goes on unchanged to later callbacks."""
+    own = Deferred()
+
+    def hand_on(result):
+        own.callback(result)
+        return result
+
+    deferred.addCallback(hand_on)
+    return own
 
 
 class ValidatorStore:
@@ -205,25 +257,3 @@ class RetryAfterMiddleware(RetryMiddleware):
 
     def _will_retry(self, request) -> bool:
         return request.meta.get("retry_times", 0) < request.meta.get("max_retry_times", self.max_retry_times)
-
-
-class _OneLineRecords(logging.Filter):
-    """Records without their traceback, at DEBUG level."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.WARNING:
-            record.exc_info, record.exc_text = None, None
-            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return True
-
-
-class QuietRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's robots.txt middleware, whose failed robots.txt fetch (a site refusing connections, a name
-    that does not resolve) is one DEBUG line, not an error with a chained traceback: the page's own request
-    fails the same way, and the spider logs that in one line."""
-
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        robots_logger = logging.getLogger(RobotsTxtMiddleware.__module__)
-        if not any(isinstance(existing, _OneLineRecords) for existing in robots_logger.filters):
-            robots_logger.addFilter(_OneLineRecords())

@@ -29,6 +29,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
                                DownloadFailedError, DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (ConnectError, ConnectionLost, ConnectionRefusedError, DNSLookupError,
                                     TCPTimedOutError, TimeoutError as TwistedTimeoutError)
@@ -36,6 +37,7 @@ from twisted.internet.defer import CancelledError
 from twisted.web.client import ResponseFailed
 
 from crawler.crawl import discovery, frontier
+from crawler.crawl.leases import SourceLeases
 from crawler.crawl.middlewares import PageFault
 from crawler.crawl.run import CrawlArchive
 from crawler.analysis.dates import find_date_strings, parse_date
@@ -86,7 +88,7 @@ def source_delays(sources: list[Source]) -> dict[str, dict]:
     for source in sources:
         if source.delay is not None:
             delay = max(source.delay, slots.get(source.domain, {}).get("delay", 0.0))
-            slots[source.domain] = {"delay": delay}
+            slots[source.domain] = {"delay": delay, "jitter": 0}  # the registry's delay is a floor, not an average
     return slots
 
 
@@ -224,7 +226,10 @@ class RegistryNewsSpider(scrapy.Spider):
         registry = load_registry(settings.get("HROMADA_REGISTRY") or DEFAULT_REGISTRY,
                                  base_urls=settings.getdict("HROMADA_BASE_URLS"))
         slots = {**source_delays(registry), **settings.getdict("DOWNLOAD_SLOTS")}
-        settings.set("DOWNLOAD_SLOTS", slots, priority=settings.getpriority("DOWNLOAD_SLOTS") or "default")
+        # at least spider priority: `scrapy crawl` merges its runner's settings into the crawler's afterwards,
+        # and the runner's empty default would replace one set at default priority
+        priority = max(settings.getpriority("DOWNLOAD_SLOTS") or 0, SETTINGS_PRIORITIES["spider"])
+        settings.set("DOWNLOAD_SLOTS", slots, priority=priority)
         frontier.apply_settings(settings)
 
     def spider_closed(self, spider, reason):
@@ -276,12 +281,16 @@ class RegistryNewsSpider(scrapy.Spider):
         return self.request(url, callback, source, **meta)
 
     async def start(self):
-        if self.fleet is not None and not self.fleet.claim_seeding():
-            return  # another process of the fleet enqueued the start requests of this run
-        for source in self.sources:
-            for request in self.start_requests_for(source):
-                if request is not None:
-                    yield request
+        requests = (request for source in self.sources for request in self.start_requests_for(source)
+                    if request is not None)
+        if self.fleet is None:
+            for request in requests:
+                yield request
+        elif self.fleet.claim_seeding():  # else another process of the fleet seeded this run
+            # all at once into the frontier: Scrapy would take start requests as it goes, and a seeder killed
+            # half-way would leave sources unseeded for the whole run
+            for request in requests:
+                self.crawler.engine.crawl(request)
 
     def start_requests_for(self, source: Source):
         hints = source.discovery
@@ -304,6 +313,13 @@ class RegistryNewsSpider(scrapy.Spider):
             yield self.request(url, self.parse_article, source, via="refresh")
 
     def on_error(self, failure):
+        try:
+            self.count_failure(failure)
+        finally:
+            if self.fleet is not None:
+                SourceLeases.of(self.crawler).finished(failure.request.meta)
+
+    def count_failure(self, failure):
         meta = failure.request.meta
         self.touch(meta["source_id"])
         if meta.get("probe"):
