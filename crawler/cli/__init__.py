@@ -23,8 +23,9 @@ COMMANDS = {
     "ingest": ("crawler.cli.fleet:ingest",
                "Store the articles of a fleet of crawl processes (``hromada crawl --frontier``) in the archive."),
     "fleet": ("crawler.cli.fleet:fleet",
-              "The crawl processes sharing a frontier (host, pid, heartbeat age), pending requests per source "
-              "and the items waiting for the writer."),
+              "The crawl processes sharing a frontier (host, pid, heartbeat age, the sources they hold leases "
+              "on), requests per source (queued, and taken but not finished) and the items waiting for the "
+              "writer."),
     "status": ("crawler.cli.health:status",
                "One line per source crawled into this archive, worst first: its verdict, last successful run, "
                "new articles last run vs the usual rate and why; then a one-line summary."),
