@@ -137,3 +137,19 @@ def test_reextract_learns_and_stores_the_source_template(tmp_path):
         assert not [line for line in furniture if line in text]
         assert not [sentence for sentence in must_contain(article) if sentence not in text]
         assert text.endswith("Пресслужба Бучанської міської ради")
+
+
+def test_the_running_template_is_the_one_learned_from_the_pages_it_holds_at_once():
+    """The learner counts lines in and out as pages come and go (max_pages); it must agree with learning afresh."""
+    rng = random.Random(7)
+    banner, hotline, sometimes = invented_words(rng, 4), invented_words(rng, 3), invented_words(rng, 3)
+    learner = TemplateLearner(max_pages=12)
+    for page in range(60):
+        body = "\n\n".join(invented_words(rng, 25) for _ in range(4))
+        furniture = [banner, hotline] if page < 30 else [banner]  # the hotline banner goes half way
+        if rng.random() < 0.4:
+            furniture.append(sometimes)
+        running = learner.add("\n\n".join([furniture[0], body, *furniture[1:]]))
+        if len(learner.texts) >= MIN_PAGES:
+            assert running == learn_template(learner.texts)
+    assert {banner.lower()} <= running.furniture and hotline.lower() not in running.furniture
