@@ -1,6 +1,6 @@
 """Stage 1: find title, text, author, language, canonical URL and raw dates in the page.
 
-A title longer than 300 characters is cut at a word boundary (crawler/analysis/text.py; counted ``title_truncated``).
+A title longer than ``MAX_TITLE_CHARS`` is cut at a word boundary (crawler/analysis/text.py; counted ``title_truncated``).
 """
 
 from urllib.parse import urljoin

@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 
 from crawler import __version__
 from crawler.archive.search import Filters, connection, compile_query, matching_sql, require_search_index
+from crawler.archive.store import utc_moment
 from crawler.archive.warc import RAW_PAGE_COLUMNS, WarcRecords, warcinfo_fields
 
 CODEBOOK_FILE = Path(__file__).resolve().parent.parent / "web" / "codebook.toml"
@@ -174,17 +175,6 @@ class JsonLinesWriter(Writer):
     def close(self) -> str:
         self.file.close()
         return self.raw.digest.hexdigest()
-
-
-def utc_moment(value: str | None) -> datetime | None:
-    """An archived ISO 8601 time as an aware datetime (a time without offset is UTC); None when empty or unreadable."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class ParquetWriter(Writer):

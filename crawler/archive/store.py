@@ -182,13 +182,9 @@ def _migration_page_faults(db: sqlite_utils.Database) -> None:
     """Content faults of a run per source (``run_sources.faults``: title_truncated, date_impossible; see
     docs/faults.md), and per-URL extraction backoff (``crawl_urls.failures``, ``crawl_urls.retry_at``: see
     crawler/crawl/spider_base.py)."""
-    if "faults" not in db["run_sources"].columns_dict:
-        db["run_sources"].add_column("faults", str)
-    crawl_urls = db["crawl_urls"].columns_dict
-    if "failures" not in crawl_urls:
-        db["crawl_urls"].add_column("failures", int)
-    if "retry_at" not in crawl_urls:
-        db["crawl_urls"].add_column("retry_at", str)
+    _add_missing_column(db, "run_sources", "faults", "text")
+    _add_missing_column(db, "crawl_urls", "failures", "integer")
+    _add_missing_column(db, "crawl_urls", "retry_at", "text")
 
 
 MIGRATIONS = [_migration_1, _migration_2_search, _migration_3_places_stories, _migration_4_incremental,
@@ -286,6 +282,17 @@ def content_hash(title: str | None, text: str) -> str:
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def utc_moment(value: str | None) -> datetime | None:
+    """An archived ISO 8601 time as an aware datetime (a time without offset is UTC); None when empty or unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 @contextmanager

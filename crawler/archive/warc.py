@@ -19,6 +19,7 @@ from io import BytesIO
 from urllib.parse import urlsplit
 
 from crawler import __version__
+from crawler.archive.store import utc_moment
 
 #: The raw-page columns a WARC export selects after the article's own (see export.export_sql).
 RAW_PAGE_COLUMNS = {
@@ -35,10 +36,8 @@ RAW_PAGE_COLUMNS = {
 
 
 def warc_date(timestamp: str | datetime) -> str:
-    """WARC-Date (UTC, ``Z``) of an ISO timestamp as the archive stores it, or of a datetime."""
-    moment = datetime.fromisoformat(timestamp) if isinstance(timestamp, str) else timestamp
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+    """WARC-Date (UTC, ``Z``) of an ISO timestamp as the archive stores it, or of an aware datetime."""
+    moment = utc_moment(timestamp) if isinstance(timestamp, str) else timestamp
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -99,14 +99,13 @@ def extract(
     hints=None,
     encoding: str | None = None,
 ) -> Article:
-    """Extract, clean and date one article page (a title over 300 characters cut, as the crawl stores it).
+    """Extract, clean and date one article page (a title over ``MAX_TITLE_CHARS`` cut, as the crawl stores it).
 
     ``now`` is the fetch time that relative and year-less dates resolve
     against; without it they resolve against the current time.
     """
     from crawler.analysis.dates import resolve_dates
     from crawler.analysis.extract.boilerplate import strip_boilerplate
-
     from crawler.analysis.text import cut_title
 
     raw = extract_raw(html, url, hints=hints, encoding=encoding)
