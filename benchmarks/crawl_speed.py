@@ -374,14 +374,16 @@ def main() -> None:
 FLEET_SETTINGS = {"HROMADA_FRONTIER_HEARTBEAT": 0.5, "HROMADA_FRONTIER_MEMBER_TTL": 3}
 
 
-def fleet_crawl_in_this_process(archive_path: str, registry_path: str, frontier_url: str) -> dict:
-    from crawler.crawl.run import CrawlOptions, run_crawl
+def fleet_crawl_in_this_process(registry_path: str, frontier_url: str) -> dict:
+    """A crawl process as ``hromada crawl --frontier`` runs it: no archive file."""
+    from crawler.cli.crawl import crawl_for_fleet
+    from crawler.crawl.run import CrawlOptions
 
-    options = CrawlOptions(archive_path=Path(archive_path), registry_path=Path(registry_path), now=NOW, local=True,
+    options = CrawlOptions(archive_path=None, registry_path=Path(registry_path), now=NOW, local=True,
                            log_level="ERROR", backfill=True, progress="off",
                            overrides={**CRAWL_SETTINGS, **FLEET_SETTINGS, "HROMADA_WORKERS": "0",
                                       "HROMADA_FRONTIER": frontier_url})
-    run_crawl(options)
+    crawl_for_fleet(options)
     return {}
 
 
@@ -462,8 +464,8 @@ def fleet_run(sites, directory: Path, registry: Path, crawl_processes: int) -> d
         server_cpu, started = time.process_time(), time.perf_counter()
         writer = start_child("--ingest-child", directory / f"writer-{crawl_processes}.log", str(archive),
                              str(registry), server.url)
-        crawlers = [start_child("--fleet-child", directory / f"crawl-{crawl_processes}-{n}.log",
-                                str(directory / f"crawl-{crawl_processes}-{n}.db"), str(registry), server.url)
+        crawlers = [start_child("--fleet-child", directory / f"crawl-{crawl_processes}-{n}.log", str(registry),
+                                server.url)
                     for n in range(crawl_processes)]
         crawl_cpu = [wait_child(process) for process in crawlers]
         items, processing = (next(iter(client.keys(f"*:{name}")), b"-") for name in ("items", "processing"))

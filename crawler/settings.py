@@ -106,4 +106,5 @@ HROMADA_FRONTIER = None          # redis://HOST:PORT/N: a request queue shared b
 HROMADA_FRONTIER_HEARTBEAT = 1.0 # seconds between a fleet member's heartbeats in Redis
 HROMADA_FRONTIER_MEMBER_TTL = 10.0  # a member silent this long counts as dead (killed, host down)
 HROMADA_FRONTIER_WAIT = 300.0    # seconds a fleet process waits for a frontier that went away (a Redis restart)
+HROMADA_WRITER_WAIT = 120.0      # seconds a fleet's crawl processes wait for the writer to publish the archive's state
 HROMADA_INGEST_FROM = None       # the frontier whose items `hromada ingest` stores (crawler/crawl/ingest.py)

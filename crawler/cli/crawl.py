@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
@@ -62,7 +64,7 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
         hromada crawl gromada-gov --backfill    # the whole history of one source
         hromada crawl --refresh --since 2025-06-01   # revisit archived articles for revisions and removals
         hromada crawl --workers 0               # a one-core machine: no worker processes
-        hromada crawl --frontier redis://10.0.0.5:6379/0   # one of a fleet of crawl processes
+        hromada crawl --frontier redis://10.0.0.5:6379/0   # one of a fleet of crawl processes (no --db)
     """
     sources = load_sources_or_exit(registry_path)
     try:
@@ -72,13 +74,26 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=KYIV)
     overrides = {"HROMADA_WORKERS": workers} if workers is not None else {}
-    if frontier:
-        checked_frontier(frontier)
-        overrides["HROMADA_FRONTIER"] = frontier
     options = CrawlOptions(archive_path=db_path, registry_path=registry_path, source_ids=source_ids,
                            log_level=log_level, since=since, backfill=backfill, refresh=refresh, progress=progress,
                            overrides=overrides)
-    sys.exit(crawl_and_report(options))
+    if not frontier:
+        sys.exit(crawl_and_report(options))
+    if click.get_current_context().get_parameter_source("db_path") is not ParameterSource.DEFAULT:
+        raise BadInput(f"--db {db_path} with --frontier: a fleet's crawl process keeps no archive; its articles go "
+                       f"to the writer, `hromada ingest --frontier {frontier} --db ARCHIVE` on the archive's host")
+    checked_frontier(frontier)
+    overrides["HROMADA_FRONTIER"] = frontier
+    sys.exit(crawl_for_fleet(options))
+
+
+def crawl_for_fleet(options: CrawlOptions) -> int:
+    """A fleet's crawl process: what outlives the run is in Redis; the run's own bookkeeping (the counts its table
+    prints, the lock) goes into a scratch file in a temporary directory, removed when the crawl ends."""
+    with tempfile.TemporaryDirectory(prefix="hromada-crawl-") as scratch:
+        options.archive_path = Path(scratch) / "run.db"
+        open_archive_or_exit(options.archive_path).close()
+        return report_run(options.archive_path, run_crawl(options), judge_sources=False)
 
 
 def checked_frontier(url: str) -> None:
@@ -173,11 +188,16 @@ def archived_sources(db_path: Path) -> set[str]:
             "select source_id from articles union select source_id from run_sources")}
 
 
-def report_run(db_path: Path, run_id: int) -> int:
-    """Print the run's per-source table; the exit status is 1 when any source failed or the run was interrupted."""
+def report_run(db_path: Path, run_id: int, judge_sources: bool = True) -> int:
+    """Print the run's per-source table; the exit status is 1 when any source failed or the run was interrupted.
+
+    ``judge_sources=False``: a fleet's crawl process, which stores nothing and works some of the sources; it shows
+    the sources it worked, and their verdicts are the writer's run's (``hromada status`` on the archive)."""
     with Archive(db_path, read_only=True) as archive:
         rows = run_summary(archive, run_id)
         run_status, failure = archive.db.execute("select status, failure from runs where id = ?", [run_id]).fetchone()
+    if not judge_sources:
+        rows = [dict(row, status="(writer)") for row in rows if row["pages"] or row["errors"]]
     table = Table(title=f"Crawl run {run_id} ({run_status})")
     counted = ("pages", "new", "updated", "unchanged", "removed")
     for column in ("source", "status", *counted, "dropped", "errors"):
@@ -190,6 +210,9 @@ def report_run(db_path: Path, run_id: int) -> int:
     if failure:
         click.echo(f"Error: the crawl stopped: {failure}", err=True)
         return ARCHIVE_UNUSABLE
+    if not judge_sources:
+        click.echo("The sources' verdicts are the writer's: hromada status --db ARCHIVE on the archive's host",
+                   err=True)
     failed = run_status != "finished" or any(row["status"] in FAILED_VERDICTS for row in rows)
     return 1 if failed else 0
 

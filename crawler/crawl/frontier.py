@@ -10,6 +10,11 @@ Redis, so a page is fetched once by the fleet. Our additions, through scrapy-red
 * :class:`FleetMember` keeps each process's heartbeat in Redis: an idle process stays up while another
   live process still has requests in flight (they may add to the queue), and the last one out ends the
   fleet run (clears the seeding flag and the duplicate filter, so the next run revisits discovery pages).
+* what a crawl process must know of earlier runs lives here too, so it needs no archive file: settled URLs,
+  ETag/Last-Modified validators, extraction backoff, and each source's archived URLs for ``--refresh``.
+  The writer publishes them from the archive when it starts (and for each fleet run), the crawl processes
+  add to them as they go, and the writer takes validators and backoff back into the archive when the fleet
+  is done (crawler/crawl/ingest.py); a 404 on an archived article goes to the writer as a removal.
 
 scrapy-redis 0.9.1's ``RFPDupeFilter.from_settings`` keys its set by a timestamp (one per process); its
 scheduler uses ``from_spider`` instead, which reads ``SCHEDULER_DUPEFILTER_KEY``, the shared key we set.
@@ -23,6 +28,7 @@ import logging
 import os
 import socket
 import time
+from datetime import datetime
 from pathlib import Path
 
 import redis
@@ -75,7 +81,8 @@ def namespace(settings) -> str:
 def keys(settings) -> dict[str, str]:
     prefix = namespace(settings)
     return {name: f"{prefix}:{name}" for name in ("requests", "sources", "lease", "inflight", "dupefilter", "seeded",
-                                                  "settled", "members", "items", "processing", "counts")}
+                                                  "settled", "members", "items", "processing", "counts",
+                                                  "validators", "backoff", "archived", "removed", "removals", "published")}
 
 
 def source_key(fleet_keys: dict[str, str], kind: str, source_id: str) -> str:
@@ -210,7 +217,48 @@ class FleetFrontier:
         return bool(self.client.sismember(self.keys["settled"], url))
 
     def settle(self, url: str) -> None:
-        self.client.sadd(self.keys["settled"], url)
+        self.client.pipeline().sadd(self.keys["settled"], url).hdel(self.keys["backoff"], url).execute()
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """The (ETag, Last-Modified) pair the fleet last saw for a discovery URL."""
+        record = self.client.hget(self.keys["validators"], url)
+        return tuple(json.loads(record)[1:3]) if record else (None, None)
+
+    def save_validators(self, rows: list[dict]) -> None:
+        if rows:
+            self.client.hset(self.keys["validators"], mapping={row["url"]: json.dumps(
+                [row["source_id"], row["etag"], row["last_modified"], row["checked_at"]]) for row in rows})
+
+    def backoff(self, url: str) -> tuple[str, int, str] | None:
+        """(outcome, failures in a row, retry_at) of a page whose extraction failed, None for any other."""
+        record = self.client.hget(self.keys["backoff"], url)
+        if record is None:
+            return None
+        _, outcome, _, failures, retry_at = json.loads(record)
+        return outcome, failures, retry_at
+
+    def save_backoff(self, url: str, source_id: str, outcome: str, seen_at: str, failures: int, retry_at: str) -> None:
+        self.client.hset(self.keys["backoff"], url, json.dumps([source_id, outcome, seen_at, failures, retry_at]))
+
+    def archived_urls(self, source_id: str, since: datetime | None) -> list[str]:
+        """The source's archived article URLs (published or first seen on or after ``since``), as the writer
+        published them (:func:`crawler.crawl.ingest.publish_archive_state`)."""
+        low = since.timestamp() if since else "-inf"
+        key = source_key(self.keys, "archived", source_id)
+        return [url.decode() for url in self.client.zrangebyscore(key, low, "+inf")]
+
+    def report_removed(self, url: str, source_id: str, seen_at: str) -> str | None:
+        """An archived article answered 404/410: the writer flags it (``removed``); None when ``url`` is none."""
+        if self.client.zscore(source_key(self.keys, "archived", source_id), url) is None:
+            return None
+        if not self.client.sadd(self.keys["removed"], url):
+            return "still_removed"
+        self.client.lpush(self.keys["removals"], json.dumps([url, seen_at]))
+        return "removed"
+
+    def archive_published(self) -> bool:
+        """True once the writer has published the archive's state for this fleet run."""
+        return bool(self.client.exists(self.keys["published"]))
 
     def beat(self, busy: bool, now: float | None = None) -> None:
         record = json.dumps({"beat": now or time.time(), "busy": busy})
@@ -233,7 +281,7 @@ class FleetFrontier:
         """Drop out of the fleet; the last member out ends the run (the next run seeds and revisits again)."""
         self.client.hdel(self.keys["members"], self.member)
         if not self.live_members() and not self.queue_length():
-            self.client.delete(self.keys["seeded"], self.keys["dupefilter"])
+            self.client.delete(self.keys["seeded"], self.keys["dupefilter"], self.keys["published"])
 
     def hand_over_counts(self, stats: dict) -> None:
         """This process's per-source counts (``hromada/<source>/...``), added up in Redis for the writer's run."""

@@ -12,16 +12,19 @@ writer puts it back first. Storing is by canonical URL, so an item stored but no
 from __future__ import annotations
 
 import asyncio
+import json
 import pickle
 import time
+from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
-from crawler.crawl.frontier import WRITER_PIPELINES, FleetFrontier, fleet_client, keys
+from crawler.archive.store import Archive
+from crawler.crawl.frontier import WRITER_PIPELINES, FleetFrontier, fleet_client, keys, source_key
 from crawler.crawl.run import CrawlOptions, build_settings
 from crawler.crawl.lock import CrawlLock
-from crawler.crawl.spider_base import RegistryNewsSpider
+from crawler.crawl.spider_base import BACKOFF_OUTCOMES, SETTLED_OUTCOMES, RegistryNewsSpider
 from crawler.items import ArticleItem
 
 IDLE_POLL_SECONDS = 0.1
@@ -67,6 +70,60 @@ class WriterQueue:
         return self.client.llen(self.items_key)
 
 
+def publish_archive_state(archive: Archive, fleet: FleetFrontier) -> int:
+    """What the fleet's crawl processes must know of earlier runs, from the archive into Redis: settled URLs,
+    each source's archived URLs by date (for ``--refresh``) and those removed, and the validators and backoff
+    the fleet holds none fresher of. Marks the fleet run published; returns the archived articles published."""
+    client, fleet_keys = fleet.client, fleet.keys
+    articles = archive.db.execute(
+        "select url, source_id, coalesce(published_at, first_seen_at, fetched_at), removed_at from articles")
+    published = batched_into(client, articles, lambda pipe, row: (
+        pipe.sadd(fleet_keys["settled"], row[0]),
+        pipe.zadd(source_key(fleet_keys, "archived", row[1]), {row[0]: epoch_seconds(row[2])}),
+        row[3] and pipe.sadd(fleet_keys["removed"], row[0])))
+    marks = ", ".join("?" * len(SETTLED_OUTCOMES))
+    batched_into(client, archive.db.execute(f"select url from crawl_urls where outcome in ({marks})", SETTLED_OUTCOMES),
+                 lambda pipe, row: pipe.sadd(fleet_keys["settled"], row[0]))
+    marks = ", ".join("?" * len(BACKOFF_OUTCOMES))
+    batched_into(client, archive.db.execute(
+        f"select url, source_id, outcome, seen_at, failures, retry_at from crawl_urls where outcome in ({marks})",
+        BACKOFF_OUTCOMES), lambda pipe, row: pipe.hsetnx(fleet_keys["backoff"], row[0], json.dumps(row[1:])))
+    batched_into(client, archive.db.execute("select url, source_id, etag, last_modified, checked_at from url_validators"),
+                 lambda pipe, row: pipe.hsetnx(fleet_keys["validators"], row[0], json.dumps(row[1:])))
+    client.set(fleet_keys["published"], json.dumps({"writer": fleet.member, "at": time.time()}))
+    return published
+
+
+def batched_into(client, rows, add, batch: int = 5000) -> int:
+    """Each row's commands (``add(pipe, row)``) sent to Redis in pipelines of ``batch`` rows; returns the rows."""
+    pipe, count = client.pipeline(transaction=False), 0
+    for count, row in enumerate(rows, start=1):
+        add(pipe, row)
+        if count % batch == 0:
+            pipe.execute()
+    pipe.execute()
+    return count
+
+
+def epoch_seconds(moment: str | None) -> float:
+    """An archived ISO 8601 moment as seconds since the epoch (a naive one is UTC, an unreadable one 0)."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return 0.0
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def take_back_state(archive: Archive, fleet: FleetFrontier) -> None:
+    """The validators and extraction backoff the fleet's crawl processes recorded, into the archive."""
+    validators = [[url.decode(), *json.loads(record)] for url, record in fleet.client.hgetall(fleet.keys["validators"]).items()]
+    archive.db.conn.executemany("""insert or replace into url_validators (url, source_id, etag, last_modified, checked_at)
+                                   values (?, ?, ?, ?, ?)""", validators)
+    backoff = [[url.decode(), *json.loads(record)] for url, record in fleet.client.hgetall(fleet.keys["backoff"]).items()]
+    archive.db.conn.executemany("""insert or replace into crawl_urls (url, source_id, outcome, seen_at, failures, retry_at)
+                                   values (?, ?, ?, ?, ?, ?)""", backoff)
+
+
 class IngestSpider(RegistryNewsSpider):
     """Fetches nothing: its items come from the fleet's Redis list, until the fleet is gone and the list empty."""
 
@@ -90,12 +147,15 @@ class IngestSpider(RegistryNewsSpider):
         requeued = self.queue.requeue_unacknowledged()
         if requeued:
             self.logger.info("%d items a previous writer took without storing them are queued again", requeued)
+        self.keep_fleet_in_step()
         idle_since = time.monotonic()
         while True:
             raw = self.queue.take()
             if raw is None:
+                self.keep_fleet_in_step()
                 if self.fleet_done(idle_since):
                     self.add_fleet_counts()
+                    self.store(take_back_state)
                     return
                 await asyncio.sleep(IDLE_POLL_SECONDS)
                 continue
@@ -104,6 +164,23 @@ class IngestSpider(RegistryNewsSpider):
             self.taken[fields["url"]] = raw
             self.touch(fields["source_id"])
             yield ArticleItem(fields)
+
+    def keep_fleet_in_step(self) -> None:
+        """Publish the archive's state for a fleet run that has none yet, and flag what the fleet found removed."""
+        if not self.writer_fleet.archive_published():
+            published = publish_archive_state(self.memory.archive, self.writer_fleet)
+            self.logger.info("published the state of %d archived articles for the fleet's crawl processes", published)
+        removal = self.writer_fleet.client.rpop(self.writer_fleet.keys["removals"])
+        while removal is not None:
+            url, seen_at = json.loads(removal)
+            self.store(lambda archive, _fleet: archive.mark_removed(url, seen_at))
+            removal = self.writer_fleet.client.rpop(self.writer_fleet.keys["removals"])
+
+    def store(self, write) -> None:
+        """``write(archive, fleet)`` committed at once, outside the items' stages."""
+        with self.memory.shared.writing() as archive:
+            write(archive, self.writer_fleet)
+        self.memory.shared.commit()
 
     def fleet_done(self, idle_since: float) -> bool:
         """No live crawl process, nothing queued, and quiet for a member TTL (crawl processes still starting)."""

@@ -105,6 +105,19 @@ class ValidatorStore:
                values (:url, :source_id, :etag, :last_modified, :checked_at)""", rows)
 
 
+class FleetValidatorStore:
+    """Validators in the fleet's Redis (crawler/crawl/frontier.py): a fleet's crawl process keeps no archive."""
+
+    def __init__(self, fleet):
+        self.fleet = fleet
+
+    def get(self, url: str) -> tuple[str | None, str | None]:
+        return self.fleet.validators(url)
+
+    def save_all(self, rows: list[dict]) -> None:
+        self.fleet.save_validators(rows)
+
+
 class ConditionalRequestMiddleware:
     """Downloader middleware: add stored validators to conditional requests, collect fresh ones."""
 
@@ -120,6 +133,10 @@ class ConditionalRequestMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider):
+        fleet = getattr(spider, "fleet", None)
+        if fleet is not None:
+            self.store = FleetValidatorStore(fleet)
+            return
         self.shared = CrawlArchive.of(self.crawler)
         self.store = ValidatorStore(self.shared.open())
 
@@ -146,6 +163,10 @@ class ConditionalRequestMiddleware:
         return response
 
     def spider_closed(self, spider, reason):
+        if isinstance(self.store, FleetValidatorStore):
+            if reason == "finished":
+                self.store.save_all(list(self.fresh.values()))
+            return
         if self.store is None:
             return
         try:

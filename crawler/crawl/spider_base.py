@@ -19,6 +19,7 @@ source's verdict where a refetch would have put it. ``HROMADA_REFRESH`` fetches 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import datetime, timedelta, timezone
@@ -55,6 +56,7 @@ BACKOFF_OUTCOMES = ("too_short", "no_title", "parse_error")
 BACKOFF_DAYS = (0, 1, 3, 7, 14, 30)
 #: Errors of a whole site, not of one page: logged once per source and run (later ones at DEBUG level).
 SITE_KINDS = ("refused", "dns")
+WRITER_POLL_SECONDS = 0.1
 
 
 def crawl_since(settings, now: datetime) -> datetime | None:
@@ -103,25 +105,33 @@ class PageMemory:
     def known_state(self, url: str, now: datetime) -> str | None:
         """``settled`` (archived, or not worth fetching again), ``backoff`` (its extraction failed and its
         next attempt is later than ``now``) or None (fetch it)."""
-        if self.fleet is not None and self.fleet.is_settled(url):
-            return "settled"
+        if self.fleet is not None:
+            return self.fleet_state(url, now)
         row = self.archive.db.execute(  # one query: it runs for every link found
             """select 'new', null from articles where url = ?
                union all select outcome, retry_at from crawl_urls where url = ? limit 1""", [url, url]).fetchone()
         if row is None:
             return None
         outcome, retry_at = row
-        if outcome in SETTLED_OUTCOMES:
+        return settled_or_backoff(outcome, retry_at, now)
+
+    def fleet_state(self, url: str, now: datetime) -> str | None:
+        """:meth:`known_state` from what the fleet's Redis holds (the writer published the archive's part)."""
+        if self.fleet.is_settled(url):
             return "settled"
-        if outcome in BACKOFF_OUTCOMES and retry_at and retry_at > _utc(now):
-            return "backoff"
-        return None
+        backoff = self.fleet.backoff(url)
+        return settled_or_backoff(backoff[0], backoff[2], now) if backoff else None
 
     def archived_urls(self, source_id: str, since: datetime | None) -> list[str]:
+        if self.fleet is not None:
+            return self.fleet.archived_urls(source_id, since)
         return self.archive.archived_urls(source_id, since.isoformat(timespec="seconds") if since else None)
 
-    def mark_removed(self, url: str, seen_at: datetime) -> str | None:
-        """Flag the archived article at ``url`` removed by its publisher (see Archive.mark_removed)."""
+    def mark_removed(self, url: str, source_id: str, seen_at: datetime) -> str | None:
+        """Flag the archived article at ``url`` removed by its publisher (see Archive.mark_removed); in a fleet
+        the writer flags it."""
+        if self.fleet is not None:
+            return self.fleet.report_removed(url, source_id, seen_at.isoformat(timespec="seconds"))
         if self.shared.failure is not None:
             return None
         with self.shared.writing() as archive:
@@ -134,10 +144,19 @@ class PageMemory:
 
     def remember_failed_extraction(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> int:
         """Record one more failure in a row of the page's extraction and when to try it next; returns the count."""
-        row = self.archive.db.execute("select outcome, failures from crawl_urls where url = ?", [url]).fetchone()
-        failures = (row[1] or 0) + 1 if row is not None and row[0] in BACKOFF_OUTCOMES else 1
-        self._write(url, source_id, outcome, seen_at, failures=failures, retry_at=_utc(next_attempt(failures, seen_at)))
+        failures = self.failures_in_a_row(url) + 1
+        retry_at = _utc(next_attempt(failures, seen_at))
+        self._write(url, source_id, outcome, seen_at, failures=failures, retry_at=retry_at)
+        if self.fleet is not None:
+            self.fleet.save_backoff(url, source_id, outcome, seen_at.isoformat(timespec="seconds"), failures, retry_at)
         return failures
+
+    def failures_in_a_row(self, url: str) -> int:
+        if self.fleet is not None:
+            backoff = self.fleet.backoff(url)
+            return backoff[1] or 0 if backoff and backoff[0] in BACKOFF_OUTCOMES else 0
+        row = self.archive.db.execute("select outcome, failures from crawl_urls where url = ?", [url]).fetchone()
+        return (row[1] or 0) if row is not None and row[0] in BACKOFF_OUTCOMES else 0
 
     def _write(self, url: str, source_id: str, outcome: str, seen_at: datetime, *, failures: int | None,
                retry_at: str | None) -> None:
@@ -148,6 +167,14 @@ class PageMemory:
                 """insert or replace into crawl_urls (url, source_id, outcome, seen_at, failures, retry_at)
                    values (?, ?, ?, ?, ?, ?)""",
                 [url, source_id, outcome, seen_at.isoformat(timespec="seconds"), failures, retry_at])
+
+
+def settled_or_backoff(outcome: str, retry_at: str | None, now: datetime) -> str | None:
+    if outcome in SETTLED_OUTCOMES:
+        return "settled"
+    if outcome in BACKOFF_OUTCOMES and retry_at and retry_at > _utc(now):
+        return "backoff"
+    return None
 
 
 def next_attempt(failures: int, failed_at: datetime) -> datetime:
@@ -210,9 +237,6 @@ class RegistryNewsSpider(scrapy.Spider):
         spider.since = crawl_since(settings, spider.now())
         spider.fleet = frontier.FleetFrontier.from_settings(settings) if settings.get("HROMADA_FRONTIER") else None
         spider.memory = PageMemory(CrawlArchive.of(crawler), spider.fleet)
-        if spider.refresh and spider.fleet is not None:
-            spider.logger.warning("--refresh in a fleet refetches only the articles discovery finds: the archived ones "
-                                  "and their removal flags live in the writer's archive, not this process's")
         spider.first_activity, spider.last_activity = {}, {}
         spider.site_errors_logged = set()
         crawler.signals.connect(spider.item_scraped, signal=signals.item_scraped)
@@ -286,11 +310,28 @@ class RegistryNewsSpider(scrapy.Spider):
         if self.fleet is None:
             for request in requests:
                 yield request
-        elif self.fleet.claim_seeding():  # else another process of the fleet seeded this run
+            return
+        await self.wait_for_writer()
+        if self.fleet.claim_seeding():  # else another process of the fleet seeded this run
             # all at once into the frontier: Scrapy would take start requests as it goes, and a seeder killed
             # half-way would leave sources unseeded for the whole run
             for request in requests:
                 self.crawler.engine.crawl(request)
+
+    async def wait_for_writer(self) -> None:
+        """Crawl once the writer has published what the archive knows (settled URLs, validators...), or without
+        it after ``HROMADA_WRITER_WAIT`` seconds: archived pages may then be fetched again (stored once)."""
+        wait = self.crawler.settings.getfloat("HROMADA_WRITER_WAIT")
+        deadline = time.monotonic() + wait
+        if not self.fleet.archive_published():
+            self.logger.warning("the fleet's writer (hromada ingest --frontier ...) has not published the archive's "
+                                "state yet: crawling when it has, or in %d s without it", wait)
+        while not self.fleet.archive_published():
+            if time.monotonic() >= deadline:
+                self.logger.warning("no writer published the archive's state: crawling without it (archived pages "
+                                    "may be fetched again; each is stored once)")
+                return
+            await asyncio.sleep(WRITER_POLL_SECONDS)
 
     def start_requests_for(self, source: Source):
         hints = source.discovery
@@ -330,7 +371,7 @@ class RegistryNewsSpider(scrapy.Spider):
         kind = classify_failure(failure)
         url = meta.get("redirect_urls", [failure.request.url])[0]  # the URL linked, before any redirect
         if meta.get("via") and kind in GONE_KINDS:
-            removal = self.memory.mark_removed(url, self.now())
+            removal = self.memory.mark_removed(url, meta["source_id"], self.now())
             if removal is not None:  # an archived article the publisher removed: no fetch error
                 if removal == "removed":
                     self.count(meta["source_id"], "removed")
