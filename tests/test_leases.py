@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from types import SimpleNamespace
@@ -129,3 +130,12 @@ def test_sources_held_beyond_a_process_share_are_released_for_a_process_that_joi
     joined = process_leases(redis_server, "host:2")
     joined.fleet_size = 2
     assert {source for source, _, _ in take_all(joined)} == drained, "their queued requests go with them"
+
+
+def test_a_take_retried_after_a_lost_reply_returns_the_same_request_and_loses_none(redis_server):
+    leases = process_leases(redis_server, "host:1")
+    queue(leases, "a", "/a1", "/a2")
+    source_id, token, encoded = leases.take()
+    leases.tokens = itertools.chain([int(token.rpartition(":")[2])], itertools.count(100))  # a retry: the same call
+    assert leases.take_from(source_id) == (source_id, token, encoded)
+    assert [url for _, _, url in take_all(leases)] == ["http://127.0.0.1/a2"]

@@ -54,7 +54,10 @@ end
 return false
 """
 # KEYS: requests, inflight, lease of a source. ARGV: member, token. Its first request, moved to in flight.
+# A token already in flight is a retry of a take whose reply was lost (a Redis restart): the same request again.
 TAKE = """
+local taken = redis.call('hget', KEYS[2], ARGV[2])
+if taken then return taken end
 if redis.call('get', KEYS[3]) ~= ARGV[1] then return false end
 local first = redis.call('zrange', KEYS[1], 0, 0)
 if #first == 0 then return false end
