@@ -15,12 +15,11 @@ import asyncio
 import json
 import pickle
 import time
-from datetime import datetime, timezone
 
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
-from crawler.archive.store import Archive
+from crawler.archive.store import Archive, utc_moment
 from crawler.crawl.frontier import WRITER_PIPELINES, FleetFrontier, fleet_client, keys, source_key
 from crawler.crawl.run import CrawlOptions, build_settings
 from crawler.crawl.lock import CrawlLock
@@ -77,10 +76,15 @@ def publish_archive_state(archive: Archive, fleet: FleetFrontier) -> int:
     client, fleet_keys = fleet.client, fleet.keys
     articles = archive.db.execute(
         "select url, source_id, coalesce(published_at, first_seen_at, fetched_at), removed_at from articles")
-    published = batched_into(client, articles, lambda pipe, row: (
-        pipe.sadd(fleet_keys["settled"], row[0]),
-        pipe.zadd(source_key(fleet_keys, "archived", row[1]), {row[0]: epoch_seconds(row[2])}),
-        row[3] and pipe.sadd(fleet_keys["removed"], row[0])))
+
+    def add_article(pipe, row) -> None:
+        url, source_id, moment, removed_at = row
+        pipe.sadd(fleet_keys["settled"], url)
+        pipe.zadd(source_key(fleet_keys, "archived", source_id), {url: epoch_seconds(moment)})
+        if removed_at:
+            pipe.sadd(fleet_keys["removed"], url)
+
+    published = batched_into(client, articles, add_article)
     marks = ", ".join("?" * len(SETTLED_OUTCOMES))
     batched_into(client, archive.db.execute(f"select url from crawl_urls where outcome in ({marks})", SETTLED_OUTCOMES),
                  lambda pipe, row: pipe.sadd(fleet_keys["settled"], row[0]))
@@ -107,11 +111,8 @@ def batched_into(client, rows, add, batch: int = 5000) -> int:
 
 def epoch_seconds(moment: str | None) -> float:
     """An archived ISO 8601 moment as seconds since the epoch (a naive one is UTC, an unreadable one 0)."""
-    try:
-        parsed = datetime.fromisoformat(moment)
-    except (TypeError, ValueError):
-        return 0.0
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+    parsed = utc_moment(moment)
+    return parsed.timestamp() if parsed else 0.0
 
 
 def take_back_state(archive: Archive, fleet: FleetFrontier) -> None:
@@ -170,11 +171,9 @@ class IngestSpider(RegistryNewsSpider):
         if not self.writer_fleet.archive_published():
             published = publish_archive_state(self.memory.archive, self.writer_fleet)
             self.logger.info("published the state of %d archived articles for the fleet's crawl processes", published)
-        removal = self.writer_fleet.client.rpop(self.writer_fleet.keys["removals"])
-        while removal is not None:
+        while (removal := self.writer_fleet.client.rpop(self.writer_fleet.keys["removals"])) is not None:
             url, seen_at = json.loads(removal)
             self.store(lambda archive, _fleet: archive.mark_removed(url, seen_at))
-            removal = self.writer_fleet.client.rpop(self.writer_fleet.keys["removals"])
 
     def store(self, write) -> None:
         """``write(archive, fleet)`` committed at once, outside the items' stages."""

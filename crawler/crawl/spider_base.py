@@ -138,23 +138,25 @@ class PageMemory:
             return archive.mark_removed(url, seen_at.isoformat(timespec="seconds"))
 
     def remember(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> None:
-        self._write(url, source_id, outcome, seen_at, failures=None, retry_at=None)
-        if self.fleet is not None and outcome in SETTLED_OUTCOMES:
+        if self.fleet is None:
+            self._write(url, source_id, outcome, seen_at, failures=None, retry_at=None)
+        elif outcome in SETTLED_OUTCOMES:
             self.fleet.settle(url)
 
     def remember_failed_extraction(self, url: str, source_id: str, outcome: str, seen_at: datetime) -> int:
         """Record one more failure in a row of the page's extraction and when to try it next; returns the count."""
         failures = self.failures_in_a_row(url) + 1
         retry_at = _utc(next_attempt(failures, seen_at))
-        self._write(url, source_id, outcome, seen_at, failures=failures, retry_at=retry_at)
-        if self.fleet is not None:
+        if self.fleet is None:
+            self._write(url, source_id, outcome, seen_at, failures=failures, retry_at=retry_at)
+        else:
             self.fleet.save_backoff(url, source_id, outcome, seen_at.isoformat(timespec="seconds"), failures, retry_at)
         return failures
 
     def failures_in_a_row(self, url: str) -> int:
         if self.fleet is not None:
             backoff = self.fleet.backoff(url)
-            return backoff[1] or 0 if backoff and backoff[0] in BACKOFF_OUTCOMES else 0
+            return (backoff[1] or 0) if backoff and backoff[0] in BACKOFF_OUTCOMES else 0
         row = self.archive.db.execute("select outcome, failures from crawl_urls where url = ?", [url]).fetchone()
         return (row[1] or 0) if row is not None and row[0] in BACKOFF_OUTCOMES else 0
 
