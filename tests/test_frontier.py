@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -123,8 +124,27 @@ def test_a_killed_process_leases_expire_and_the_others_finish_its_sources(
     # the killed process's counts die with it: its sources may look unreachable in this run's record (status 1)
     logs = finish([writer, *processes], allowed=(0, 1, -signal.SIGKILL))
     rows = archived_rows([archive])
-    assert rows == single_process_rows, (set(rows) - set(single_process_rows), set(single_process_rows) - set(rows),
-                                         [line for log in logs for line in log.splitlines() if "took over" in line])
+    assert rows == single_process_rows, ("extra", sorted(url for url, *_ in set(rows) - set(single_process_rows)),
+                                         "missing", sorted(url for url, *_ in set(single_process_rows) - set(rows)),
+                                         [line for log in logs for line in log.splitlines()
+                                          if "took over" in line or "ERROR" in line or "seed" in line])
+
+
+def test_a_seeder_that_stopped_before_it_was_done_is_taken_over(
+        sample_sites, redis_server, single_process_rows, tmp_path):
+    archive = tmp_path / "archive.db"
+    writer = start_writer(sample_sites, redis_server, archive)
+    client = redis_server.client()
+    deadline = time.monotonic() + 30
+    while not client.keys("*:published") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    prefix = client.keys("*:published")[0].decode().rpartition(":")[0]
+    # the run's seeder claimed the seeding, then stopped: its heartbeat is a minute old
+    client.set(f"{prefix}:seeded", "stopped-host:1")
+    client.hset(f"{prefix}:members", "stopped-host:1", json.dumps({"beat": time.time() - 60, "busy": True}))
+    # one crawl process: a second one that found nothing queued would end the run as it left, clearing the claim
+    logs = finish([writer, *start_fleet(sample_sites, redis_server, [tmp_path / "crawler.db"])])
+    assert archived_rows([archive]) == single_process_rows, logs[1][-2000:]
 
 
 #: A few sample sources with a registry delay; the sample sites log each request's arrival time.

@@ -13,7 +13,7 @@ from scrapy_redis import picklecompat
 from crawler.crawl.frontier import lease_holders, pending_requests, source_key, work_per_source
 from crawler.crawl.leases import TOKEN, SourceLeases
 
-FLEET_KEYS = {name: f"hromada:test:{name}" for name in ("requests", "sources", "lease", "inflight")}
+FLEET_KEYS = {name: f"hromada:test:{name}" for name in ("requests", "sources", "lease", "inflight", "dupefilter")}
 
 
 def process_leases(redis_server, member: str, lease_seconds: float = 5.0, delay: float = 0.0,
@@ -139,3 +139,14 @@ def test_a_take_retried_after_a_lost_reply_returns_the_same_request_and_loses_no
     leases.tokens = itertools.chain([int(token.rpartition(":")[2])], itertools.count(100))  # a retry: the same call
     assert leases.take_from(source_id) == (source_id, token, encoded)
     assert [url for _, _, url in take_all(leases)] == ["http://127.0.0.1/a2"]
+
+
+def test_a_request_is_queued_once_and_seen_only_when_queued(redis_server):
+    leases, client = process_leases(redis_server, "host:1"), redis_server.client()
+    encoded = picklecompat.dumps({"url": "http://127.0.0.1/a1", "priority": 0})
+    assert leases.push("a", encoded, 0, fingerprint="fp-a1")
+    assert not leases.push("a", encoded, 0, fingerprint="fp-a1")
+    assert client.zcard(source_key(FLEET_KEYS, "requests", "a")) == 1
+    assert client.smembers(FLEET_KEYS["dupefilter"]) == {b"fp-a1"}
+    assert leases.push("a", picklecompat.dumps({"url": "http://127.0.0.1/a1", "priority": 5}), 5)  # no filter
+    assert client.zcard(source_key(FLEET_KEYS, "requests", "a")) == 2 and client.sismember(FLEET_KEYS["sources"], "a")

@@ -4,7 +4,8 @@ scrapy-redis's scheduler and duplicate filter keep the fleet's request queue and
 Redis, so a page is fetched once by the fleet. Our additions, through scrapy-redis's extension points:
 
 * keys namespaced per registry (its text and base URLs): ``hromada:<digest>:requests`` and so on;
-* the sources' start requests are enqueued once per fleet run, by the process that wins a ``SETNX``;
+* the sources' start requests are enqueued once per fleet run, by the process that wins a ``SETNX``; when
+  that process dies before it is done, another live one seeds again (what the first queued is seen already);
 * settled URLs (archived or not worth fetching again) are a Redis set too, so a page one process
   archived is not fetched by another in a later run;
 * :class:`FleetMember` keeps each process's heartbeat in Redis: an idle process stays up while another
@@ -54,6 +55,14 @@ WRITER_PIPELINES = {
     "pipelines.search.SearchIndexPipeline": 900,
 }
 TO_WRITER = "crawler.crawl.ingest.ToWriterPipeline"
+#: The ``seeded`` key's value once every start request of the run is queued (before, the seeder's member id).
+SEEDED = b"done"
+# KEYS: seeded. ARGV: member, the seeder that stopped. Seeding taken over, unless another process took it first.
+TAKE_SEEDING = """
+if redis.call('get', KEYS[1]) ~= ARGV[2] then return 0 end
+redis.call('set', KEYS[1], ARGV[1])
+return 1
+"""
 
 
 def crawl_side_pipelines(pipelines: dict) -> dict:
@@ -203,6 +212,7 @@ class FleetFrontier:
     def __init__(self, client: redis.Redis, fleet_keys: dict[str, str], member_ttl: float):
         self.client, self.keys, self.member_ttl = client, fleet_keys, member_ttl
         self.member = member_id()
+        self.take_seeding = client.register_script(TAKE_SEEDING)
 
     @classmethod
     def from_settings(cls, settings) -> "FleetFrontier":
@@ -210,8 +220,21 @@ class FleetFrontier:
                    settings.getfloat("HROMADA_FRONTIER_MEMBER_TTL"))
 
     def claim_seeding(self) -> bool:
-        """True for the one process of a fleet run that enqueues the sources' start requests."""
-        return bool(self.client.set(self.keys["seeded"], self.member, nx=True))
+        """True for the process of a fleet run that is to enqueue the sources' start requests: the first one, or
+        one taking over from a seeder that stopped before it was done."""
+        if self.client.set(self.keys["seeded"], self.member, nx=True):
+            return True
+        seeder = self.client.get(self.keys["seeded"])
+        if seeder is None or seeder == SEEDED or seeder.decode() in self.live_members():
+            return False
+        return bool(self.take_seeding(keys=[self.keys["seeded"]], args=[self.member, seeder]))
+
+    def seeding_done(self) -> None:
+        self.client.set(self.keys["seeded"], SEEDED)
+
+    def seeding_finished(self) -> bool:
+        """The run's start requests are all queued (or the run is over and the next one not begun)."""
+        return self.client.get(self.keys["seeded"]) in (SEEDED, None)
 
     def is_settled(self, url: str) -> bool:
         return bool(self.client.sismember(self.keys["settled"], url))

@@ -41,6 +41,14 @@ TOKEN = "hromada_lease"  # request.meta: (source id, token) of a request taken f
 #: After a failed attempt to lease a source, the next attempt waits this long (pops come once per response).
 LEASE_RETRY_SECONDS = 0.2
 
+# KEYS: dupefilter, requests of the source, sources. ARGV: fingerprint ('' to skip the filter), request, score,
+# source. Seen and queued in one step: a process killed between the two would leave a request seen and never queued.
+PUSH_UNSEEN = """
+if ARGV[1] ~= '' and redis.call('sadd', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('zadd', KEYS[2], ARGV[3], ARGV[2])
+redis.call('sadd', KEYS[3], ARGV[4])
+return 1
+"""
 # KEYS: sources. ARGV: key prefix, member, lease ms. A free source with queued or unfinished requests, leased.
 LEASE_ANY = """
 for _, source in ipairs(redis.call('smembers', KEYS[1])) do
@@ -103,6 +111,7 @@ class SourceLeases:
         self.next_lease_attempt = 0.0
         self.lease_any, self.take_script = client.register_script(LEASE_ANY), client.register_script(TAKE)
         self.beat_script, self.give_up_script = client.register_script(BEAT), client.register_script(GIVE_UP)
+        self.push_script = client.register_script(PUSH_UNSEEN)
 
     @classmethod
     def of(cls, crawler) -> "SourceLeases":
@@ -122,11 +131,11 @@ class SourceLeases:
         return source_key(self.keys, kind, source_id)
 
     # -- the queue -----------------------------------------------------------
-    def push(self, source_id: str, encoded: bytes, priority: int) -> None:
-        pipe = self.client.pipeline()
-        pipe.zadd(self.key("requests", source_id), {encoded: -priority})
-        pipe.sadd(self.keys["sources"], source_id)
-        pipe.execute()
+    def push(self, source_id: str, encoded: bytes, priority: int, fingerprint: str | None = None) -> bool:
+        """Queue the request unless the fleet has seen its fingerprint (None: queue it regardless); True if queued."""
+        return bool(self.push_script(keys=[self.keys["dupefilter"], self.key("requests", source_id),
+                                           self.keys["sources"]],
+                                     args=[fingerprint or "", encoded, -priority, source_id]))
 
     def take(self) -> tuple[str, str, bytes] | None:
         """(source id, token, encoded request): the next request of a held source, leasing one when needed."""
@@ -279,8 +288,9 @@ class LeasedSourceQueue(Base):
         """Requests of the whole fleet still to do (an idle process stays up while any source has some)."""
         return pending_requests(self.server, self.leases.keys)
 
-    def push(self, request):
-        self.leases.push(request.meta.get("source_id", "?"), self._encode_request(request), request.priority)
+    def push(self, request, fingerprint: str | None = None) -> bool:
+        return self.leases.push(request.meta.get("source_id", "?"), self._encode_request(request), request.priority,
+                                fingerprint)
 
     def pop(self, timeout=0):
         taken = self.leases.take()
@@ -297,11 +307,16 @@ class LeasedSourceQueue(Base):
 
 
 class LeasedScheduler(Scheduler):
-    """scrapy-redis's scheduler; a request queued again (a retry, a redirect) finishes the one it replaces."""
+    """scrapy-redis's scheduler, its duplicate check and queueing made one step; a request queued again (a retry,
+    a redirect) finishes the one it replaces."""
 
     def enqueue_request(self, request):
         replaced = request.meta.pop(TOKEN, None)
-        queued = super().enqueue_request(request)
+        queued = self.queue.push(request, None if request.dont_filter else self.df.request_fingerprint(request))
+        if not queued:
+            self.df.log(request, self.spider)
+        elif self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
         if replaced is not None:
             self.queue.leases.finished({TOKEN: replaced})
         return queued

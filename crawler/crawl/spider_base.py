@@ -57,6 +57,8 @@ BACKOFF_DAYS = (0, 1, 3, 7, 14, 30)
 #: Errors of a whole site, not of one page: logged once per source and run (later ones at DEBUG level).
 SITE_KINDS = ("refused", "dns")
 WRITER_POLL_SECONDS = 0.1
+#: How often a fleet process checks that the run's seeder is done or has stopped (to take over its seeding).
+SEEDER_POLL_SECONDS = 0.2
 
 
 def crawl_since(settings, now: datetime) -> datetime | None:
@@ -314,11 +316,15 @@ class RegistryNewsSpider(scrapy.Spider):
                 yield request
             return
         await self.wait_for_writer()
-        if self.fleet.claim_seeding():  # else another process of the fleet seeded this run
-            # all at once into the frontier: Scrapy would take start requests as it goes, and a seeder killed
-            # half-way would leave sources unseeded for the whole run
-            for request in requests:
-                self.crawler.engine.crawl(request)
+        while not self.fleet.claim_seeding():
+            if self.fleet.seeding_finished():  # another process of the fleet seeded this run
+                return
+            await asyncio.sleep(SEEDER_POLL_SECONDS)
+        # all at once into the frontier: Scrapy would take start requests as it goes, so a seeder that stopped
+        # half-way would leave the other processes waiting for the rest
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        self.fleet.seeding_done()
 
     async def wait_for_writer(self) -> None:
         """Crawl once the writer has published what the archive knows (settled URLs, validators...), or without
