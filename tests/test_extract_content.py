@@ -188,6 +188,34 @@ def test_wordpress_topic_classes_of_the_post_are_not_furniture():
     assert load_dom_rules().furniture_reason(ghost_post) is None  # Ghost marks its posts so
 
 
+def test_teasers_of_other_posts_in_a_section_under_the_article_are_not_part_of_it():
+    teasers = "".join(
+        f"<article class='post' id='post-{n}'><div class='meta'>Новини</div><div class='body'><p>Тизер {n}: у "
+        "сусідній громаді відкрили центр надання адміністративних послуг, прийом ведуть щодня, крім неділі, "
+        "а консультації юристів безоплатні для переселенців і ветеранів.</p></div></article>" for n in range(2, 6))
+    html = ("<html><body><div class='content'>"
+            f"<section class='widget posts'><div><article class='post' id='post-1'><h1>Ремонт ліцею</h1>"
+            f"<div class='body'>{_paragraphs(3)}</div></article></div></section>"
+            f"<section class='widget posts'><div>{teasers}</div></section></div></body></html>")
+    text = extract(html).text
+    assert "Абзац 2" in text and "Тизер" not in text
+
+
+def test_drupal_promoted_and_sticky_nodes_are_not_furniture():
+    node = lxml.html.fromstring("<article class='node node--type-article node--promoted node--sticky'><p>Т.</p></article>")
+    assert load_dom_rules().furniture_reason(node) is None
+    assert load_dom_rules().furniture_reason(lxml.html.fromstring("<div class='promoted-stories'>Р.</div>")) is not None
+
+
+def test_a_code_block_keeps_its_highlighted_comments():
+    code = ("<pre><code class='hljs bash'><span class='hljs-comment'># перелік змін у сховищі</span>\n"
+            "git status\n<span class='hljs-comment'># зберегти зміни</span>\ngit commit -am 'зміни'</code></pre>")
+    html = _article_page(f"<div class='entry'>{_paragraphs(3)}{code}<div class='comments'>Коментарі читачів</div></div>")
+    text = extract(html).text
+    assert "# перелік змін у сховищі" in text and "# зберегти зміни" in text and "git status" in text
+    assert "Коментарі читачів" not in text
+
+
 def test_posts_listing_beside_the_article_is_furniture():
     paragraphs = _paragraphs(6)
     listing = "".join(f"<article><p>Інша новина {n}: у громаді відкрили новий спортивний майданчик для дітей.</p></article>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from crawler.analysis.extract import extract_raw
 
 URL = "https://www.artlyst.com/reviews/best-exhibitions"
@@ -84,3 +86,30 @@ def test_a_count_or_year_that_the_page_prints_apart_from_the_h1_stays_in_the_tit
     assert extract_raw(page, URL).title == "Best Online Tutoring Platforms 2025"
     page = _page("Tutoring Platforms", "Best Online Tutoring Platforms")  # words, not a count: the h1 stays
     assert extract_raw(page, URL).title == "Tutoring Platforms"
+
+
+
+@pytest.mark.parametrize("title, h1, url, expected", [
+    pytest.param("davidbau.com Vibe Coding", "<a href='https://davidbau.com/'>davidbau.com</a>",
+                 "https://davidbau.com/archives/2025/12/16/vibe_coding.html", "Vibe Coding",
+                 id="an h1 that is the site's host name is not the headline"),
+    pytest.param("Why example.com still works", "Why example.com still works", "https://example.com/why",
+                 "Why example.com still works", id="a host name inside a headline stays"),
+    pytest.param("Stanford Grads Find Their Degrees No Longer Guarantee Jobs - Slashdot",
+                 "Stanford Grads Find Their Degrees No Longer Guarantee Jobs (latimes.com) 87",
+                 "https://developers.slashdot.org/story/25/12/19/jobs",
+                 "Stanford Grads Find Their Degrees No Longer Guarantee Jobs",
+                 id="a source domain in brackets and a count after the headline are not part of the title"),
+    pytest.param("Громада отримала нові автобуси", "Громада отримала нові автобуси (фото) 2",
+                 "https://rada.example.gov.ua/news/2", "Громада отримала нові автобуси (фото) 2",
+                 id="words in brackets after the headline stay"),
+    pytest.param("What Are The Basics Of Event Planning: Beginner's Guide",
+                 "What Are The Basics Of Event Planning? Beginner? Guide", "https://aaft.edu.in/blog/event-planning",
+                 "What Are The Basics Of Event Planning: Beginner's Guide",
+                 id="characters the charset could not show are taken from the declared title"),
+    pytest.param("Budget 2026 | City Council", "Who pays for the new bridge? The council decides",
+                 "https://council.example.org/news/bridge", "Who pays for the new bridge? The council decides",
+                 id="a question in the h1 stays when the declared title says something else"),
+])
+def test_the_h1_against_the_declared_title(title, h1, url, expected):
+    assert extract_raw(_titled_page(title, h1), url).title == expected

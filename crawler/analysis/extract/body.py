@@ -17,6 +17,8 @@ from crawler.analysis.extract.domrules import DomRules, class_id_tokens
 
 PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "td", "dd", "li"})
 PROSE_TAGS = ("p", "pre", "blockquote")
+VERBATIM_TAGS = frozenset({"pre", "code"})
+_POST_ID = re.compile(r"^(post|node)-\d+$")
 TEXT_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
 BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt",
@@ -79,13 +81,16 @@ class Page:
         self.elements = self._walk_visible()
 
     def _walk_visible(self) -> list:
-        """Every element outside furniture, in document order; marks furniture on the way."""
-        found, stack = [], [self.root]
+        """Every element outside furniture, in document order; marks furniture on the way. Inside a code block
+        nothing is furniture: a highlighter's classes name code ("hljs-comment"), not the page's comments."""
+        found, stack = [], [(self.root, False)]
         is_furniture = self._is_furniture
         while stack:
-            element = stack.pop()
+            element, verbatim = stack.pop()
             found.append(element)
-            children = [child for child in element if isinstance(child.tag, str) and not is_furniture(child)]
+            verbatim = verbatim or element.tag in VERBATIM_TAGS
+            children = [(child, verbatim) for child in element
+                        if isinstance(child.tag, str) and (verbatim or not is_furniture(child))]
             if children:
                 children.reverse()
                 stack.extend(children)
@@ -254,8 +259,10 @@ def enclosing_article(page: Page, best, container, scores: dict):
     """The nearest ancestor that scores almost as well as the best block and holds more paragraph text, not a
     second copy of it: the article around product boxes whose short, comma-rich descriptions each outscore it."""
     chars = page.paragraph_chars.get(container, 0)
+    other_posts_ancestors = {ancestor for block in blocks_of_other_articles(best, scores)
+                             for ancestor in block.iterancestors()}
     for level, ancestor in enumerate(container.iterancestors(), start=1):
-        if level > _MERGE_LEVELS:
+        if level > _MERGE_LEVELS or ancestor in other_posts_ancestors:
             break
         score = scores.get(ancestor)
         if (score is not None and score >= scores[best] * _ENCLOSING_SHARE
@@ -307,8 +314,10 @@ def merge_article_parts(page: Page, best, scores: dict):
     ancestors = [best, *best.iterancestors()][: _FAR_MERGE_LEVELS + 1]
     position = {id(element): level for level, element in enumerate(ancestors)}
     threshold = scores[best] * _MERGE_SHARE
+    other_posts = set(map(id, blocks_of_other_articles(best, scores)))
     parts = {id(other) for other, score in scores.items()
-             if score >= threshold and id(other) not in position and not _copies_text_of(page, other, best)}
+             if score >= threshold and id(other) not in position and not _copies_text_of(page, other, best)
+             and id(other) not in other_posts}
     joining: dict[int, int] = {}
     for other, score in scores.items():
         if id(other) not in parts:
@@ -325,6 +334,29 @@ def merge_article_parts(page: Page, best, scores: dict):
         if level > container_level and _may_merge(page, ancestors, level, count):
             container_level = level
     return ancestors[container_level]
+
+
+def blocks_of_other_articles(best, scores: dict) -> list:
+    """Scored blocks inside an <article> that names another post than the best block's ("post-190343" beside
+    "post-190299", as WordPress and Drupal themes mark them): teasers in a listing under the article, never a
+    section of it. Articles without a post id may be the sections of one page (tabs, grid cells)."""
+    own_article = _article_of(best)
+    own_post = _post_id(own_article)
+    if own_post is None:
+        return []
+    return [block for block in scores if _post_id(_article_of(block)) not in (None, own_post)]
+
+
+def _article_of(element):
+    """The nearest <article> holding the element (itself included), or None."""
+    return next((node for node in (element, *element.iterancestors()) if node.tag == "article"), None)
+
+
+def _post_id(article) -> str | None:
+    if article is None:
+        return None
+    return next((token for token in f"{article.get('id') or ''} {article.get('class') or ''}".split()
+                 if _POST_ID.match(token)), None)
 
 
 def _copies_text_of(page: Page, other, best) -> bool:

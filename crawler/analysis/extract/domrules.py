@@ -17,6 +17,9 @@ _TOKEN_SPLIT = re.compile(r"\s+")
 # those tokens name the article's topics, not furniture
 _POST_CLASS = re.compile(r"^(hentry|post|post-\d+|type-post|type-page)$")
 _TAXONOMY_TOKEN = re.compile(r"^(tag|category|format|status)-")
+# Drupal marks a node's publishing state on it ("node node--type-article node--promoted node--sticky"): promoted to
+# the front page is not a promo block
+_DRUPAL_STATE_TOKEN = re.compile(r"^node--(promoted|sticky|unpublished)$")
 _CACHED_TOKEN_PAIRS = 65536
 _CACHED_TOKENS = 65536
 
@@ -98,7 +101,7 @@ def class_id_tokens(element) -> list[str]:
 
 def _tokens(class_value: str | None, id_value: str | None) -> list[str]:
     value = f"{class_value or ''} {id_value or ''}".strip().lower()
-    tokens = _TOKEN_SPLIT.split(value) if value else []
+    tokens = [token for token in _TOKEN_SPLIT.split(value) if not _DRUPAL_STATE_TOKEN.match(token)] if value else []
     if any(_POST_CLASS.match(token) for token in tokens):
         return [token for token in tokens if not _TAXONOMY_TOKEN.match(token)]
     return tokens

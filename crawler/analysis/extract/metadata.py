@@ -30,6 +30,10 @@ _LATIN = re.compile(r"[a-z]")
 _HTML_BREAK = re.compile(r"<\s*(br|/p|/div|/li|/h\d)\b[^>]*>", re.I)
 _HTML_TAG = re.compile(r"<[^>]+>")
 _TEXT_AND_BREAKS = etree.XPath(".//text() | .//br")
+# an aggregator's extras after the headline: the source's domain in brackets and a comment count ("(latimes.com) 87")
+_SOURCE_AND_COUNT = re.compile(r"\s*\(\s*(?:www\.)?[\w-]+(?:\.[\w-]+)+\s*\)\s*\d+\s*")
+# a character the page's charset could not show: a heading written in one encoding and served in another
+_UNSHOWN_CHARACTER = re.compile(r"[?\ufffd]")
 
 
 def clean_text(value: str | None) -> str:
@@ -145,9 +149,7 @@ class DeclaredTitles:
 def declared_titles(tree, metas: MetaTags, items: list[dict], url: str | None) -> DeclaredTitles:
     site_name = metas.content("og:site_name", "application-name")
     site_keys = {_squeezed(site_name)} if site_name else set()
-    domain_name = _domain_name(url)
-    if domain_name:
-        site_keys.add(domain_name)
+    site_keys.update((_domain_name(url), _host_name(url)))
     return DeclaredTitles(tuple(_declared_titles(tree, metas, items)), site_name, frozenset(site_keys - {""}))
 
 
@@ -200,7 +202,8 @@ def find_title(headline, titles: DeclaredTitles) -> str | None:
     if headline is not None:
         text = heading_text(headline)
         if text:
-            return _declared_without_extras(text, titles) or _declared_with_count(text, titles) or text
+            return (_declared_without_extras(text, titles) or _declared_with_count(text, titles)
+                    or _declared_for_unshown_characters(text, titles) or text)
     headlines = titles.headlines()
     return headlines[0] if headlines else None
 
@@ -221,9 +224,29 @@ def _declared_without_extras(text: str, titles: DeclaredTitles) -> str | None:
     if declared is None:
         return None
     extras = _key(text).replace(_key(declared), " ", 1)
-    if titles.is_site_name(extras) or _is_dateline(extras):
+    if titles.is_site_name(extras) or _is_dateline(extras) or _is_source_and_count(text, declared):
         return declared
     return None
+
+
+def _is_source_and_count(text: str, declared: str) -> bool:
+    """Besides the headline the heading holds only a source's domain in brackets and a comment count, as news
+    aggregators print them: "Stanford Grads Find Their Degrees No Longer Guarantee Jobs (latimes.com) 87".
+    The domain alone stays ("Громада отримала нові автобуси (suspilne.media)")."""
+    start = text.lower().find(declared.lower())
+    if start < 0:
+        return False
+    before, after = text[:start], text[start + len(declared):]
+    return not before.strip() and _SOURCE_AND_COUNT.fullmatch(after) is not None
+
+
+def _declared_for_unshown_characters(text: str, titles: DeclaredTitles) -> str | None:
+    """The declared headline when the heading is it with characters the charset could not show as '?' or '\ufffd':
+    "Event Planning? Beginner? Guide" for "Event Planning: Beginner's Guide"."""
+    if not _UNSHOWN_CHARACTER.search(text.rstrip("?")):
+        return None
+    pattern = re.compile(".{1,3}".join(re.escape(part) for part in _UNSHOWN_CHARACTER.split(text)), re.I)
+    return next((headline for headline in titles.headlines() if pattern.fullmatch(headline)), None)
 
 
 def _declared_with_count(text: str, titles: DeclaredTitles) -> str | None:
@@ -281,6 +304,12 @@ def _domain_name(url: str | None) -> str:
     return _squeezed(name)
 
 
+def _host_name(url: str | None) -> str:
+    """The whole host without 'www.', squeezed: 'davidbaucom' for davidbau.com, the name many blogs head with."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    return _squeezed(host.removeprefix("www.")) if "." in host else ""
+
+
 def _squeezed(text: str | None) -> str:
     return "".join(re.findall(r"\w+", (text or "").lower())).replace("_", "")
 
@@ -292,7 +321,7 @@ def strip_site_name(title: str, site_name: str | None, site_keys=frozenset()) ->
     """
     parts = [part for part in _TITLE_SEPARATORS.split(title) if part.strip()]
     if len(parts) < 2:
-        return title
+        return _without_host_word(title, site_keys)
     site = _key(site_name) if site_name else None
     kept = [part for part in parts if not _names_site(part, site, site_keys)]
     if kept and len(kept) < len(parts):
@@ -300,6 +329,16 @@ def strip_site_name(title: str, site_name: str | None, site_keys=frozenset()) ->
     longest = max(parts, key=len)
     # 'Headline | Site' is the common order: keep the first part unless it is a short site label
     return parts[0] if len(parts[0]) >= len(longest) / 2 else longest
+
+
+def _without_host_word(title: str, site_keys) -> str:
+    """'Vibe Coding' of 'davidbau.com Vibe Coding': the site's host written out before or after the headline."""
+    words = title.split()
+    if len(words) > 1 and "." in words[0] and _squeezed(words[0]) in site_keys:
+        return " ".join(words[1:])
+    if len(words) > 1 and "." in words[-1] and _squeezed(words[-1]) in site_keys:
+        return " ".join(words[:-1])
+    return title
 
 
 def _names_site(part: str, site: str | None, site_keys) -> bool:
