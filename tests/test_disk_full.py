@@ -79,6 +79,8 @@ def test_a_full_disk_fails_the_run_and_the_next_run_converges(sample_sites, smal
     assert not (small_disk / "archive.db-reserve").exists()  # the room it kept took the run's record
     stored_after_failure = rows(db_path)
     assert set(committed_before) <= set(stored_after_failure)
+    counted_new = rows(db_path, "select sum(articles_new) from run_sources where run_id = (select max(id) from runs)")
+    assert counted_new == [(len(stored_after_failure) - len(committed_before),)], "the rolled-back batch counted new"
     assert len(stored_after_failure) < len(uninterrupted), "the disk filled before the crawl was done"
 
     filler.unlink()

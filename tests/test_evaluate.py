@@ -127,3 +127,13 @@ def test_halves_split_by_site_not_by_page(tmp_path):
     assert len(list(load_pages(folder, half=half))) == 3 and list(load_pages(folder, half=other)) == []
     result = CliRunner().invoke(main, ["eval", str(folder), "--json", "--half", other])
     assert result.exit_code == 0 and json.loads(result.output)[0]["pages"] == 0
+
+
+def test_eval_prints_a_speed_ratio_against_every_compared_tool(tmp_path):
+    folder = _dataset(tmp_path / "set", {"0001": (ARTICLE, TRUTH)})
+    result = CliRunner().invoke(main, ["eval", str(folder), "--compare", "htmldate", "--compare", "trafilatura"])
+    assert result.exit_code == 0, result.output
+    rows = {line[:16].strip(): line[16:].split() for line in result.output.splitlines()}
+    assert rows[""] == ["hromada", "htmldate", "trafilatura"]
+    ours, *others = (float(value) for value in rows["pages/s"])
+    assert rows["speed ratio"] == ["1.0", *(f"{ours / other:.1f}" for other in others)]

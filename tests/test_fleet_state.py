@@ -115,3 +115,18 @@ def test_db_with_frontier_is_refused_naming_the_writer(tmp_path):
     assert result.exit_code == 2
     assert "hromada ingest --frontier redis://127.0.0.1:1/0" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "a.db").exists()
+
+
+def test_scratch_of_a_killed_crawl_process_is_removed_by_the_next_one(tmp_path):
+    from crawler.cli.crawl import SCRATCH_PREFIX, remove_scratch_of_ended_processes
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    left_behind = tmp_path / f"{SCRATCH_PREFIX}{ended.pid}-k1ll3d"
+    running = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-l1v3ly"
+    other = tmp_path / f"{SCRATCH_PREFIX}abc_1234"
+    for scratch in (left_behind, running, other):
+        scratch.mkdir()
+        (scratch / "run.db").write_bytes(b"SQLite format 3\0")
+    remove_scratch_of_ended_processes(tmp_path)
+    assert not left_behind.exists() and running.exists() and other.exists()

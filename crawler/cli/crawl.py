@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -18,7 +20,7 @@ from crawler.cli.common import db_option, load_sources_or_exit, open_archive_or_
 from crawler.cli.errors import ARCHIVE_UNUSABLE, BAD_INPUT, BadInput, remember_archive
 from crawler.crawl.run import CrawlOptions, run_crawl, run_summary
 from crawler.crawl.health import FAILED_VERDICTS
-from crawler.crawl.lock import CrawlLock, LockHeld
+from crawler.crawl.lock import CrawlLock, LockHeld, pid_is_alive
 from crawler.crawl.progress import PROGRESS_MODES
 from crawler.registry import select_sources
 
@@ -87,13 +89,26 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
     sys.exit(crawl_for_fleet(options))
 
 
+SCRATCH_PREFIX = "hromada-crawl-"
+
+
 def crawl_for_fleet(options: CrawlOptions) -> int:
     """A fleet's crawl process: what outlives the run is in Redis; the run's own bookkeeping (the counts its table
-    prints, the lock) goes into a scratch file in a temporary directory, removed when the crawl ends."""
-    with tempfile.TemporaryDirectory(prefix="hromada-crawl-") as scratch:
+    prints, the lock) goes into a scratch file in a temporary directory, removed when the crawl ends (or, for a
+    process that was killed, by the next one on the host)."""
+    remove_scratch_of_ended_processes(Path(tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         options.archive_path = Path(scratch) / "run.db"
         open_archive_or_exit(options.archive_path).close()
         return report_run(options.archive_path, run_crawl(options), judge_sources=False)
+
+
+def remove_scratch_of_ended_processes(temp_dir: Path) -> None:
+    """Scratch directories whose crawl process is no longer running (it was killed before it could remove them)."""
+    for scratch in temp_dir.glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = scratch.name[len(SCRATCH_PREFIX):].partition("-")[0]
+        if pid.isdigit() and not pid_is_alive(int(pid)):
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def checked_frontier(url: str) -> None:

@@ -72,8 +72,10 @@ def _print_side_by_side(figures: list[dict]) -> None:
     click.echo(f"{'':<16}" + "".join(f"{f['tool']:>14}" for f in figures))
     for label, key in rows:
         click.echo(f"{label:<16}" + "".join(f"{_shown(f[key]):>14}" for f in figures))
-    if len(figures) > 1 and figures[1]["pages_per_s"]:
-        click.echo(f"{'speed ratio':<16}{figures[0]['pages_per_s'] / figures[1]['pages_per_s']:>14.1f}")
+    if len(figures) > 1:  # how many times faster than each tool beside it
+        ours = figures[0]["pages_per_s"]
+        ratios = [round(ours / f["pages_per_s"], 1) if f["pages_per_s"] else None for f in figures]
+        click.echo(f"{'speed ratio':<16}" + "".join(f"{_shown(ratio):>14}" for ratio in ratios))
 
 
 def _shown(figure) -> str:

@@ -73,9 +73,10 @@ class CrawlArchive:
     run fetches them again. Each user calls :meth:`open` once and :meth:`release` once.
 
     A storage failure (a full disk, an I/O error) on a write or a commit fails the run (:meth:`fail`): the open
-    batch is rolled back and its finished items counted as ``archive`` errors of their sources, the crawl is
-    stopped, nothing more is written, and ``failure`` says why for the run record, written into the room freed
-    by deleting the reserve file (``RESERVE_BYTES``). What earlier batches committed stays.
+    batch is rolled back, its stored articles uncounted and its finished items counted as ``archive`` errors of
+    their sources, the crawl is stopped, nothing more is written, and ``failure`` says why for the run record,
+    written into the room freed by deleting the reserve file (``RESERVE_BYTES``). What earlier batches
+    committed stays.
     """
 
     def __init__(self, path, commit_items: int, commit_seconds: float, clock=time.monotonic):
@@ -87,6 +88,7 @@ class CrawlArchive:
         self.crawler = None  # set by of(): the crawler whose connection this is
         self.users = 0
         self.batch_items: Counter[str] = Counter()  # finished items of the open batch, per source
+        self.batch_counts: Counter[str] = Counter()  # stats counted for what the open batch stores
         self.batch_started = clock()
         self.failure: str | None = None
         self.reserve = Path(f"{path}-reserve")
@@ -149,10 +151,16 @@ class CrawlArchive:
             except sqlite3.Error as error:
                 self.fail(error)
 
+    def count_stored(self, stat_key: str) -> None:
+        """Count what the open batch stores (a ``new`` article): taken back if the batch is rolled back."""
+        self.crawler.stats.inc_value(stat_key)
+        self.batch_counts[stat_key] += 1
+
     def commit(self) -> None:
         if self.archive.db.conn.in_transaction:
             self.archive.db.conn.commit()
         self.batch_items.clear()
+        self.batch_counts.clear()
         self.batch_started = self.clock()
 
     def fail_on_storage_error(self, error: sqlite3.Error) -> None:
@@ -167,8 +175,11 @@ class CrawlArchive:
             conn.rollback()
         for source_id, items in self.batch_items.items():
             self.crawler.stats.inc_value(f"hromada/{source_id}/errors/archive", items)
+        for stat_key, stored in self.batch_counts.items():
+            self.crawler.stats.inc_value(stat_key, -stored)  # rolled back: not new, updated or unchanged after all
         lost = sum(self.batch_items.values())
         self.batch_items.clear()
+        self.batch_counts.clear()
         self.batch_started = self.clock()
         if self.failure is None:
             self.reserve.unlink(missing_ok=True)
