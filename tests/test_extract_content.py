@@ -201,6 +201,33 @@ def test_teasers_of_other_posts_in_a_section_under_the_article_are_not_part_of_i
     assert "Абзац 2" in text and "Тизер" not in text
 
 
+def _teaser_cards(count: int) -> str:
+    return "".join(
+        f"<div class='slide'><div class='card'><h3 class='card-title'><a href='/news/{n}'>Новина {n} рубріки</a></h3>"
+        f"<div class='card-excerpt'>Картка {n}: у громаді відкрили пункт незламності, він працює цілодобово, "
+        "там є генератор, інтернет, тепло, вода і зарядні станції, а чергові волонтери допоможуть літнім людям, "
+        "родинам з дітьми та переселенцям, якщо світла не буде довше, ніж зазвичай.</div></div></div>"
+        for n in range(count))
+
+
+def test_a_listing_of_teaser_cards_under_the_article_is_not_part_of_it():
+    html = ("<html><body><main><section class='article'><h1>Ремонт ліцею</h1>"
+            f"<div class='article-content'>{_paragraphs(5)}</div></section>"
+            f"<section class='carousel'><div class='wrapper'><div class='track'>{_teaser_cards(5)}</div></div>"
+            "</section></main></body></html>")
+    text = extract(html).text
+    assert "Абзац 3" in text and "Картка" not in text
+
+
+def test_teaser_cards_that_outweigh_the_best_block_are_the_page_itself():
+    html = ("<html><body><main><section class='intro'><h1>Курси громади</h1>"
+            "<div class='intro-text'><p>Оберіть курс: навчання безоплатне для всіх мешканців громади.</p></div>"
+            f"</section><section class='courses'><div class='track'>{_teaser_cards(8)}</div></section>"
+            "</main></body></html>")
+    text = extract(html).text
+    assert "Картка 0" in text and "Картка 7" in text
+
+
 def test_drupal_promoted_and_sticky_nodes_are_not_furniture():
     node = lxml.html.fromstring("<article class='node node--type-article node--promoted node--sticky'><p>Т.</p></article>")
     assert load_dom_rules().furniture_reason(node) is None

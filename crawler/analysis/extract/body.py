@@ -19,6 +19,10 @@ PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "td", "dd", "li"})
 PROSE_TAGS = ("p", "pre", "blockquote")
 VERBATIM_TAGS = frozenset({"pre", "code"})
 _POST_ID = re.compile(r"^(post|node)-\d+$")
+# a listing's card: its excerpt is at most this long, and at least this many cards of one class stand together
+_TEASER_MAX_CHARS = 400
+_TEASER_CARDS = 3
+_LISTING_CARD_SHARE = 0.8
 TEXT_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
 BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt",
@@ -259,7 +263,7 @@ def enclosing_article(page: Page, best, container, scores: dict):
     """The nearest ancestor that scores almost as well as the best block and holds more paragraph text, not a
     second copy of it: the article around product boxes whose short, comma-rich descriptions each outscore it."""
     chars = page.paragraph_chars.get(container, 0)
-    other_posts_ancestors = {ancestor for block in blocks_of_other_articles(best, scores)
+    other_posts_ancestors = {ancestor for block in teaser_blocks(page, best, scores)
                              for ancestor in block.iterancestors()}
     for level, ancestor in enumerate(container.iterancestors(), start=1):
         if level > _MERGE_LEVELS or ancestor in other_posts_ancestors:
@@ -314,7 +318,7 @@ def merge_article_parts(page: Page, best, scores: dict):
     ancestors = [best, *best.iterancestors()][: _FAR_MERGE_LEVELS + 1]
     position = {id(element): level for level, element in enumerate(ancestors)}
     threshold = scores[best] * _MERGE_SHARE
-    other_posts = set(map(id, blocks_of_other_articles(best, scores)))
+    other_posts = set(map(id, teaser_blocks(page, best, scores)))
     parts = {id(other) for other, score in scores.items()
              if score >= threshold and id(other) not in position and not _copies_text_of(page, other, best)
              and id(other) not in other_posts}
@@ -334,6 +338,54 @@ def merge_article_parts(page: Page, best, scores: dict):
         if level > container_level and _may_merge(page, ancestors, level, count):
             container_level = level
     return ancestors[container_level]
+
+
+def teaser_blocks(page: Page, best, scores: dict) -> list:
+    """Scored blocks that are teasers of other pages, never sections of the article: inside another post's
+    <article> (:func:`blocks_of_other_articles`) or inside a card of a listing (:func:`_is_teaser_card`). Cards
+    that together hold more text than the best block are the page itself (a landing page of courses)."""
+    found = blocks_of_other_articles(best, scores)
+    cards = {ancestor: _is_teaser_card(page, ancestor) for ancestor in (best, *best.iterancestors())}
+    if any(cards.values()):
+        return found
+    in_cards: dict = {}
+    for block in scores:
+        if block is best or block in page.headline_ancestors:
+            continue
+        for ancestor in (block, *block.iterancestors()):
+            if ancestor is best or ancestor in page.headline_ancestors:
+                break
+            if ancestor not in cards:
+                cards[ancestor] = _is_teaser_card(page, ancestor)
+            if cards[ancestor]:
+                in_cards[block] = ancestor
+                break
+    found_cards = set(in_cards.values())
+    if sum(page.paragraph_chars.get(card, 0) for card in found_cards) >= page.paragraph_chars.get(best, 0):
+        return found
+    return found + list(in_cards) + _listings_of(page, found_cards, scores, best)
+
+
+def _listings_of(page: Page, cards: set, scores: dict, best) -> list:
+    """Scored blocks that hold cards and little else: the listing around them."""
+    card_chars: dict = {}
+    for card in cards:
+        for ancestor in card.iterancestors():
+            card_chars[ancestor] = card_chars.get(ancestor, 0) + page.text_chars.get(card, 0)
+    return [block for block in scores if block not in page.headline_ancestors and block is not best
+            and card_chars.get(block, 0) >= page.text_chars.get(block, 0) * _LISTING_CARD_SHARE]
+
+
+def _is_teaser_card(page: Page, element) -> bool:
+    """A card of a listing: a heading that is all one link, a short excerpt, and at least two siblings of its class."""
+    class_value = element.get("class")
+    parent = element.getparent()
+    if not class_value or parent is None or page.paragraph_chars.get(element, 0) > _TEASER_MAX_CHARS:
+        return False
+    heading = next(element.iter("h2", "h3", "h4", "h5"), None)
+    if heading is None or not page.text_chars.get(heading) or page.link_chars.get(heading) != page.text_chars[heading]:
+        return False
+    return sum(1 for sibling in parent if sibling.get("class") == class_value) >= _TEASER_CARDS
 
 
 def blocks_of_other_articles(best, scores: dict) -> list:
