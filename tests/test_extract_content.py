@@ -441,6 +441,18 @@ def test_author_bio_boxes_are_furniture_whatever_their_class_spelling():
             "знімає події громади з 2015 року.</p></div>")
     text = extract(_article_page(f"<article>{paragraphs}{bios}</article>")).text
     assert "Абзац 3" in text and "журналістка" not in text and "фотограф" not in text
+    hcard = ("<section class='vcard author about_tab'><div class='name'>Олена Коваль</div><div class='note'>Олена "
+             "пише про громаду з 2014 року, веде рубрику про ветеранів.</div></section>")
+    text = extract(_article_page(f"<article>{paragraphs}{hcard}</article>")).text
+    assert "Абзац 3" in text and "веде рубрику" not in text
+
+
+def test_paywall_boxes_inside_the_article_are_furniture():
+    paragraphs = _paragraphs(4)
+    boxes = ("<div class='restricted-content-breaker'><h3>Ексклюзив для передплатників</h3><p>Відкрийте статтю та "
+             "аналітику: щомісяця 99 грн.</p></div><div class='paywall'><p>Вже передплатили? Увійдіть.</p></div>")
+    text = extract(_article_page(f"<article>{paragraphs}{boxes}</article>")).text
+    assert "Абзац 3" in text and "щомісяця" not in text and "Вже передплатили" not in text
 
 
 def test_product_boxes_that_each_outscore_the_article_stay_inside_it():

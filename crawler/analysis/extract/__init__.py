@@ -19,7 +19,9 @@ from datetime import datetime
 
 from crawler.analysis.extract.html import parse_html
 
-EXTRACTOR_VERSION = "0.4.0"
+# Raised whenever the extracted title or text of some page changes: an archived article whose page comes back
+# byte for byte but extracts differently is then our change, not a revision by its publisher.
+EXTRACTOR_VERSION = "0.5.0"
 
 
 @dataclass(frozen=True)
