@@ -110,6 +110,10 @@ def test_a_count_or_year_that_the_page_prints_apart_from_the_h1_stays_in_the_tit
     pytest.param("Budget 2026 | City Council", "Who pays for the new bridge? The council decides",
                  "https://council.example.org/news/bridge", "Who pays for the new bridge? The council decides",
                  id="a question in the h1 stays when the declared title says something else"),
+    pytest.param("Оголошення про громадські слухання щодо бюджету", "ОГОЛОШЕННЯ", "https://rada.example.gov.ua/n/3",
+                 "Оголошення про громадські слухання щодо бюджету", id="an h1 in capitals that says something else"),
+    pytest.param("ОГОЛОШЕННЯ ПРО СЛУХАННЯ", "ОГОЛОШЕННЯ", "https://rada.example.gov.ua/n/4", "ОГОЛОШЕННЯ",
+                 id="an h1 in capitals stays when the declared title is in capitals too"),
 ])
 def test_the_h1_against_the_declared_title(title, h1, url, expected):
     assert extract_raw(_titled_page(title, h1), url).title == expected

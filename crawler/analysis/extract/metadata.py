@@ -203,7 +203,7 @@ def find_title(headline, titles: DeclaredTitles) -> str | None:
         text = heading_text(headline)
         if text:
             return (_declared_without_extras(text, titles) or _declared_with_count(text, titles)
-                    or _declared_for_unshown_characters(text, titles) or text)
+                    or _declared_for_unshown_characters(text, titles) or _declared_for_capitals(text, titles) or text)
     headlines = titles.headlines()
     return headlines[0] if headlines else None
 
@@ -238,6 +238,15 @@ def _is_source_and_count(text: str, declared: str) -> bool:
         return False
     before, after = text[:start], text[start + len(declared):]
     return not before.strip() and _SOURCE_AND_COUNT.fullmatch(after) is not None
+
+
+def _declared_for_capitals(text: str, titles: DeclaredTitles) -> str | None:
+    """The declared headline when the heading is written all in capitals and says something else: a styled label
+    ("SUPPORTING GAAP COMPLIANCE") more often than the headline."""
+    if text != text.upper() or sum(character.isalpha() for character in text) < 2:
+        return None
+    headlines = titles.headlines()
+    return headlines[0] if headlines and headlines[0] != headlines[0].upper() else None
 
 
 def _declared_for_unshown_characters(text: str, titles: DeclaredTitles) -> str | None:
