@@ -305,3 +305,13 @@ def test_requires_without_a_pattern_is_refused():
 def test_a_line_of_phrases_glued_together_is_dropped_and_a_sentence_starting_with_one_is_kept():
     assert strip_boilerplate("Новина дня.\n\nПошукСкинути") == "Новина дня."
     assert strip_boilerplate("Пошук зниклих триває.") == "Пошук зниклих триває."
+
+
+@pytest.mark.parametrize("line", ["March 15, 2022 · 3 min read · By ASU Online", "Олена Коваль · 5 хв читання · 2 грудня"])
+def test_a_meta_line_around_a_reading_time_is_dropped(line):
+    assert strip_boilerplate(f"Новина дня.\n\n{line}") == "Новина дня."
+
+
+def test_a_sentence_naming_a_reading_time_is_kept():
+    sentence = "Звіт голови займає 5 хв читання · і варто його прочитати повністю, бо там цифри бюджету."
+    assert strip_boilerplate(sentence) == sentence
