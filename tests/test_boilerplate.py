@@ -315,3 +315,8 @@ def test_a_meta_line_around_a_reading_time_is_dropped(line):
 def test_a_sentence_naming_a_reading_time_is_kept():
     sentence = "Звіт голови займає 5 хв читання · і варто його прочитати повністю, бо там цифри бюджету."
     assert strip_boilerplate(sentence) == sentence
+
+
+@pytest.mark.parametrize("button", ["Запропонувати новину", "SHARE YOUR STORY", "Submit a news tip"])
+def test_submit_news_buttons_are_dropped(button):
+    assert strip_boilerplate(f"Новина дня.\n\n{button}") == "Новина дня."
