@@ -320,3 +320,10 @@ def test_a_sentence_naming_a_reading_time_is_kept():
 @pytest.mark.parametrize("button", ["Запропонувати новину", "SHARE YOUR STORY", "Submit a news tip"])
 def test_submit_news_buttons_are_dropped(button):
     assert strip_boilerplate(f"Новина дня.\n\n{button}") == "Новина дня."
+
+
+def test_comment_form_lines_are_dropped_and_a_sentence_about_comments_is_kept():
+    form = "\n\n".join(["Коментарі", "Ваш коментар", "Скасувати відповідь", "Коментарів немає"])
+    assert strip_boilerplate(f"Новина дня.\n\n{form}") == "Новина дня."
+    sentence = "Коментарі депутатів щодо бюджету були різкими."
+    assert strip_boilerplate(sentence) == sentence
