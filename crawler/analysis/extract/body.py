@@ -248,25 +248,26 @@ def find_body_elements(page: Page, body_css: str | None = None) -> list:
 
 def body_around(page: Page, best, scores: dict) -> list:
     """The best-scored container, widened to the parts of an article split in sections, or with its siblings."""
-    container = merge_article_parts(page, best, scores)
+    teasers = teaser_blocks(page, best, scores)
+    container = merge_article_parts(page, best, scores, teasers)
     if container is best and best.tag in LIST_TAGS:
         around_headline = headline_container(page, best)
         container = best if around_headline is None else around_headline
     else:
-        container = enclosing_article(page, best, container, scores)
+        container = enclosing_article(page, best, container, scores, teasers)
     if container is not best:
         return [container]
     return with_related_siblings(page, best, scores)
 
 
-def enclosing_article(page: Page, best, container, scores: dict):
+def enclosing_article(page: Page, best, container, scores: dict, teasers: list):
     """The nearest ancestor that scores almost as well as the best block and holds more paragraph text, not a
-    second copy of it: the article around product boxes whose short, comma-rich descriptions each outscore it."""
+    second copy of it: the article around product boxes whose short, comma-rich descriptions each outscore it.
+    It never reaches up to hold teasers of other pages."""
     chars = page.paragraph_chars.get(container, 0)
-    other_posts_ancestors = {ancestor for block in teaser_blocks(page, best, scores)
-                             for ancestor in block.iterancestors()}
+    around_teasers = {ancestor for block in teasers for ancestor in block.iterancestors()}
     for level, ancestor in enumerate(container.iterancestors(), start=1):
-        if level > _MERGE_LEVELS or ancestor in other_posts_ancestors:
+        if level > _MERGE_LEVELS or ancestor in around_teasers:
             break
         score = scores.get(ancestor)
         if (score is not None and score >= scores[best] * _ENCLOSING_SHARE
@@ -308,20 +309,20 @@ def has_words(text: str, count: int) -> bool:
     return sum(1 for _ in islice(_WORD.finditer(text), count)) >= count
 
 
-def merge_article_parts(page: Page, best, scores: dict):
+def merge_article_parts(page: Page, best, scores: dict, teasers: list):
     """The nearest ancestor that also holds the other well-scored blocks, for articles split into sections.
 
     Within ``_MERGE_LEVELS`` one block is enough; an ancestor further up must gather
     several blocks at once (a page builder that wraps each section in its own deep
-    grid) and be neither link-dense nor the whole page.
+    grid) and be neither link-dense nor the whole page. Teasers of other pages are never parts.
     """
     ancestors = [best, *best.iterancestors()][: _FAR_MERGE_LEVELS + 1]
     position = {id(element): level for level, element in enumerate(ancestors)}
     threshold = scores[best] * _MERGE_SHARE
-    other_posts = set(map(id, teaser_blocks(page, best, scores)))
+    teaser_ids = set(map(id, teasers))
     parts = {id(other) for other, score in scores.items()
              if score >= threshold and id(other) not in position and not _copies_text_of(page, other, best)
-             and id(other) not in other_posts}
+             and id(other) not in teaser_ids}
     joining: dict[int, int] = {}
     for other, score in scores.items():
         if id(other) not in parts:
@@ -377,7 +378,8 @@ def _listings_of(page: Page, cards: set, scores: dict, best) -> list:
 
 
 def _is_teaser_card(page: Page, element) -> bool:
-    """A card of a listing: a heading that is all one link, a short excerpt, and at least two siblings of its class."""
+    """A card of a listing: a heading that is all one link, a short excerpt, and two more cards of its class beside
+    it."""
     class_value = element.get("class")
     parent = element.getparent()
     if not class_value or parent is None or page.paragraph_chars.get(element, 0) > _TEASER_MAX_CHARS:
