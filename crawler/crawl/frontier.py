@@ -236,8 +236,11 @@ class FleetFrontier:
         """The run's start requests are all queued (or the run is over and the next one not begun)."""
         return self.client.get(self.keys["seeded"]) in (SEEDED, None)
 
-    def is_settled(self, url: str) -> bool:
-        return bool(self.client.sismember(self.keys["settled"], url))
+    def settled_and_backoff(self, url: str) -> tuple[bool, tuple[str, int, str] | None]:
+        """Whether the fleet settled ``url``, and its :meth:`backoff`, in one round trip (asked for every link)."""
+        settled, record = self.client.pipeline(transaction=False).sismember(self.keys["settled"], url).hget(
+            self.keys["backoff"], url).execute()
+        return bool(settled), _backoff(record)
 
     def settle(self, url: str) -> None:
         self.client.pipeline().sadd(self.keys["settled"], url).hdel(self.keys["backoff"], url).execute()
@@ -254,11 +257,7 @@ class FleetFrontier:
 
     def backoff(self, url: str) -> tuple[str, int, str] | None:
         """(outcome, failures in a row, retry_at) of a page whose extraction failed, None for any other."""
-        record = self.client.hget(self.keys["backoff"], url)
-        if record is None:
-            return None
-        _, outcome, _, failures, retry_at = json.loads(record)
-        return outcome, failures, retry_at
+        return _backoff(self.client.hget(self.keys["backoff"], url))
 
     def save_backoff(self, url: str, source_id: str, outcome: str, seen_at: str, failures: int, retry_at: str) -> None:
         self.client.hset(self.keys["backoff"], url, json.dumps([source_id, outcome, seen_at, failures, retry_at]))
@@ -326,6 +325,13 @@ class FleetFrontier:
     def queue_length(self) -> int:
         """Requests of the fleet queued, or taken and not yet finished."""
         return pending_requests(self.client, self.keys)
+
+
+def _backoff(record: bytes | None) -> tuple[str, int, str] | None:
+    if record is None:
+        return None
+    _, outcome, _, failures, retry_at = json.loads(record)
+    return outcome, failures, retry_at
 
 
 class FleetMember:

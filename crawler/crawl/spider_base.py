@@ -119,9 +119,9 @@ class PageMemory:
 
     def fleet_state(self, url: str, now: datetime) -> str | None:
         """:meth:`known_state` from what the fleet's Redis holds (the writer published the archive's part)."""
-        if self.fleet.is_settled(url):
+        settled, backoff = self.fleet.settled_and_backoff(url)
+        if settled:
             return "settled"
-        backoff = self.fleet.backoff(url)
         return settled_or_backoff(backoff[0], backoff[2], now) if backoff else None
 
     def archived_urls(self, source_id: str, since: datetime | None) -> list[str]:
