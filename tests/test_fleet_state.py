@@ -130,3 +130,27 @@ def test_scratch_of_a_killed_crawl_process_is_removed_by_the_next_one(tmp_path):
         (scratch / "run.db").write_bytes(b"SQLite format 3\0")
     remove_scratch_of_ended_processes(tmp_path)
     assert not left_behind.exists() and running.exists() and other.exists()
+
+
+def test_the_writer_publishes_validators_newer_than_the_fleets_and_keeps_older_ones_back(redis_server, tmp_path):
+    from crawler.archive.store import Archive
+    from crawler.crawl.frontier import FleetFrontier
+    from crawler.crawl.ingest import publish_archive_state
+
+    fleet_keys = {name: f"hromada:test:{name}" for name in
+                  ("settled", "archived", "removed", "backoff", "validators", "published")}
+    fleet = FleetFrontier(redis_server.client(), fleet_keys, member_ttl=3)
+    stale = json.dumps(["wp", '"v1"', None, "2026-12-01T08:00:00+00:00"])
+    fresh = json.dumps(["wp", '"v3"', None, "2026-12-06T08:00:00+00:00"])
+    fleet.client.hset(fleet_keys["validators"], mapping={"https://a.example/feed": stale, "https://b.example/feed": fresh})
+    archive = Archive(tmp_path / "archive.db")
+    archive.db["url_validators"].insert_all([  # a local crawl in between saw a.example later, b.example earlier
+        {"url": "https://a.example/feed", "source_id": "wp", "etag": '"v2"', "last_modified": None,
+         "checked_at": "2026-12-05T08:00:00+00:00"},
+        {"url": "https://b.example/feed", "source_id": "wp", "etag": '"v2"', "last_modified": None,
+         "checked_at": "2026-12-05T08:00:00+00:00"},
+        {"url": "https://c.example/feed", "source_id": "wp", "etag": '"v1"', "last_modified": None,
+         "checked_at": "2026-12-05T08:00:00+00:00"}])
+    publish_archive_state(archive, fleet)
+    assert [fleet.validators(f"https://{host}/feed")[0] for host in ("a.example", "b.example", "c.example")] == [
+        '"v2"', '"v3"', '"v1"']

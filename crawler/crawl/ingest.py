@@ -27,6 +27,18 @@ from crawler.crawl.spider_base import BACKOFF_OUTCOMES, SETTLED_OUTCOMES, Regist
 from crawler.items import ArticleItem
 
 IDLE_POLL_SECONDS = 0.1
+# KEYS: a hash of JSON arrays. ARGV: field, array, the position of its ISO moment (1-based). The array is set
+# unless the hash holds one seen later (a local crawl's newer validators replace the fleet's older ones).
+SET_IF_NEWER = """
+local stored = redis.call('hget', KEYS[1], ARGV[1])
+if stored then
+  local position = tonumber(ARGV[3])
+  local stored_at, offered_at = cjson.decode(stored)[position], cjson.decode(ARGV[2])[position]
+  if type(stored_at) == 'string' and (type(offered_at) ~= 'string' or offered_at <= stored_at) then return 0 end
+end
+redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
 
 
 class ToWriterPipeline:
@@ -72,7 +84,8 @@ class WriterQueue:
 def publish_archive_state(archive: Archive, fleet: FleetFrontier) -> int:
     """What the fleet's crawl processes must know of earlier runs, from the archive into Redis: settled URLs,
     each source's archived URLs by date (for ``--refresh``) and those removed, and the validators and backoff
-    the fleet holds none fresher of. Marks the fleet run published; returns the archived articles published."""
+    the fleet holds none fresher of (a local crawl's newer ones replace older ones in Redis). Marks the fleet
+    run published; returns the archived articles published."""
     client, fleet_keys = fleet.client, fleet.keys
     articles = archive.db.execute(
         "select url, source_id, coalesce(published_at, first_seen_at, fetched_at), removed_at from articles")
@@ -88,12 +101,17 @@ def publish_archive_state(archive: Archive, fleet: FleetFrontier) -> int:
     marks = ", ".join("?" * len(SETTLED_OUTCOMES))
     batched_into(client, archive.db.execute(f"select url from crawl_urls where outcome in ({marks})", SETTLED_OUTCOMES),
                  lambda pipe, row: pipe.sadd(fleet_keys["settled"], row[0]))
+    set_if_newer = client.register_script(SET_IF_NEWER)
+
+    def newer_into(key: str, moment_at: int):
+        return lambda pipe, row: set_if_newer(keys=[key], args=[row[0], json.dumps(row[1:]), moment_at], client=pipe)
+
     marks = ", ".join("?" * len(BACKOFF_OUTCOMES))
     batched_into(client, archive.db.execute(
         f"select url, source_id, outcome, seen_at, failures, retry_at from crawl_urls where outcome in ({marks})",
-        BACKOFF_OUTCOMES), lambda pipe, row: pipe.hsetnx(fleet_keys["backoff"], row[0], json.dumps(row[1:])))
+        BACKOFF_OUTCOMES), newer_into(fleet_keys["backoff"], 3))
     batched_into(client, archive.db.execute("select url, source_id, etag, last_modified, checked_at from url_validators"),
-                 lambda pipe, row: pipe.hsetnx(fleet_keys["validators"], row[0], json.dumps(row[1:])))
+                 newer_into(fleet_keys["validators"], 4))
     client.set(fleet_keys["published"], json.dumps({"writer": fleet.member, "at": time.time()}))
     return published
 
