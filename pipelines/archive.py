@@ -46,5 +46,5 @@ class ArchivePipeline(ArchiveStage):
         except sqlite3.Error as error:
             self.count(item, "errors/archive")
             raise self.drop(item, "archive_error", repr(error)) from error
-        self.shared.count_stored(f"hromada/{item['source_id']}/{item['outcome']}")
+        self.shared.count_stored(self.stat_key(item, item["outcome"]))
         return item

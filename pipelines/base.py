@@ -39,7 +39,11 @@ class SourcePipeline:
         return cls(crawler)
 
     def count(self, item, key: str, amount: int = 1) -> None:
-        self.stats.inc_value(f"hromada/{item['source_id']}/{key}", amount)
+        self.stats.inc_value(self.stat_key(item, key), amount)
+
+    @staticmethod
+    def stat_key(item, key: str) -> str:
+        return f"hromada/{item['source_id']}/{key}"
 
     def drop(self, item, reason: str, detail: str = "") -> CountedDrop:
         self.count(item, f"dropped/{reason}")

@@ -180,12 +180,15 @@ def test_class_names_that_merely_contain_a_rule_word_are_not_furniture():
     assert "Абзац 3" in text and "Останній абзац" in text
 
 
-def test_wordpress_topic_classes_of_the_post_are_not_furniture():
+def test_the_cms_classes_of_the_post_are_not_furniture():
     post = lxml.html.fromstring("<article class='post-12 type-post hentry tag-social-media category-popular'><p>Текст.</p></article>")
     assert load_dom_rules().furniture_reason(post) is None
     assert load_dom_rules().furniture_reason(lxml.html.fromstring("<div class='tag-list'>Теги</div>")) is not None
     ghost_post = lxml.html.fromstring("<article class='post-full post tag-best-of-hromada'><p>Текст.</p></article>")
     assert load_dom_rules().furniture_reason(ghost_post) is None  # Ghost marks its posts so
+    node = lxml.html.fromstring("<article class='node node--type-article node--promoted node--sticky'><p>Т.</p></article>")
+    assert load_dom_rules().furniture_reason(node) is None  # Drupal's publishing states: promoted is no promo
+    assert load_dom_rules().furniture_reason(lxml.html.fromstring("<div class='promoted-stories'>Р.</div>")) is not None
 
 
 def test_teasers_of_other_posts_in_a_section_under_the_article_are_not_part_of_it():
@@ -226,12 +229,6 @@ def test_teaser_cards_that_outweigh_the_best_block_are_the_page_itself():
             "</main></body></html>")
     text = extract(html).text
     assert "Картка 0" in text and "Картка 7" in text
-
-
-def test_drupal_promoted_and_sticky_nodes_are_not_furniture():
-    node = lxml.html.fromstring("<article class='node node--type-article node--promoted node--sticky'><p>Т.</p></article>")
-    assert load_dom_rules().furniture_reason(node) is None
-    assert load_dom_rules().furniture_reason(lxml.html.fromstring("<div class='promoted-stories'>Р.</div>")) is not None
 
 
 def test_a_code_block_keeps_its_highlighted_comments():

@@ -55,6 +55,10 @@ WRITER_PIPELINES = {
     "pipelines.search.SearchIndexPipeline": 900,
 }
 TO_WRITER = "crawler.crawl.ingest.ToWriterPipeline"
+#: The columns (of ``url_validators`` and ``crawl_urls``) each URL's record in the ``validators`` and ``backoff``
+#: hashes holds, as a JSON array in this order; the writer publishes and takes them back (crawler/crawl/ingest.py).
+VALIDATOR_FIELDS = ("source_id", "etag", "last_modified", "checked_at")
+BACKOFF_FIELDS = ("source_id", "outcome", "seen_at", "failures", "retry_at")
 #: The ``seeded`` key's value once every start request of the run is queued (before, the seeder's member id).
 SEEDED = b"done"
 # KEYS: seeded. ARGV: member, the seeder that stopped. Seeding taken over, unless another process took it first.
@@ -248,19 +252,24 @@ class FleetFrontier:
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The (ETag, Last-Modified) pair the fleet last saw for a discovery URL."""
         record = self.client.hget(self.keys["validators"], url)
-        return tuple(json.loads(record)[1:3]) if record else (None, None)
+        if not record:
+            return None, None
+        fields = dict(zip(VALIDATOR_FIELDS, json.loads(record)))
+        return fields["etag"], fields["last_modified"]
 
     def save_validators(self, rows: list[dict]) -> None:
         if rows:
-            self.client.hset(self.keys["validators"], mapping={row["url"]: json.dumps(
-                [row["source_id"], row["etag"], row["last_modified"], row["checked_at"]]) for row in rows})
+            self.client.hset(self.keys["validators"], mapping={
+                row["url"]: json.dumps([row[name] for name in VALIDATOR_FIELDS]) for row in rows})
 
     def backoff(self, url: str) -> tuple[str, int, str] | None:
         """(outcome, failures in a row, retry_at) of a page whose extraction failed, None for any other."""
         return _backoff(self.client.hget(self.keys["backoff"], url))
 
     def save_backoff(self, url: str, source_id: str, outcome: str, seen_at: str, failures: int, retry_at: str) -> None:
-        self.client.hset(self.keys["backoff"], url, json.dumps([source_id, outcome, seen_at, failures, retry_at]))
+        record = {"source_id": source_id, "outcome": outcome, "seen_at": seen_at, "failures": failures,
+                  "retry_at": retry_at}
+        self.client.hset(self.keys["backoff"], url, json.dumps([record[name] for name in BACKOFF_FIELDS]))
 
     def archived_urls(self, source_id: str, since: datetime | None) -> list[str]:
         """The source's archived article URLs (published or first seen on or after ``since``), as the writer
@@ -330,8 +339,8 @@ class FleetFrontier:
 def _backoff(record: bytes | None) -> tuple[str, int, str] | None:
     if record is None:
         return None
-    _, outcome, _, failures, retry_at = json.loads(record)
-    return outcome, failures, retry_at
+    fields = dict(zip(BACKOFF_FIELDS, json.loads(record)))
+    return fields["outcome"], fields["failures"], fields["retry_at"]
 
 
 class FleetMember:

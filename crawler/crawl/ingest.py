@@ -20,7 +20,8 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
 from crawler.archive.store import Archive, utc_moment
-from crawler.crawl.frontier import WRITER_PIPELINES, FleetFrontier, fleet_client, keys, source_key
+from crawler.crawl.frontier import (BACKOFF_FIELDS, VALIDATOR_FIELDS, WRITER_PIPELINES, FleetFrontier, fleet_client,
+                                    keys, source_key)
 from crawler.crawl.run import CrawlOptions, build_settings
 from crawler.crawl.lock import CrawlLock
 from crawler.crawl.spider_base import BACKOFF_OUTCOMES, SETTLED_OUTCOMES, RegistryNewsSpider
@@ -103,15 +104,16 @@ def publish_archive_state(archive: Archive, fleet: FleetFrontier) -> int:
                  lambda pipe, row: pipe.sadd(fleet_keys["settled"], row[0]))
     set_if_newer = client.register_script(SET_IF_NEWER)
 
-    def newer_into(key: str, moment_at: int):
-        return lambda pipe, row: set_if_newer(keys=[key], args=[row[0], json.dumps(row[1:]), moment_at], client=pipe)
+    def newer_into(key: str, fields: tuple[str, ...], moment: str):
+        position = fields.index(moment) + 1  # Lua counts from 1
+        return lambda pipe, row: set_if_newer(keys=[key], args=[row[0], json.dumps(row[1:]), position], client=pipe)
 
     marks = ", ".join("?" * len(BACKOFF_OUTCOMES))
     batched_into(client, archive.db.execute(
-        f"select url, source_id, outcome, seen_at, failures, retry_at from crawl_urls where outcome in ({marks})",
-        BACKOFF_OUTCOMES), newer_into(fleet_keys["backoff"], 3))
-    batched_into(client, archive.db.execute("select url, source_id, etag, last_modified, checked_at from url_validators"),
-                 newer_into(fleet_keys["validators"], 4))
+        f"select url, {', '.join(BACKOFF_FIELDS)} from crawl_urls where outcome in ({marks})", BACKOFF_OUTCOMES),
+        newer_into(fleet_keys["backoff"], BACKOFF_FIELDS, "seen_at"))
+    batched_into(client, archive.db.execute(f"select url, {', '.join(VALIDATOR_FIELDS)} from url_validators"),
+                 newer_into(fleet_keys["validators"], VALIDATOR_FIELDS, "checked_at"))
     client.set(fleet_keys["published"], json.dumps({"writer": fleet.member, "at": time.time()}))
     return published
 
@@ -135,12 +137,10 @@ def epoch_seconds(moment: str | None) -> float:
 
 def take_back_state(archive: Archive, fleet: FleetFrontier) -> None:
     """The validators and extraction backoff the fleet's crawl processes recorded, into the archive."""
-    validators = [[url.decode(), *json.loads(record)] for url, record in fleet.client.hgetall(fleet.keys["validators"]).items()]
-    archive.db.conn.executemany("""insert or replace into url_validators (url, source_id, etag, last_modified, checked_at)
-                                   values (?, ?, ?, ?, ?)""", validators)
-    backoff = [[url.decode(), *json.loads(record)] for url, record in fleet.client.hgetall(fleet.keys["backoff"]).items()]
-    archive.db.conn.executemany("""insert or replace into crawl_urls (url, source_id, outcome, seen_at, failures, retry_at)
-                                   values (?, ?, ?, ?, ?, ?)""", backoff)
+    for table, key, fields in (("url_validators", "validators", VALIDATOR_FIELDS), ("crawl_urls", "backoff", BACKOFF_FIELDS)):
+        rows = [[url.decode(), *json.loads(record)] for url, record in fleet.client.hgetall(fleet.keys[key]).items()]
+        archive.db.conn.executemany(f"insert or replace into {table} (url, {', '.join(fields)}) "
+                                    f"values ({', '.join('?' * (len(fields) + 1))})", rows)
 
 
 class IngestSpider(RegistryNewsSpider):

@@ -303,8 +303,7 @@ def _title_tag(tree) -> str | None:
 
 def _domain_name(url: str | None) -> str:
     """The name part of a URL's domain: 'rustlang' for blog.rust-lang.org, 'khmilnytska' for khmilnytska.gov.ua."""
-    host = (urlsplit(url).hostname or "") if url else ""
-    labels = [label for label in host.split(".") if label and label != "www"]
+    labels = [label for label in _host(url).split(".") if label and label != "www"]
     if len(labels) < 2:
         return ""
     name = labels[-2]
@@ -315,8 +314,12 @@ def _domain_name(url: str | None) -> str:
 
 def _host_name(url: str | None) -> str:
     """The whole host without 'www.', squeezed: 'davidbaucom' for davidbau.com, the name many blogs head with."""
-    host = (urlsplit(url).hostname or "") if url else ""
+    host = _host(url)
     return _squeezed(host.removeprefix("www.")) if "." in host else ""
+
+
+def _host(url: str | None) -> str:
+    return (urlsplit(url).hostname or "") if url else ""
 
 
 def _squeezed(text: str | None) -> str:
