@@ -377,6 +377,17 @@ def test_collapsed_accordion_answers_are_content_and_other_hidden_blocks_are_not
     assert "до кінця травня" in text and "Підпишіться" not in text
 
 
+def test_a_copy_of_the_article_in_a_never_shown_webflow_block_is_not_read_twice():
+    # Webflow publishes a block whose CMS condition failed with w-condition-invisible (display: none); sites keep a
+    # whole gated copy of the post there, so it holds as much text as the article and no size guard spares it
+    paragraphs = _paragraphs(4)
+    html = _article_page(f"<div class='layout__normal'><div class='w-richtext'>{paragraphs}</div></div>"
+                         f"<div class='layout__gated w-condition-invisible'><div class='w-richtext'>{paragraphs}"
+                         "<p>Щоб читати далі, залиште свою електронну адресу.</p></div></div>")
+    text = extract(html).text
+    assert text.count("Абзац 3") == 1 and "залиште свою електронну адресу" not in text
+
+
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:
     article = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
                       for n in range(6))

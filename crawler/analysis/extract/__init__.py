@@ -21,7 +21,7 @@ from crawler.analysis.extract.html import parse_html
 
 # Raised whenever the extracted title or text of some page changes: an archived article whose page comes back
 # byte for byte but extracts differently is then our change, not a revision by its publisher.
-EXTRACTOR_VERSION = "0.5.0"
+EXTRACTOR_VERSION = "0.6.0"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/~]|::)\s+")
 # a README rendered from Markdown heads its sections with h1s ("Discord" of "How we pwned X, Vercel, Discord, ...")
 _MENTION_SHARE = 0.25
 # a label before a colon: "Blog Name: Post title"
+_LABEL_TAIL_SEPARATORS = ("|", "–", "—", "-")
+_LABEL_TAIL_WORDS = 2
 _LABEL_SEPARATOR = re.compile(r"\s*:\s+|" + _TITLE_SEPARATORS.pattern)
 _UK_LETTERS = re.compile(r"[іїєґ]")
 _RU_LETTERS = re.compile(r"[ыэъё]")
@@ -226,7 +228,20 @@ def _declared_without_extras(text: str, titles: DeclaredTitles) -> str | None:
     extras = _key(text).replace(_key(declared), " ", 1)
     if titles.is_site_name(extras) or _is_dateline(extras) or _is_source_and_count(text, declared):
         return declared
-    return None
+    return declared if _is_section_label_after_separator(text, declared) else None
+
+
+def _is_section_label_after_separator(text: str, declared: str) -> bool:
+    """The heading is the declared headline, a separator and a word or two that no declared headline carries: the
+    section's label ("How meditation rewires brains and improves physical health | Opinion"). A longer tail is as
+    often part of the headline ("Best CRM for Small Businesses in 2026 – Features, Pricing, and Honest
+    Comparison")."""
+    if not text.lower().startswith(declared.lower()):
+        return False
+    separator = _TITLE_SEPARATORS.match(text, len(declared))
+    if separator is None or separator.group().strip() not in _LABEL_TAIL_SEPARATORS:
+        return False
+    return 1 <= len(_key(text[separator.end():]).split()) <= _LABEL_TAIL_WORDS
 
 
 def _is_source_and_count(text: str, declared: str) -> bool:
