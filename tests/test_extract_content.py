@@ -9,6 +9,7 @@ import lxml.html
 import pytest
 
 from crawler.analysis.extract import extract, extract_raw
+from crawler.analysis.extract.body import Page, lede_between, score_candidates, with_related_siblings
 from crawler.analysis.extract.domrules import load_dom_rules
 from crawler.analysis.extract.html import parse_html
 from crawler.analysis.extract.metadata import (MetaTags, declared_titles, find_headline_element, guess_language,
@@ -386,6 +387,40 @@ def test_a_copy_of_the_article_in_a_never_shown_webflow_block_is_not_read_twice(
                          "<p>Щоб читати далі, залиште свою електронну адресу.</p></div></div>")
     text = extract(html).text
     assert text.count("Абзац 3") == 1 and "залиште свою електронну адресу" not in text
+
+
+def test_a_lede_in_the_block_the_headline_opens_is_kept():
+    page = ("<html><body><div id='intro'><h1>Бюджет ухвалено</h1><p>Сесія міської ради ухвалила бюджет громади на "
+            "наступний рік одноголосно.</p></div><div class='share'><a href='/s'>Поділитися</a></div>"
+            f"<div id='content'>{_paragraphs(6)}</div></body></html>")
+    text = extract(page).text
+    assert text.startswith("Сесія міської ради ухвалила бюджет") and "Абзац 5" in text
+    assert "Бюджет ухвалено" not in text and "Поділитися" not in text
+
+
+def _page_of(html: str) -> Page:
+    tree = parse_html(html)
+    headline = find_headline_element(tree, declared_titles(tree, MetaTags(tree), [], None))
+    return Page(root=tree.find("body"), rules=load_dom_rules(), headline=headline)
+
+
+def test_of_two_ledes_before_the_body_the_one_with_more_text_is_kept():
+    page = _page_of("<html><body><header><h1>Бюджет ухвалено</h1><div class='author-intro'>Олена Коваль, відділ "
+                    "комунікацій міської ради</div><div class='post-intro'><p>Сесія міської ради ухвалила бюджет "
+                    "громади на наступний рік одноголосно, а депутати погодили програму ремонту доріг.</p></div>"
+                    f"</header><div class='text'>{_paragraphs(6)}</div></body></html>")
+    body = page.root.find(".//div[@class='text']")
+    assert [lede.get("class") for lede in lede_between(page, page.headline, body)] == ["post-intro"]
+
+
+def test_a_sibling_with_the_same_id_as_the_body_is_another_part_of_it():
+    # a theme prints the intro in its own div#wtr-content before the one that holds the rest of the post
+    intro = "<p>Вступ: громада ухвалила програму ремонту доріг на три роки, перші роботи почнуться навесні.</p>"
+    page = _page_of(f"<html><body><h1>Ремонт доріг</h1><div class='body'><div id='wtr-content'>{intro}</div>"
+                    f"<div id='wtr-content'>{_paragraphs(60)}</div><div id='other'>{intro}</div></div></body></html>")
+    scores = score_candidates(page)
+    intro_part, best, other = page.root.find(".//div[@class='body']")
+    assert with_related_siblings(page, best, scores) == [intro_part, best]
 
 
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:

@@ -186,20 +186,32 @@ def render_body(page: Page, body_css: str | None = None) -> tuple[list, str]:
             return found, Renderer(page).render(found)
     elements, text = scored_body(page)
     lede = lede_between(page, page.headline, elements[0])
-    if lede is None:
+    if not lede:
         return elements, text
-    lede_text = Renderer(page).render([lede])
+    lede_text = Renderer(page).render(lede)
     if not lede_text or clean_text(lede_text) in clean_text(text):
         return elements, text
     return elements, f"{lede_text}\n\n{text}" if text else lede_text
 
 
-def lede_between(page: Page, headline, body):
+def lede_between(page: Page, headline, body) -> list:
     """The standfirst that sits between the headline and the body, outside both (an "article-intro", "ingress" or
-    "post-excerpt" block in the page header): the first element there whose class names a lede and that holds a
-    sentence rather than links. None when the page has no headline or no such element."""
+    "post-excerpt" block in the page header): of the elements there whose class names a lede and that hold a
+    sentence rather than links, the one with the most text (an "author-intro" line may come first). When the
+    headline itself opens the lede block ("<div id=intro><h1>…</h1><p>…</p></div>"), the lede is what follows the
+    headline in it. Empty when the page has no headline or no lede."""
     if headline is None or body is headline or body in page.headline_ancestors:
-        return None
+        return []
+    around_body = set(body.iterancestors())
+    opened = [ancestor for ancestor in page.headline_ancestors
+              if ancestor not in around_body and _is_lede(page, ancestor)]
+    if opened:
+        return _after_headline_in(page, max(opened, key=page.text_chars.get), headline)
+    ledes = list(_ledes_after_headline(page, headline, body))
+    return [max(ledes, key=page.text_chars.get)] if ledes else []
+
+
+def _ledes_after_headline(page: Page, headline, body):
     visible = set(page.elements)
     after_headline = False
     for element in page.root.iter():
@@ -207,12 +219,17 @@ def lede_between(page: Page, headline, body):
             after_headline = True
             continue
         if element is body:
-            return None
+            return
         if (after_headline and element in visible and element not in page.headline_ancestors
                 and not any(ancestor is headline for ancestor in element.iterancestors())
                 and _is_lede(page, element) and body not in set(element.iterdescendants())):
-            return element
-    return None
+            yield element
+
+
+def _after_headline_in(page: Page, block, headline) -> list:
+    """The children of ``block`` that follow the one holding the headline, furniture left out."""
+    branch = next(node for node in (headline, *headline.iterancestors()) if node.getparent() is block)
+    return [child for child in branch.itersiblings() if isinstance(child.tag, str) and child not in page.furniture]
 
 
 def _is_lede(page: Page, element) -> bool:
@@ -511,7 +528,6 @@ def with_related_siblings(page: Page, best, scores: dict) -> list:
     if parent is None:
         return [best]
     threshold = max(10.0, scores[best] * _SIBLING_SHARE)
-    best_class = best.get("class")
     chosen = []
     for sibling in parent:
         if not isinstance(sibling.tag, str) or sibling in page.furniture:
@@ -519,12 +535,18 @@ def with_related_siblings(page: Page, best, scores: dict) -> list:
         if sibling is best:
             chosen.append(sibling)
             continue
-        bonus = scores[best] * 0.2 if best_class and sibling.get("class") == best_class else 0
+        bonus = scores[best] * 0.2 if _named_alike(best, sibling) else 0
         if sibling in scores and scores[sibling] + bonus >= threshold:
             chosen.append(sibling)
         elif sibling.tag == "p" and _reads_like_paragraph(page, sibling):
             chosen.append(sibling)
     return chosen
+
+
+def _named_alike(element, other) -> bool:
+    """The same class, or the same id: a template's other part of the same text (the intro a theme prints in its
+    own div#wtr-content before the one holding the rest)."""
+    return any(element.get(name) and other.get(name) == element.get(name) for name in ("class", "id"))
 
 
 def _reads_like_paragraph(page: Page, element) -> bool:
