@@ -423,6 +423,21 @@ def test_a_sibling_with_the_same_id_as_the_body_is_another_part_of_it():
     assert with_related_siblings(page, best, scores) == [intro_part, best]
 
 
+def test_an_faq_beside_the_body_in_a_field_of_its_own_is_part_of_the_article():
+    # Drupal renders further sections (paragraphs) in their own field beside field--name-body; the answers sit in
+    # accordion divs too deep to score that field
+    answers = "".join(f"<div class='accordion-item'><h3>Питання {n}: коли завершать ремонт?</h3><div class='body'>"
+                      f"<div class='answer'><p>Відповідь {n}: підрядник обіцяє завершити роботи до кінця травня.</p>"
+                      "</div></div></div>" for n in range(4))
+    html = _article_page(f"<div class='blog-body'><div class='field field--name-body'>{_paragraphs(30)}</div>"
+                         "<div class='field field--name-field-additional-sections'><div class='row'>"
+                         f"<div class='faq-container'>{answers}</div></div></div>"
+                         "<div class='more'><a href='/1'>Інша новина громади</a> <a href='/2'>Ще одна новина</a></div>"
+                         "</div>")
+    text = extract(html).text
+    assert "Абзац 29" in text and "Відповідь 3" in text and "Інша новина" not in text
+
+
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:
     article = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
                       for n in range(6))

@@ -52,6 +52,9 @@ _FAR_MERGE_LINK_DENSITY = 0.3
 _ANCESTOR_LEVELS = 5
 _PROTECTED_SHARE = 0.4
 _SIBLING_SHARE = 0.2
+_FAQ = re.compile(r"(^|[-_])faqs?($|[-_])")
+_FAQ_LINK_DENSITY = 0.3
+_MIN_FAQ_CHARS = 200
 _MAX_LINK_DENSITY = 0.5
 _SENTENCE_WORDS_PER_LINK = 3
 _MIN_BODY_WORDS = 50
@@ -540,7 +543,18 @@ def with_related_siblings(page: Page, best, scores: dict) -> list:
             chosen.append(sibling)
         elif sibling.tag == "p" and _reads_like_paragraph(page, sibling):
             chosen.append(sibling)
+        elif sibling not in scores and _holds_questions_and_answers(page, sibling):
+            chosen.append(sibling)
     return chosen
+
+
+def _holds_questions_and_answers(page: Page, sibling) -> bool:
+    """A sibling that holds the article's FAQ, its answers in an accordion too deep to score it (a CMS renders
+    further sections in a field of their own: Drupal's paragraphs beside field--name-body)."""
+    if page.link_density(sibling) > _FAQ_LINK_DENSITY or page.text_chars.get(sibling, 0) < _MIN_FAQ_CHARS:
+        return False
+    return any(_FAQ.search(token) for element in sibling.iter() if isinstance(element.tag, str)
+               for token in class_id_tokens(element))
 
 
 def _named_alike(element, other) -> bool:
