@@ -55,6 +55,8 @@ RULE_SAMPLES = {
     "account-prompt": ("article_calls.html", "Вже маєте акаунт? Увійти"),
     "subscribe-to-site": ("article_calls.html", "Підпишіться на Вісті Поділля"),
     "referral-call": ("article_calls.html", "Сподобалася стаття? Поділіться з друзями!"),
+    "newsroom-credit": ("article_calls.html", "This story was written by Olena Koval and produced by Visti Podillia, a "
+                                              "nonprofit newsroom of the hromada. Sign up for our weekly newsletters."),
     "portal-header": ("ua_portal_lines.html", "Логотип Diia Герб України"),
     "language-switch": ("ua_portal_lines.html", "UA / RU"),
     "side-blocks": ("ua_portal_lines.html", "Онлайн всього: 1"),
@@ -130,6 +132,8 @@ def test_rule_removes_its_sample_line_and_only_it_does(rule_name):
     "Get more news from the council by coming to its open sessions.",
     "Tell your friends about the new bus route, the council urged residents.",
     "Sign up for our newsletter industry conference opened in Lviv.",
+    "This story was written by a pupil and produced by the school's radio club, the head teacher said.",
+    "Catch up on sleep, doctors advise, and follow the council's heat alerts.",
 ])
 def test_real_sentences_are_kept(sentence):
     assert strip_boilerplate(sentence) == sentence
@@ -139,6 +143,8 @@ def test_real_sentences_are_kept(sentence):
     ("read-also", "You might also like: Як громада ремонтує тротуари"),
     ("subscribe-telegram", "Follow me on Instagram: @hromada_news"),
     ("subscribe-telegram", "Join the Facebook group – https://facebook.com/groups/hromada"),
+    ("subscribe-telegram", "Catch up on our coverage of the council, schools and roads, and follow us on Facebook and "
+                           "Telegram to stay up to date."),
     ("newsletter-call", "Want more from our newsroom? Sign up for our newsletter, and read smarter."),
     ("dateline", "Last updated March 3, 2025 by"),
     ("more-reading-prompt", "Get more travel content"),
