@@ -9,7 +9,8 @@ import lxml.html
 import pytest
 
 from crawler.analysis.extract import extract, extract_raw
-from crawler.analysis.extract.body import Page, lede_between, score_candidates, with_related_siblings
+from crawler.analysis.extract.body import (Page, enclosing_article, lede_between, score_candidates,
+                                           with_related_siblings)
 from crawler.analysis.extract.domrules import load_dom_rules
 from crawler.analysis.extract.html import parse_html
 from crawler.analysis.extract.metadata import (MetaTags, declared_titles, find_headline_element, guess_language,
@@ -436,6 +437,41 @@ def test_an_faq_beside_the_body_in_a_field_of_its_own_is_part_of_the_article():
                          "</div>")
     text = extract(html).text
     assert "Абзац 29" in text and "Відповідь 3" in text and "Інша новина" not in text
+
+
+def test_paragraphs_a_paywall_script_marks_are_text_and_the_paywall_box_is_not():
+    paragraphs = "".join(f"<p class='paywall'>Абзац {n}: громада відремонтувала дорогу, освітлення і тротуари біля "
+                         "школи.</p>" for n in range(6))
+    box = "<div class='paywall'><p>Вже маєте передплату? Увійдіть, щоб читати далі.</p></div>"
+    container = f"<div class='entry__content steady-paywall-container'>{_paragraphs(3)}</div>"
+    text = extract(_article_page(f"<article>{_paragraphs(2)}{paragraphs}{box}</article>")).text
+    assert "Абзац 5" in text and "Вже маєте передплату" not in text
+    comments = "".join(f"<p>Коментар {n}: дякуємо громаді за новий тротуар біля школи, нарешті можна ходити.</p>"
+                       for n in range(12))
+    text = extract(_article_page(f"{container}<div class='comments'>{comments}</div>")).text
+    assert "Абзац 2" in text
+
+
+def test_a_page_that_scripts_render_is_read_from_its_noscript_text():
+    page = (f"<html><body><div id='app'></div><noscript><article><h1>Ремонт ліцею</h1>{_paragraphs(8)}</article>"
+            "</noscript><noscript><img src='/pixel.gif'></noscript></body></html>")
+    assert "Абзац 7" in extract(page).text
+    shown = f"<html><body><article>{_paragraphs(8)}</article><noscript><p>Увімкніть JavaScript.</p></noscript></body></html>"
+    assert "JavaScript" not in extract(shown).text
+
+
+def test_a_table_without_prose_that_outscores_the_text_around_it_does_not_replace_it():
+    # an open letter and its table of signatories: the names' commas outscore the letter's paragraphs
+    letter = "".join(f"<p>Лист {n}: ми, мешканці громади, просимо раду відремонтувати дорогу до школи цього року.</p>"
+                     for n in range(10))
+    names = ", ".join(f"О. Коваль {n}" for n in range(60))
+    page = _page_of(f"<html><body><div class='letter'>{letter}<table><tr><td>{names}</td></tr></table></div>"
+                    f"<div class='bio'><div><p>{names}</p></div></div></body></html>")
+    row, table, letter_block = page.root.find(".//tr"), page.root.find(".//table"), page.root.find("./div")
+    scores = {row: 200.0, table: 100.0, letter_block: 90.0, page.root: 30.0}
+    assert enclosing_article(page, row, row, scores, []) is letter_block
+    bio_text = page.root.find("./div[@class='bio']/div")
+    assert enclosing_article(page, bio_text, bio_text, {bio_text: 200.0, bio_text.getparent(): 90.0}, []) is bio_text
 
 
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:

@@ -44,6 +44,8 @@ _LANDMARK_SHARE = 0.5
 _MERGE_SHARE = 0.3
 _ENCLOSING_SHARE = 0.6
 _ENCLOSING_TEXT_FACTOR = 1.2
+_MIN_PROSE_CHARS = 300
+_PROSE_SHARE_OF_BEST = 0.5
 _COPY_TOLERANCE = 0.05
 _MERGE_LEVELS = 8
 _FAR_MERGE_LEVELS = 20
@@ -286,14 +288,28 @@ def enclosing_article(page: Page, best, container, scores: dict, teasers: list):
     It never reaches up to hold teasers of other pages."""
     chars = page.paragraph_chars.get(container, 0)
     around_teasers = {ancestor for block in teasers for ancestor in block.iterancestors()}
+    ancestors = []
     for level, ancestor in enumerate(container.iterancestors(), start=1):
         if level > _MERGE_LEVELS or ancestor in around_teasers:
             break
-        score = scores.get(ancestor)
-        if (score is not None and score >= scores[best] * _ENCLOSING_SHARE
-                and page.paragraph_chars.get(ancestor, 0) >= chars * _ENCLOSING_TEXT_FACTOR):
-            return container if _holds_copy_of(page, ancestor, container, best, scores) else ancestor
-    return container
+        if ancestor in scores:
+            ancestors.append(ancestor)
+    found = (_prose_around(page, best, ancestors, scores) if not chars else
+             next((ancestor for ancestor in ancestors if scores[ancestor] >= scores[best] * _ENCLOSING_SHARE
+                   and page.paragraph_chars.get(ancestor, 0) >= chars * _ENCLOSING_TEXT_FACTOR), None))
+    if found is None or _holds_copy_of(page, found, container, best, scores):
+        return container
+    return found
+
+
+def _prose_around(page: Page, best, ancestors: list, scores: dict):
+    """For a best block without prose (a letter's table of signatories, a code block), the best-scored ancestor
+    that holds prose paragraphs, half as much as the block's text at least: the text it sits in. None when no
+    ancestor does (text set in <br>-separated lines has no paragraphs, and a bio below it is not its text)."""
+    least_chars = max(_MIN_PROSE_CHARS, page.text_chars.get(best, 0) * _PROSE_SHARE_OF_BEST)
+    with_prose = [ancestor for ancestor in ancestors if scores[ancestor] >= scores[best] * _MERGE_SHARE
+                  and page.paragraph_chars.get(ancestor, 0) >= least_chars]
+    return max(with_prose, key=scores.get, default=None)
 
 
 def _holds_copy_of(page: Page, ancestor, container, best, scores: dict) -> bool:

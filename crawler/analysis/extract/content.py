@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from crawler.analysis.extract import RawArticle
-from crawler.analysis.extract.body import Page, render_body, word_count
+from dataclasses import replace
+
+from crawler.analysis.extract.body import Page, has_words, render_body, word_count
 from crawler.analysis.extract.datefind import find_date_candidates
 from crawler.analysis.extract.domrules import load_dom_rules
 from crawler.analysis.extract.metadata import (
@@ -21,6 +23,8 @@ from crawler.analysis.extract.metadata import (
 
 # the page's JSON-LD articleBody replaces the DOM text when the DOM gives less than this share of it
 _DOM_SHARE_OF_DECLARED_BODY = 0.5
+# a body of fewer words is read again with the <noscript> text shown
+_FEW_WORDS = 50
 
 
 def extract_content(tree, url: str | None, hints=None) -> RawArticle:
@@ -30,8 +34,8 @@ def extract_content(tree, url: str | None, hints=None) -> RawArticle:
     titles = declared_titles(tree, metas, items, url)
     headline = find_headline_element(tree, titles, hints.title_css if hints else None)
     root = tree.find("body")
-    page = Page(root=root if root is not None else tree, rules=load_dom_rules(), headline=headline)
-    body_elements, text = render_body(page, hints.body_css if hints else None)
+    root = root if root is not None else tree
+    body_elements, text = _body(root, load_dom_rules(), headline, hints)
     if not (hints and hints.body_css):
         text = prefer_declared_body(text, find_article_body(items))
     return RawArticle(
@@ -43,6 +47,18 @@ def extract_content(tree, url: str | None, hints=None) -> RawArticle:
         page_type=find_page_type(metas, items),
         date_candidates=find_date_candidates(tree, url, headline=headline, body=body_elements[0] if body_elements else None),
     )
+
+
+def _body(root, rules, headline, hints) -> tuple[list, str]:
+    """The body elements and text; for a page whose scripts render it, the text it holds in <noscript> for
+    browsers without scripts, when the page shows too few words without it."""
+    body_css = hints.body_css if hints else None
+    elements, text = render_body(Page(root=root, rules=rules, headline=headline), body_css)
+    if has_words(text, _FEW_WORDS) or next(root.iter("noscript"), None) is None:
+        return elements, text
+    shown = replace(rules, drop_tags=rules.drop_tags - {"noscript"})
+    shown_elements, shown_text = render_body(Page(root=root, rules=shown, headline=headline), body_css)
+    return (shown_elements, shown_text) if has_words(shown_text, _FEW_WORDS) else (elements, text)
 
 
 def prefer_declared_body(dom_text: str, declared_body: str | None) -> str:

@@ -20,6 +20,9 @@ _TAXONOMY_TOKEN = re.compile(r"^(tag|category|format|status)-")
 # Drupal marks a node's publishing state on it ("node node--type-article node--promoted node--sticky"): promoted to
 # the front page is not a promo block
 _DRUPAL_STATE_TOKEN = re.compile(r"^node--(promoted|sticky|unpublished)$")
+# a paywall script marks each paragraph of the story past the free part (p.paywall): the page holds that text
+_PAYWALLED_TEXT_TAGS = frozenset(("p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"))
+_PAYWALL_TOKEN = re.compile(r"(?<!\S)paywall(?!\S)", re.I)
 _CACHED_TOKEN_PAIRS = 65536
 _CACHED_TOKENS = 65536
 
@@ -52,6 +55,8 @@ class DomRules:
         if self.is_hidden(element):
             return "hidden"
         class_value, id_value = element.get("class"), element.get("id")
+        if tag in _PAYWALLED_TEXT_TAGS and class_value:
+            class_value = _PAYWALL_TOKEN.sub(" ", class_value)
         if not class_value and not id_value:
             return None
         key = (class_value, id_value)
