@@ -474,6 +474,17 @@ def test_a_table_without_prose_that_outscores_the_text_around_it_does_not_replac
     assert enclosing_article(page, bio_text, bio_text, {bio_text: 200.0, bio_text.getparent(): 90.0}, []) is bio_text
 
 
+def test_a_post_written_in_lines_broken_by_br_is_spared_inside_a_widget_class():
+    # Blogger puts the posts in div.widget.Blog and many posts have no <p>: the text's lines are broken by <br>
+    lines = "<br>".join(f"Рядок {n}: громада відремонтувала дорогу, освітлення і тротуари біля школи." for n in range(8))
+    html = ("<html><body><div class='header'><h1>Блог громади</h1><p class='description'>Новини нашого села від "
+            "мешканців, для мешканців.</p></div><div class='main'><div class='widget Blog' id='Blog1'>"
+            "<div class='post hentry'><h3 class='post-title'>Ремонт дороги</h3>"
+            f"<div class='post-body entry-content'>{lines}</div></div></div></div></body></html>")
+    text = extract(html).text
+    assert "Рядок 0" in text and "Рядок 7" in text and "Новини нашого села" not in text
+
+
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:
     article = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
                       for n in range(6))

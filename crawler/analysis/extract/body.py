@@ -39,6 +39,7 @@ _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "pre": 3, "td": 3, "blockquot
                "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3, "address": -3,
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
 _MIN_PARAGRAPH_CHARS = 25
+_MIN_BR_TEXT_CHARS = 200
 _FURNITURE_LANDMARKS = frozenset({"footer", "aside", "nav"})
 _LANDMARK_SHARE = 0.5
 _MERGE_SHARE = 0.3
@@ -156,19 +157,34 @@ def text_and_link_chars(root) -> tuple[dict, dict]:
 
 
 def paragraph_chars_by_element(root, text_chars: dict) -> dict:
-    """For every element, the characters of the prose paragraphs (p, pre, blockquote) inside it.
+    """For every element, the characters of the prose paragraphs (p, pre, blockquote) inside it, and of the text
+    that a container sets in lines broken by <br> (blogs and old CMSs write no <p>).
 
     Lists and table cells are left out: menus and link tables are made of them.
     """
     totals: dict = {}
-    for paragraph in root.iter(*PROSE_TAGS):
-        chars = text_chars[paragraph]
+    paragraphs = [(paragraph, text_chars[paragraph]) for paragraph in root.iter(*PROSE_TAGS)]
+    paragraphs += _lines_broken_by_br(root)
+    for paragraph, chars in paragraphs:
         if chars < _MIN_PARAGRAPH_CHARS:
             continue
         totals[paragraph] = totals.get(paragraph, 0) + chars
         for ancestor in paragraph.iterancestors():
             totals[ancestor] = totals.get(ancestor, 0) + chars
     return totals
+
+
+def _lines_broken_by_br(root) -> list:
+    """Containers whose own text runs over lines broken by <br>, with the characters of that text outside links."""
+    containers = {id(br.getparent()): br.getparent() for br in root.iter("br")
+                  if br.getparent() is not None and br.getparent().tag in TEXT_CONTAINER_TAGS}
+    found = []
+    for container in containers.values():
+        linked = sum(char_count(link.text_content()) for link in container.iterchildren("a"))
+        chars = char_count(direct_text(container, ())) - linked
+        if chars >= _MIN_BR_TEXT_CHARS:
+            found.append((container, chars))
+    return found
 
 
 def char_count(text: str | None) -> int:

@@ -35,9 +35,11 @@ def extract_content(tree, url: str | None, hints=None) -> RawArticle:
     headline = find_headline_element(tree, titles, hints.title_css if hints else None)
     root = tree.find("body")
     root = root if root is not None else tree
-    body_elements, text = _body(root, load_dom_rules(), headline, hints)
+    page, body_elements, text = _body(root, load_dom_rules(), headline, hints)
     if not (hints and hints.body_css):
         text = prefer_declared_body(text, find_article_body(items))
+    date_candidates = find_date_candidates(tree, url, headline=headline, body=body_elements[0] if body_elements else None)
+    del page  # only now: its maps kept lxml's element proxies alive for the date finder, which would build them again
     return RawArticle(
         title=find_title(headline, titles),
         text=text,
@@ -45,20 +47,23 @@ def extract_content(tree, url: str | None, hints=None) -> RawArticle:
         language=find_language(tree, metas, text),
         canonical_url=find_canonical_url(tree, metas, url),
         page_type=find_page_type(metas, items),
-        date_candidates=find_date_candidates(tree, url, headline=headline, body=body_elements[0] if body_elements else None),
+        date_candidates=date_candidates,
     )
 
 
-def _body(root, rules, headline, hints) -> tuple[list, str]:
-    """The body elements and text; for a page whose scripts render it, the text it holds in <noscript> for
-    browsers without scripts, when the page shows too few words without it."""
+def _body(root, rules, headline, hints) -> tuple[Page, list, str]:
+    """The page, its body elements and text; for a page whose scripts render it, the text it holds in <noscript>
+    for browsers without scripts, when the page shows too few words without it."""
     body_css = hints.body_css if hints else None
-    elements, text = render_body(Page(root=root, rules=rules, headline=headline), body_css)
+    page = Page(root=root, rules=rules, headline=headline)
+    elements, text = render_body(page, body_css)
     if has_words(text, _FEW_WORDS) or next(root.iter("noscript"), None) is None:
-        return elements, text
-    shown = replace(rules, drop_tags=rules.drop_tags - {"noscript"})
-    shown_elements, shown_text = render_body(Page(root=root, rules=shown, headline=headline), body_css)
-    return (shown_elements, shown_text) if has_words(shown_text, _FEW_WORDS) else (elements, text)
+        return page, elements, text
+    shown_page = Page(root=root, rules=replace(rules, drop_tags=rules.drop_tags - {"noscript"}), headline=headline)
+    shown_elements, shown_text = render_body(shown_page, body_css)
+    if has_words(shown_text, _FEW_WORDS):
+        return shown_page, shown_elements, shown_text
+    return page, elements, text
 
 
 def prefer_declared_body(dom_text: str, declared_body: str | None) -> str:
