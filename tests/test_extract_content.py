@@ -485,6 +485,16 @@ def test_a_post_written_in_lines_broken_by_br_is_spared_inside_a_widget_class():
     assert "Рядок 0" in text and "Рядок 7" in text and "Новини нашого села" not in text
 
 
+@pytest.mark.parametrize("class_value, reason", [
+    ("l-content-wrapper hide-for-print", None),  # print-visibility helpers mark what the screen shows
+    ("no-print", None), ("noprint", None), ("d-print-none", None), ("hidden-print", None),
+    ("frame frame-background-none", None),  # a TYPO3 text frame: the class only ends in "d-none"
+    ("print-link", "strong"), ("d-none", "strong"),
+])
+def test_print_helpers_and_words_ending_in_d_none_are_not_furniture(class_value, reason):
+    assert load_dom_rules().token_reason(class_value, None) == reason
+
+
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:
     article = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
                       for n in range(6))
