@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 
 from crawler.analysis.extract import extract, extract_raw
-from crawler.analysis.extract.body import (Page, enclosing_article, lede_between, score_candidates,
+from crawler.analysis.extract.body import (Page, direct_text, enclosing_article, lede_between, score_candidates,
                                            with_related_siblings)
 from crawler.analysis.extract.domrules import load_dom_rules
 from crawler.analysis.extract.html import parse_html
@@ -493,6 +493,28 @@ def test_a_post_written_in_lines_broken_by_br_is_spared_inside_a_widget_class():
 ])
 def test_print_helpers_and_words_ending_in_d_none_are_not_furniture(class_value, reason):
     assert load_dom_rules().token_reason(class_value, None) == reason
+
+
+def test_the_page_form_of_an_asp_net_site_is_not_read_as_inline_text_of_its_wrapper():
+    # ASP.NET wraps the whole page in one <form>: its scripts and listings are not the wrapper's own prose
+    script = "<script>if (theForm == null || theForm == undefined) { a, b, c, d, e, f, g, h, i, j, k, l }</script>"
+    commas = ", ".join(f"пункт {n}" for n in range(80))
+    html = (f"<html><body><div id='wrapper'><form id='aspnetForm'>{script}<div class='menu-list'>{commas}</div>"
+            f"<h1>Ремонт ліцею</h1><div class='article-text'>{_paragraphs(6)}</div></form></div></body></html>")
+    page = _page_of(html)
+    wrapper = page.root.find("./div")
+    assert direct_text(wrapper, page.furniture) == ""
+    assert "Абзац 5" in extract(html).text
+
+
+def test_cards_that_are_one_link_each_are_teasers_even_with_the_heading_inside_the_link():
+    cards = "".join(f"<div class='material'><a href='/n/{n}'><img src='/i/{n}.jpg'><div class='text'><h3>Аналітика</h3>"
+                    f"<p class='intro'><span class='date'>2{n} вересня 2021</span>Підсумки туру {n}: лідер, аутсайдер, "
+                    "сюрпризи, голи, помилки суддів і нові рекорди</p></div></a></div>" for n in range(5))
+    html = _article_page(f"<div class='col-top'><div class='article-text'>{_paragraphs(12)}</div>"
+                         f"<div class='author-materials'><div class='slider'>{cards}</div></div></div>")
+    text = extract(html).text
+    assert "Абзац 11" in text and "Підсумки туру" not in text
 
 
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:

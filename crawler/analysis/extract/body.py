@@ -27,7 +27,8 @@ TEXT_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "span", "f
 BLOCK_TAGS = frozenset({
     "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt",
     "dd", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "figcaption", "address",
-    "center", "hr", "details", "summary", "caption", "header",
+    "center", "hr", "details", "summary", "caption", "header", "footer", "nav", "aside", "form", "fieldset",
+    "figure", "menu", "dialog", "hgroup", "noscript",
 })
 _SCORED_TAGS = PARAGRAPH_TAGS | TEXT_CONTAINER_TAGS  # the tags _paragraph_text reads
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -430,16 +431,28 @@ def _listings_of(page: Page, cards: set, scores: dict, best) -> list:
 
 
 def _is_teaser_card(page: Page, element) -> bool:
-    """A card of a listing: a heading that is all one link, a short excerpt, and two more cards of its class beside
-    it."""
+    """A card of a listing: a heading that is all one link (or inside the link the card is), a short excerpt, and two
+    more cards of its class beside it."""
     class_value = element.get("class")
     parent = element.getparent()
     if not class_value or parent is None or page.paragraph_chars.get(element, 0) > _TEASER_MAX_CHARS:
         return False
     heading = next(element.iter("h2", "h3", "h4", "h5"), None)
-    if heading is None or not page.text_chars.get(heading) or page.link_chars.get(heading) != page.text_chars[heading]:
+    if heading is None or not page.text_chars.get(heading) or not _is_all_link(page, heading, element):
         return False
     return sum(1 for sibling in parent if sibling.get("class") == class_value) >= _TEASER_CARDS
+
+
+def _is_all_link(page: Page, heading, card) -> bool:
+    """The heading's text is one link, or the heading sits inside the link that makes the whole card one."""
+    if page.link_chars.get(heading) == page.text_chars[heading]:
+        return True
+    for ancestor in heading.iterancestors():
+        if ancestor is card:
+            return False
+        if ancestor.tag == "a":
+            return True
+    return False
 
 
 def blocks_of_other_articles(best, scores: dict) -> list:
