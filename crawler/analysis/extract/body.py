@@ -225,7 +225,7 @@ def lede_between(page: Page, headline, body) -> list:
     if headline is None or body is headline or body in page.headline_ancestors:
         return []
     around_body = set(body.iterancestors())
-    opened = [ancestor for ancestor in page.headline_ancestors
+    opened = [ancestor for ancestor in headline.iterancestors()
               if ancestor not in around_body and _is_lede(page, ancestor)]
     if opened:
         return _after_headline_in(page, max(opened, key=page.text_chars.get), headline)
