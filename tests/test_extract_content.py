@@ -517,6 +517,19 @@ def test_cards_that_are_one_link_each_are_teasers_even_with_the_heading_inside_t
     assert "Абзац 11" in text and "Підсумки туру" not in text
 
 
+def test_article_tiles_that_are_one_link_each_are_not_part_of_the_article_they_sit_in():
+    tiles = "".join(f"<article class='article-tile'><a href='/n/{n}'><img src='/i/{n}.jpg'><span class='h3'><span>"
+                    f"Інша новина {n}: у громаді відкрили новий сквер і бібліотеку</span></span></a></article>"
+                    for n in range(4))
+    html = _article_page(f"<section id='content'><div id='news'>{_paragraphs(6)}</div>{tiles}</section>")
+    text = extract(html).text
+    assert "Абзац 5" in text and "Інша новина" not in text
+    page = _page_of(html)
+    assert all(tile in page.furniture for tile in page.root.iter("article"))
+    linked_card = _page_of(_article_page(f"<div class='grid'>{tiles.replace('article', 'div')}</div>"))
+    assert not any(card in linked_card.furniture for card in linked_card.root.iter("div"))  # a landing page's cards
+
+
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:
     article = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
                       for n in range(6))

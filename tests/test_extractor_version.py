@@ -2,9 +2,9 @@
 
 An archived page that comes back byte for byte but extracts differently is taken for our change, not a publisher's
 revision, only if the version says so. This test keeps fingerprints of the title and text extracted from every
-article page of the sample sites and every saved test page, and from the WCXB dev pages in ../shared/eval (read
-when that folder is there, as on CI), with the version they were taken under: when the output changes, the version
-must change too.
+article page of the sample sites and every saved test page, and from the pages of ../shared/eval (WCXB dev and
+htmldate's set, read when that folder is there, as on CI), with the version they were taken under: when the output
+changes, the version must change too.
 
 After raising the version, record the new fingerprint:
 
@@ -28,7 +28,8 @@ NOW = datetime(2025, 9, 1, 18, 0, tzinfo=KYIV)
 BASE = "http://127.0.0.1:8000"
 SAVED_PAGES = Path(__file__).parent / "files" / "pages"
 FINGERPRINT_FILE = Path(__file__).parent / "files" / "extractor_fingerprint.json"
-WCXB_DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "wcxb-articles-dev"
+EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"
+EVAL_SETS = ("wcxb-articles-dev", "htmldate-default")
 
 
 def _sample_pages():
@@ -45,16 +46,17 @@ def _sample_pages():
         yield file.name, file.read_bytes(), "https://hromada.example.ua/news/1"
 
 
-def _wcxb_pages():
+def _eval_pages(name: str):
     from crawler.analysis.evaluate import load_pages
-    for page in load_pages(WCXB_DEV):
+    for page in load_pages(EVAL_DIR / name):
         yield page.page_id, page.html, page.url
 
 
 def fingerprints() -> dict[str, str]:
     found = {"samples": _fingerprint(_sample_pages())}
-    if WCXB_DEV.is_dir():
-        found["wcxb-dev"] = _fingerprint(_wcxb_pages())
+    for name in EVAL_SETS:
+        if (EVAL_DIR / name).is_dir():
+            found[name] = _fingerprint(_eval_pages(name))
     return found
 
 
@@ -79,8 +81,9 @@ def test_the_extractor_version_changes_when_the_output_does():
 
 
 if __name__ == "__main__":
-    if not WCXB_DEV.is_dir():
-        sys.exit(f"{WCXB_DEV} is missing: the fingerprints are recorded with the WCXB dev pages beside the checkout")
+    missing = [name for name in EVAL_SETS if not (EVAL_DIR / name).is_dir()]
+    if missing:
+        sys.exit(f"{EVAL_DIR} lacks {', '.join(missing)}: the fingerprints are recorded with ../shared beside the checkout")
     FINGERPRINT_FILE.write_text(json.dumps({"extractor_version": EXTRACTOR_VERSION, "fingerprints": fingerprints()},
                                            indent=2) + "\n", encoding="utf-8")
     print(f"recorded the fingerprints of extractor {EXTRACTOR_VERSION} in {FINGERPRINT_FILE}")

@@ -10,6 +10,7 @@ headline, and drops link-dense blocks.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -89,6 +90,7 @@ class Page:
         self._guard_chars = self.paragraph_chars.get(self.root, 0) * _PROTECTED_SHARE
         self.headline_ancestors = set(self.headline.iterancestors()) if self.headline is not None else set()
         self.toggled_ids = toggled_ids(self.root)
+        self._class_counts: dict = {}
         self.elements = self._walk_visible()
 
     def _walk_visible(self) -> list:
@@ -111,10 +113,27 @@ class Page:
         if element in self.furniture:
             return True
         reason = self.rules.furniture_reason(element)
+        if reason is None:
+            reason = "tile" if self._is_link_tile(element) else None
         if reason is None or self._spared(element, reason):
             return False
         self.furniture.add(element)
         return True
+
+    def _is_link_tile(self, element) -> bool:
+        """A tile of a teaser grid: an <article> whose whole text is a link to another page, beside two more of its
+        class (tag24.de: article.article-tile around a link to each other story). Cards of other tags may be the
+        page's own content (a landing page's product cards); lists of links (a decision's attachments) are not
+        tiles."""
+        if element.tag != "article" or not element.get("class") or not self.text_chars.get(element):
+            return False
+        if self.link_chars.get(element, 0) < self.text_chars[element]:
+            return False
+        parent = element.getparent()
+        counts = self._class_counts.get(parent)
+        if counts is None:
+            counts = self._class_counts[parent] = Counter(child.get("class") for child in parent)
+        return counts[element.get("class")] >= _TEASER_CARDS
 
     def _spared(self, element, reason: str) -> bool:
         """Rules that are not absolute never remove the headline's ancestors or much of the paragraph text."""
