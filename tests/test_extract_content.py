@@ -530,6 +530,19 @@ def test_article_tiles_that_are_one_link_each_are_not_part_of_the_article_they_s
     assert not any(card in linked_card.furniture for card in linked_card.root.iter("div"))  # a landing page's cards
 
 
+def test_text_inside_a_link_scores_nothing_and_a_span_of_inline_text_gets_no_bonus_for_its_class():
+    teaser = ("<div class='teaser'><a href='/video/1'><p>Відео: сесія ради, бюджет, дороги, школи, лікарня, укриття, "
+              "парк, бібліотека, вокзал і стадіон</p><span class='avLinkBody'><span>https://rada.example.gov.ua/video/"
+              "sesiya-rady-biudzhet-dorohy-shkoly-likarnia-ukryttia-park-biblioteka-vokzal-stadion.html</span></span>"
+              "</a></div>")
+    page = _page_of(_article_page(f"{teaser}<div class='box'>{_paragraphs(3)}</div>"))
+    scores = score_candidates(page)
+    assert max(scores, key=scores.get).get("class") == "box"
+    assert not any(element.get("class") in ("teaser", "avLinkBody") for element in scores)
+    builder = _page_of(_article_page(f"<span class='hs_cos_wrapper_type_rich_text'>{_paragraphs(3)}</span>"))
+    assert max(score_candidates(builder), key=score_candidates(builder).get).tag == "span"
+
+
 def _article_and_other_block(article_class: str, other_class: str = "column") -> str:
     article = "".join(f"<p>Абзац {n}: громада відремонтувала дорогу, освітлення, тротуари і зупинку біля школи.</p>"
                       for n in range(6))

@@ -535,7 +535,7 @@ def score_candidates(page: Page) -> dict:
         if len(text) < _MIN_PARAGRAPH_CHARS:
             continue
         density = page.link_density(element) if element.tag in PARAGRAPH_TAGS else 0.0
-        if density > _MAX_LINK_DENSITY:
+        if density > _MAX_LINK_DENSITY or _inside_link(element):
             continue
         score = (1 + text.count(",") + min(len(text) / 100, 3)) * (1 - density)
         for level, ancestor in enumerate(element.iterancestors()):
@@ -546,6 +546,12 @@ def score_candidates(page: Page) -> dict:
             raw[ancestor] += score / (1 if level == 0 else 2 if level == 1 else level * 3)
     top = sorted(raw, key=raw.get, reverse=True)[:12]
     return {element: raw[element] * (1 - page.link_density(element)) * _landmark_factor(element) for element in top}
+
+
+def _inside_link(element) -> bool:
+    """Text inside a link is a teaser's or a player's label, not prose (mdr.de: the paragraphs of a video link's
+    span.avLinkBody)."""
+    return any(ancestor.tag == "a" for ancestor in element.iterancestors())
 
 
 def _landmark_factor(element) -> float:
@@ -582,11 +588,17 @@ def _initial_score(element) -> float:
     if tokens:
         if _NEGATIVE.search(tokens):
             score -= 25
-        if _POSITIVE.search(tokens):
+        if _POSITIVE.search(tokens) and _holds_blocks(element):
             score += 25
     if element.get("itemprop") == "articleBody":
         score += 50
     return score
+
+
+def _holds_blocks(element) -> bool:
+    """Not a span of inline text: a span named "body" may be a player's label (mdr.de: span.avLinkBody around a
+    video's URL), while page builders wrap whole sections in spans (HubSpot's span.hs_cos_wrapper)."""
+    return element.tag != "span" or element.find(".//p") is not None
 
 
 def with_related_siblings(page: Page, best, scores: dict) -> list:
