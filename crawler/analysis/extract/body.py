@@ -526,6 +526,7 @@ def _may_merge(page: Page, ancestors: list, level: int, blocks: int) -> bool:
 def score_candidates(page: Page) -> dict:
     """Readability scoring: each paragraph lends its score to its nearest ancestors, damped by distance."""
     raw: dict = {}
+    inside_links = _inside_links(page.root)
     for element in page.elements:
         if element.tag not in _SCORED_TAGS:
             continue
@@ -535,7 +536,7 @@ def score_candidates(page: Page) -> dict:
         if len(text) < _MIN_PARAGRAPH_CHARS:
             continue
         density = page.link_density(element) if element.tag in PARAGRAPH_TAGS else 0.0
-        if density > _MAX_LINK_DENSITY or _inside_link(element):
+        if density > _MAX_LINK_DENSITY or element in inside_links:
             continue
         score = (1 + text.count(",") + min(len(text) / 100, 3)) * (1 - density)
         for level, ancestor in enumerate(element.iterancestors()):
@@ -548,10 +549,10 @@ def score_candidates(page: Page) -> dict:
     return {element: raw[element] * (1 - page.link_density(element)) * _landmark_factor(element) for element in top}
 
 
-def _inside_link(element) -> bool:
-    """Text inside a link is a teaser's or a player's label, not prose (mdr.de: the paragraphs of a video link's
-    span.avLinkBody)."""
-    return any(ancestor.tag == "a" for ancestor in element.iterancestors())
+def _inside_links(root) -> set:
+    """The elements inside links: their text is a teaser's or a player's label, not prose (mdr.de: the paragraphs
+    of a video link's span.avLinkBody)."""
+    return {element for link in root.iter("a") for element in link.iterdescendants()}
 
 
 def _landmark_factor(element) -> float:
