@@ -218,6 +218,10 @@ def test_english_forms_of_reader_calls_are_dropped_by_their_rule(rule_name, line
     ("accessibility-version", "Розмір шрифту"),
     ("accessibility-version", "Контрастність"),
     ("prev-next", "Попередня новина"),
+    ("more-news-heading", "Вас також може зацікавити"),
+    ("more-news-heading", "Новини по темі"),
+    ("more-news-heading", "Пов’язані новини"),
+    ("more-news-heading", "Вас может заинтересовать"),
 ])
 def test_real_ukrainian_furniture_lines_are_dropped_by_their_rule(rule_name, line):
     assert matching_rule(line, load_rules()).name == rule_name
