@@ -124,10 +124,13 @@ def test_a_killed_process_leases_expire_and_the_others_finish_its_sources(
     # the killed process's counts die with it: its sources may look unreachable in this run's record (status 1)
     logs = finish([writer, *processes], allowed=(0, 1, -signal.SIGKILL))
     rows = archived_rows([archive])
-    assert rows == single_process_rows, ("extra", sorted(url for url, *_ in set(rows) - set(single_process_rows)),
-                                         "missing", sorted(url for url, *_ in set(single_process_rows) - set(rows)),
-                                         [line for log in logs for line in log.splitlines()
-                                          if "took over" in line or "ERROR" in line or "seed" in line])
+    missing = sorted(url for url, *_ in set(single_process_rows) - set(rows))
+    # a message string, which pytest shows whole: what went missing and what each process logged about it
+    assert rows == single_process_rows, "\n".join([
+        f"extra: {sorted(url for url, *_ in set(rows) - set(single_process_rows))}", f"missing: {missing}",
+        *(f"process {number}: {line}" for number, log in enumerate(logs) for line in log.splitlines()
+          if "took over" in line or "ERROR" in line or "seed" in line
+          or any(urlsplit(url).path in line for url in missing))])
 
 
 def test_a_seeder_that_stopped_before_it_was_done_is_taken_over(
