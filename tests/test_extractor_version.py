@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.analysis.extract import EXTRACTOR_VERSION, extract  # noqa: E402
-from crawler.crawl.samples import KYIV, LAYOUTS, _template_env, load_site_files  # noqa: E402
+from crawler.crawl.samples import KYIV, sample_layouts  # noqa: E402
 
 NOW = datetime(2025, 9, 1, 18, 0, tzinfo=KYIV)
 BASE = "http://127.0.0.1:8000"
@@ -34,14 +35,10 @@ EVAL_SETS = ("wcxb-articles-dev", "htmldate-default")
 
 def _sample_pages():
     """(name, html, url) of every sample-site article page and saved test page, in a fixed order."""
-    configs, articles = load_site_files(NOW)
-    env = _template_env()
-    for config in configs:
-        layout = LAYOUTS[config.cms](config, BASE, NOW, env)
-        own = [article for article in articles if article.source_id == config.id]
+    for layout, own in sample_layouts(NOW, defaultdict(lambda: BASE)):
         for path, page in sorted(layout.build(own).items()):
             if page.kind == "article":
-                yield f"{config.id}{path}", page.body, BASE + path
+                yield f"{layout.site.id}{path}", page.body, BASE + path
     for file in sorted(SAVED_PAGES.glob("*.html")):
         yield file.name, file.read_bytes(), "https://hromada.example.ua/news/1"
 

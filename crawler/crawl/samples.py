@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -837,17 +838,20 @@ class SampleSites:
         return self._sites[source_id]
 
 
-def expected_articles(now: datetime, base_urls: dict[str, str]) -> list[ExpectedArticle]:
-    """Ground truth without a running server: what a crawl of sites at ``base_urls`` must archive."""
+def sample_layouts(now: datetime, base_urls: Mapping[str, str]) -> Iterator[tuple[Layout, list[SampleArticle]]]:
+    """Each sample site's layout at its base URL, with its articles in id order, without a running server."""
     now = now.astimezone(KYIV)
     configs, articles = load_site_files(now)
     env = _template_env()
-    result = []
     for config in configs:
-        layout = LAYOUTS[config.cms](config, base_urls[config.id].rstrip("/"), now, env)
         own = sorted((a for a in articles if a.source_id == config.id), key=lambda a: a.id)
-        result.extend(_expected_for(layout, article) for article in own if not article.robots_blocked)
-    return result
+        yield LAYOUTS[config.cms](config, base_urls[config.id].rstrip("/"), now, env), own
+
+
+def expected_articles(now: datetime, base_urls: dict[str, str]) -> list[ExpectedArticle]:
+    """Ground truth without a running server: what a crawl of sites at ``base_urls`` must archive."""
+    return [_expected_for(layout, article) for layout, own in sample_layouts(now, base_urls)
+            for article in own if not article.robots_blocked]
 
 
 def _expected_for(layout: Layout, article: SampleArticle) -> ExpectedArticle:

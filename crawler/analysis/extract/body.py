@@ -129,6 +129,10 @@ class Page:
             return False
         if self.link_chars.get(element, 0) < self.text_chars[element]:
             return False
+        return self.has_cards_of_its_class(element)
+
+    def has_cards_of_its_class(self, element) -> bool:
+        """Two more elements of its class beside it, as the cards of a listing stand (counted once per parent)."""
         parent = element.getparent()
         counts = self._class_counts.get(parent)
         if counts is None:
@@ -196,10 +200,11 @@ def paragraph_chars_by_element(root, text_chars: dict) -> dict:
 
 def _lines_broken_by_br(root) -> list:
     """Containers whose own text runs over lines broken by <br>, with the characters of that text outside links."""
-    containers = {id(br.getparent()): br.getparent() for br in root.iter("br")
-                  if br.getparent() is not None and br.getparent().tag in TEXT_CONTAINER_TAGS}
+    containers = dict.fromkeys(br.getparent() for br in root.iter("br"))
     found = []
-    for container in containers.values():
+    for container in containers:
+        if container is None or container.tag not in TEXT_CONTAINER_TAGS:
+            continue
         linked = sum(char_count(link.text_content()) for link in container.iterchildren("a"))
         chars = char_count(direct_text(container, ())) - linked
         if chars >= _MIN_BR_TEXT_CHARS:
@@ -452,14 +457,13 @@ def _listings_of(page: Page, cards: set, scores: dict, best) -> list:
 def _is_teaser_card(page: Page, element) -> bool:
     """A card of a listing: a heading that is all one link (or inside the link the card is), a short excerpt, and two
     more cards of its class beside it."""
-    class_value = element.get("class")
-    parent = element.getparent()
-    if not class_value or parent is None or page.paragraph_chars.get(element, 0) > _TEASER_MAX_CHARS:
+    if (not element.get("class") or element.getparent() is None
+            or page.paragraph_chars.get(element, 0) > _TEASER_MAX_CHARS):
         return False
     heading = next(element.iter("h2", "h3", "h4", "h5"), None)
     if heading is None or not page.text_chars.get(heading) or not _is_all_link(page, heading, element):
         return False
-    return sum(1 for sibling in parent if sibling.get("class") == class_value) >= _TEASER_CARDS
+    return page.has_cards_of_its_class(element)
 
 
 def _is_all_link(page: Page, heading, card) -> bool:

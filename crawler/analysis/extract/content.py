@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crawler.analysis.extract import RawArticle
 from dataclasses import replace
 
+from crawler.analysis.extract import RawArticle
 from crawler.analysis.extract.body import Page, has_words, render_body, word_count
 from crawler.analysis.extract.datefind import find_date_candidates
 from crawler.analysis.extract.domrules import load_dom_rules

@@ -55,7 +55,7 @@ class DomRules:
         if self.is_hidden(element):
             return "hidden"
         class_value, id_value = element.get("class"), element.get("id")
-        if class_value and "paywall" in class_value and tag in _PAYWALLED_TEXT_TAGS:
+        if tag in _PAYWALLED_TEXT_TAGS and class_value and "paywall" in class_value.lower():
             class_value = _PAYWALL_TOKEN.sub(" ", class_value)
         if not class_value and not id_value:
             return None

@@ -21,9 +21,10 @@ _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·•/~]|::)\s+")
 # an h1 that a declared title contains names the article only when it is more than one of the title's words:
 # a README rendered from Markdown heads its sections with h1s ("Discord" of "How we pwned X, Vercel, Discord, ...")
 _MENTION_SHARE = 0.25
-# a label before a colon: "Blog Name: Post title"
+# a section's label after the headline: "How meditation rewires brains | Opinion"
 _LABEL_TAIL_SEPARATORS = ("|", "–", "—", "-")
 _LABEL_TAIL_WORDS = 2
+# a label before a colon: "Blog Name: Post title"
 _LABEL_SEPARATOR = re.compile(r"\s*:\s+|" + _TITLE_SEPARATORS.pattern)
 _UK_LETTERS = re.compile(r"[іїєґ]")
 _RU_LETTERS = re.compile(r"[ыэъё]")
@@ -226,9 +227,10 @@ def _declared_without_extras(text: str, titles: DeclaredTitles) -> str | None:
     if declared is None:
         return None
     extras = _key(text).replace(_key(declared), " ", 1)
-    if titles.is_site_name(extras) or _is_dateline(extras) or _is_source_and_count(text, declared):
+    if (titles.is_site_name(extras) or _is_dateline(extras) or _is_source_and_count(text, declared)
+            or _is_section_label_after_separator(text, declared)):
         return declared
-    return declared if _is_section_label_after_separator(text, declared) else None
+    return None
 
 
 def _is_section_label_after_separator(text: str, declared: str) -> bool:
