@@ -125,9 +125,12 @@ def test_a_killed_process_leases_expire_and_the_others_finish_its_sources(
     logs = finish([writer, *processes], allowed=(0, 1, -signal.SIGKILL))
     rows = archived_rows([archive])
     missing = sorted(url for url, *_ in set(single_process_rows) - set(rows))
+    fetches = Counter(sample_sites.base_urls[source_id].rstrip("/") + record.path
+                      for source_id, records in sample_sites.request_log.items() for record in records)
     # a message string, which pytest shows whole: what went missing and what each process logged about it
     assert rows == single_process_rows, "\n".join([
         f"extra: {sorted(url for url, *_ in set(rows) - set(single_process_rows))}", f"missing: {missing}",
+        *(f"{url} was fetched {fetches[url]} times" for url in missing),
         *(f"process {number}: {line}" for number, log in enumerate(logs) for line in log.splitlines()
           if "took over" in line or "ERROR" in line or "seed" in line
           or any(urlsplit(url).path in line for url in missing))])

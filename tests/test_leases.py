@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections import Counter
 from types import SimpleNamespace
 
+from scrapy import Request
 from scrapy.settings import Settings
 from scrapy_redis import picklecompat
 
 from crawler.crawl.frontier import lease_holders, pending_requests, source_key, work_per_source
-from crawler.crawl.leases import TOKEN, SourceLeases
+from crawler.crawl.leases import TOKEN, FinishedRequests, SourceLeases
 
 FLEET_KEYS = {name: f"hromada:test:{name}" for name in ("requests", "sources", "lease", "inflight", "dupefilter")}
 
@@ -77,6 +79,27 @@ def test_finished_requests_leave_the_inflight_set_and_a_drained_source_is_releas
     assert take_all(other) == [], "the released lease is kept for the source's delay"
     time.sleep(0.35)
     assert [url for _, _, url in take_all(other)] == ["http://127.0.0.1/a3"]
+
+
+def test_a_page_is_finished_only_once_the_requests_it_found_are_queued(redis_server):
+    """Scrapy reads a callback's output ahead into a buffer: were the requests found still only there when
+    the page left the in-flight set, a process killed then would lose them."""
+    leases = process_leases(redis_server, "host:1")
+    queue(leases, "a", "/listing")
+    [(_, token, _)] = take_all(leases)
+    engine = SimpleNamespace(crawl=lambda request: leases.push("a", picklecompat.dumps({"url": request.url}), 0))
+    middleware = FinishedRequests(SimpleNamespace(engine=engine, hromada_leases=leases))
+
+    async def found_on_the_page():
+        for path in ("/a1", "/a2"):
+            yield Request(f"http://127.0.0.1{path}")
+
+    async def read_without_scheduling():
+        return [output async for output in middleware.process_spider_output(
+            SimpleNamespace(meta={TOKEN: ("a", token)}), found_on_the_page())]
+
+    asyncio.run(read_without_scheduling())
+    assert work_per_source(redis_server.client(), FLEET_KEYS) == {"a": (2, 0)}
 
 
 def test_a_dead_process_leases_expire_and_the_next_holder_queues_its_unfinished_requests_again(redis_server):

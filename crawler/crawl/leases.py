@@ -327,7 +327,12 @@ class LeasedScheduler(Scheduler):
 
 
 class FinishedRequests:
-    """Spider middleware, outermost: a response's request is finished once its callback's output is handed on."""
+    """Spider middleware, outermost: a response's request is finished once its callback's output is handed on.
+
+    It queues the callback's requests itself, as each comes: Scrapy's scraper reads a callback's output ahead
+    into a buffer and schedules the requests from there, so the output could end (and the request be finished)
+    before they were in the frontier, and a process killed in between lost them.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -340,8 +345,10 @@ class FinishedRequests:
         items = 0
         try:
             async for output in result:
-                if not isinstance(output, Request):
-                    items += 1
+                if isinstance(output, Request):
+                    self.crawler.engine.crawl(output)
+                    continue
+                items += 1
                 yield output
         finally:
             if TOKEN in response.meta:
