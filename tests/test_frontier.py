@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import shlex
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,6 +23,7 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from crawler.cli import main
+from crawler.crawl.ingest import IngestSpider, WriterQueue
 from tests.conftest import ROOT, scrapy_crawl, scrapy_crawl_command, write_sample_registry
 from tests.redis_server import free_port
 
@@ -134,6 +137,9 @@ def test_a_killed_process_leases_expire_and_the_others_finish_its_sources(
         *(f"process {number}: {line}" for number, log in enumerate(logs) for line in log.splitlines()
           if "took over" in line or "ERROR" in line or "seed" in line
           or any(urlsplit(url).path in line for url in missing))])
+    # pages the killed process had passed on were fetched again: the writer acknowledged both copies
+    client = redis_server.client()
+    assert client.llen(next(iter(client.keys("*:processing")), b"none")) == 0
 
 
 def test_a_seeder_that_stopped_before_it_was_done_is_taken_over(
@@ -191,6 +197,20 @@ def test_a_killed_writer_loses_nothing_and_stores_nothing_twice(
     finish([start_writer(sample_sites, redis_server, archive)])
     rows = archived_rows([archive])
     assert rows == single_process_rows, (set(rows) - set(single_process_rows), set(single_process_rows) - set(rows))
+
+
+def test_the_writer_acknowledges_both_copies_of_a_page_fetched_twice(redis_server):
+    # after a takeover a page may be fetched again: its two items wait for the writer side by side
+    client = redis_server.client()
+    writer = IngestSpider.__new__(IngestSpider)
+    writer.queue = WriterQueue(SimpleNamespace(client=client, keys={"items": "t:items", "processing": "t:processing"}))
+    writer.taken = {}
+    for fetched_by in ("killed process", "next holder"):
+        client.lpush("t:items", pickle.dumps({"url": "http://127.0.0.1/a", "source_id": "a", "by": fetched_by}))
+    first, second = writer.take_item(), writer.take_item()
+    writer.acknowledge(first)
+    writer.acknowledge(second)
+    assert client.llen("t:processing") == 0 and writer.taken == {}
 
 
 def test_a_redis_restart_mid_crawl_is_waited_out(sample_sites, redis_server, single_process_rows, tmp_path):

@@ -156,7 +156,7 @@ class IngestSpider(RegistryNewsSpider):
         spider.writer_fleet = FleetFrontier(fleet_client(settings, "HROMADA_INGEST_FROM"), keys(settings),
                                             settings.getfloat("HROMADA_FRONTIER_MEMBER_TTL"))
         spider.queue = WriterQueue(spider.writer_fleet)
-        spider.taken: dict[str, bytes] = {}
+        spider.taken: dict[str, list[bytes]] = {}  # URL -> its items taken, in order (a page fetched twice: two)
         # connected after the spider's own handlers, which commit the item: acknowledge only what is committed
         crawler.signals.connect(spider.acknowledge, signal=signals.item_scraped)
         crawler.signals.connect(spider.acknowledge, signal=signals.item_dropped)
@@ -169,8 +169,8 @@ class IngestSpider(RegistryNewsSpider):
         self.keep_fleet_in_step()
         idle_since = time.monotonic()
         while True:
-            raw = self.queue.take()
-            if raw is None:
+            fields = self.take_item()
+            if fields is None:
                 self.keep_fleet_in_step()
                 if self.fleet_done(idle_since):
                     self.add_fleet_counts()
@@ -179,10 +179,17 @@ class IngestSpider(RegistryNewsSpider):
                 await asyncio.sleep(IDLE_POLL_SECONDS)
                 continue
             idle_since = time.monotonic()
-            fields = pickle.loads(raw)
-            self.taken[fields["url"]] = raw
             self.touch(fields["source_id"])
             yield ArticleItem(fields)
+
+    def take_item(self) -> dict | None:
+        """The next item's fields off the fleet's list, held until :meth:`acknowledge`; None when none waits."""
+        raw = self.queue.take()
+        if raw is None:
+            return None
+        fields = pickle.loads(raw)
+        self.taken.setdefault(fields["url"], []).append(raw)
+        return fields
 
     def keep_fleet_in_step(self) -> None:
         """Publish the archive's state for a fleet run that has none yet, and flag what the fleet found removed."""
@@ -210,9 +217,11 @@ class IngestSpider(RegistryNewsSpider):
             self.crawler.stats.inc_value(key, value)
 
     def acknowledge(self, item, response=None, spider=None, exception=None):
-        raw = self.taken.pop(item["url"], None)
-        if raw is not None:
-            self.queue.acknowledge(raw)
+        taken = self.taken.get(item["url"])
+        if taken:
+            self.queue.acknowledge(taken.pop(0))
+        if not taken:
+            self.taken.pop(item["url"], None)
 
 
 
