@@ -25,10 +25,12 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from crawler.archive.store import Archive  # noqa: E402
 from crawler.archive.search import Filters, compile_query, get_lemmatizer, matching_sql, search  # noqa: E402
+from tests.peak_memory import read_peak_mb  # noqa: E402
 
 SEARCH_P95_TARGET_MS = 100
 EXPORT_SECONDS_TARGET = 60
@@ -84,12 +86,14 @@ def bench_search(path: Path, repeat: int) -> list[float]:
 def bench_export(path: Path, workdir: Path) -> tuple[float, float, float, int]:
     output = workdir / "all.csv"
     hromada = Path(sys.executable).parent / "hromada"
+    peak_file = workdir / "export-peak-mb"
     started = time.perf_counter()
-    subprocess.run([str(hromada), "export", "--db", str(path), "-o", str(output)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "tests.peak_memory", str(peak_file), str(hromada), "export", "--db",
+                    str(path), "-o", str(output)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
     child = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return seconds, child.ru_utime + child.ru_stime, child.ru_maxrss / 1024, output.stat().st_size
+    return seconds, child.ru_utime + child.ru_stime, read_peak_mb(peak_file), output.stat().st_size
 
 
 PLACE_COLUMNS = ("places", "places_katottg")

@@ -27,6 +27,7 @@ from crawler.crawl.run import CrawlArchive
 from crawler.crawl.spider_base import PageMemory
 from tests.conftest import LOCAL_CRAWL_SETTINGS, ROOT, SAMPLE_NOW
 from tests.faults_server import DNS_LOG_ENV, FAULTS_HOST, SECRET_MARKER, TRAP_HOST, FaultsSite, article_html
+from tests.peak_memory import read_peak_mb
 
 pytestmark = pytest.mark.slow
 
@@ -116,18 +117,19 @@ def hostile_crawl(site: FaultsSite, folder: Path, *, registry_text: str = REGIST
               "HROMADA_WORKERS": "0", "RETRY_TIMES": "1", "DOWNLOAD_TIMEOUT": str(DOWNLOAD_TIMEOUT),
               "DOWNLOAD_MAXSIZE": str(MAX_SIZE), "HROMADA_MAX_LISTING_PAGES": str(MAX_LISTING_PAGES),
               "TWISTED_DNS_RESOLVER": "tests.faults_server.LoopbackResolver", "HROMADA_REFRESH": str(refresh)}
-    command = [sys.executable, "-m", "scrapy", "crawl", "news"]
+    peak_file = folder / "peak-memory-mb"
+    peak_file.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "tests.peak_memory", str(peak_file), "scrapy", "crawl", "news"]
     for key, value in values.items():
         command += ["-s", f"{key}={value}"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), DNS_LOG_ENV: str(dns_log)}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process.wait()
         out.seek(0), err.seek(0)
         result = subprocess.CompletedProcess(command, process.returncode, out.read().decode(), err.read().decode())
     names = dns_log.read_text(encoding="utf-8").split() if dns_log.exists() else []
-    return result, usage.ru_maxrss // 1024, names
+    return result, read_peak_mb(peak_file), names
 
 
 def last_run(db_path: Path) -> dict[str, dict]:
@@ -174,6 +176,17 @@ def test_gzip_bomb_and_huge_pages_are_too_large_in_bounded_memory(crawled):
     for path in ("/news/gzip-bomb", "/news/huge-announced", "/news/huge-unannounced"):
         assert outcome_of(db, path) == "too_large", path
     assert crawled["peak_mb"] < PEAK_MEMORY_BOUND_MB, f"peak RSS {crawled['peak_mb']} MB"
+
+
+def test_the_crawls_peak_memory_is_its_own_not_the_test_processes(tmp_path):
+    """The bound above is on the crawl; a child's ru_maxrss would be this (grown) pytest process's."""
+    ballast = bytearray(PEAK_MEMORY_BOUND_MB << 20)
+    ballast[::4096] = b"\1" * len(ballast[::4096])  # touched, so resident
+    peak_file = tmp_path / "peak"
+    subprocess.run([sys.executable, "-m", "tests.peak_memory", str(peak_file), "json.tool", "--help"], cwd=ROOT,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)
+    del ballast
+    assert 0 < read_peak_mb(peak_file) < PEAK_MEMORY_BOUND_MB / 4
 
 
 def test_trickling_body_times_out_without_stalling_the_crawl(crawled):
