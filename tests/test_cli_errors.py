@@ -229,6 +229,28 @@ def test_real_processes_print_no_traceback(arguments, bad_archives):
         f"Error: {db_path} is not a hromada archive (not an SQLite database); give --db an archive or a new file name")
 
 
+SCRAPY_CRAWL_FAULTS = {  # label -> (spider arguments and settings, exit status, what the line names)
+    "missing registry": (["-s", "HROMADA_REGISTRY={out}/missing.toml"], BAD_INPUT, "missing.toml: "),
+    "unknown source": (["-a", "source=vmr,no-such-source"], BAD_INPUT, "unknown source id(s): no-such-source"),
+    "not an archive": (["-a", "source=vmr", "-s", "HROMADA_ARCHIVE={text}"], ARCHIVE_UNUSABLE, "not a hromada archive"),
+    "a directory": (["-a", "source=vmr", "-s", "HROMADA_ARCHIVE={out}"], ARCHIVE_UNUSABLE, "is a directory"),
+}
+
+
+@pytest.mark.parametrize("label", list(SCRAPY_CRAWL_FAULTS))
+def test_scrapy_crawl_refuses_bad_input_in_one_line_before_it_crawls(label, bad_archives, tmp_path):
+    """`scrapy crawl news`, the README's other way to crawl, says what `hromada crawl` would (crawler/crawl/commands)."""
+    arguments, status, names = SCRAPY_CRAWL_FAULTS[label]
+    filled = [argument.format(out=tmp_path, text=bad_archives.path("text")) for argument in arguments]
+    completed = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "news", *filled], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == status, completed.stderr[-3000:]
+    assert "Traceback" not in completed.stdout + completed.stderr
+    errors = [line for line in completed.stderr.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1 and names in errors[0], completed.stderr[-3000:]
+    assert "Spider opened" not in completed.stderr
+
+
 def test_schedule_passes_on_the_crawls_status(bad_archives):
     db_path = bad_archives.path("empty")
     completed = run_hromada("schedule", "--every", "1s", "--max-runs", "1", "--", "--db", str(db_path))
