@@ -260,6 +260,7 @@ class TimedSteps:
 def crawl_in_this_process(archive_path: str, registry_path: str, workers: str) -> dict:
     from crawler.archive.store import Archive
     from crawler.crawl.run import CrawlOptions, run_crawl
+    from tests.peak_memory import own_peak_mb
 
     clock = StageClock()
     clock.instrument_crawl()
@@ -277,7 +278,7 @@ def crawl_in_this_process(archive_path: str, registry_path: str, workers: str) -
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker processes, stopped with the crawl
     return {"seconds": elapsed, "cpu_seconds": cpu, "new": row[0] or 0, "pages": row[1] or 0,
             "worker_cpu_seconds": children.ru_utime + children.ru_stime,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mb": own_peak_mb(),  # not ru_maxrss: that starts from the parent's peak (tests/peak_memory.py)
             "worker_peak_rss_mb": children.ru_maxrss / 1024,
             "stages_wall": clock.wall, "stages_cpu": clock.cpu}
 
