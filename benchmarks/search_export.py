@@ -5,7 +5,9 @@
 
 Search: each common query runs once to warm up, then ``--repeat`` times through
 crawler.archive.search.search (parse, lemmatize, MATCH + bm25 + filters, snippets);
-figures are per-call wall times. Export: ``hromada export`` of every row to CSV
+figures are per-call wall times. The web search page (crawler/web/views.py search_page: every match
+counted by source, language, place and period, and 50 hits) is timed beside search() of the same query.
+Export: ``hromada export`` of every row to CSV
 in a child process, timed, with the child's CPU time (on a busy machine wall time
 exceeds it) and peak resident memory; then what the place columns (places,
 places_katottg: a lookup of article_places per row) cost: the same export in this
@@ -83,6 +85,37 @@ def bench_search(path: Path, repeat: int) -> list[float]:
     return every
 
 
+# the web search page (crawler/web/views.py): every match counted by source, language, place and period, 50 hits
+PAGE_FORMS = [("common word", {"q": "громада"}), ("no query (browse)", {}),
+              ("common word + oblast", {"q": "громада", "oblast": "UA05000000000010236"})]
+
+
+def bench_search_page(path: Path, repeat: int) -> None:
+    from crawler.web.views import SearchForm, search_page
+
+    print(f"\n{'search page':<22} {'matches':>9} {'median ms':>10} {'search() ms':>12} {'page/search':>12}")
+    with Archive(path, read_only=True) as archive:
+        for label, values in PAGE_FORMS:
+            form = SearchForm(**values)
+            page_ms = median_ms(lambda: search_page(archive.db.conn, form), repeat)
+            total = search_page(archive.db.conn, form).total
+            if not form.q:  # the page lists the newest; there is no search() to compare with
+                print(f"{label:<22} {total:>9,} {page_ms:>10.1f} {'-':>12} {'-':>12}")
+                continue
+            search_ms = median_ms(lambda: search(archive.db, form.q, form.filters(), limit=50), repeat)
+            print(f"{label:<22} {total:>9,} {page_ms:>10.1f} {search_ms:>12.1f} {page_ms / search_ms:>11.1f}x")
+
+
+def median_ms(call, repeat: int) -> float:
+    call()
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
 def bench_export(path: Path, workdir: Path) -> tuple[float, float, float, int]:
     output = workdir / "all.csv"
     hromada = Path(sys.executable).parent / "hromada"
@@ -143,6 +176,8 @@ def main() -> None:
         articles = archive.count_articles()
     print(f"archive {args.path}: {articles:,} articles, {args.path.stat().st_size / 1e9:.1f} GB, {os.cpu_count()} CPUs\n")
     timings = [] if args.skip_search else bench_search(args.path, args.repeat)
+    if not args.skip_search:
+        bench_search_page(args.path, max(1, args.repeat // 4))
     print(f"\n{'figure':<34} {'measured':>12} {'target':>10}")
     if timings:
         median, p95 = statistics.median(timings), percentile(timings, 0.95)

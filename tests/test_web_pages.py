@@ -11,6 +11,7 @@ import re
 import shutil
 import sqlite3
 import zipfile
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -130,7 +131,7 @@ def test_the_timeline_shows_every_month_between_the_first_and_last_match(web_arc
 
 
 def test_a_short_timeline_counts_per_week():
-    period, series, undated = views._timeline(["2025-03-03T10:00:00+02:00", "2025-03-19T09:00:00+02:00", None])
+    period, series, undated = views._timeline({date(2025, 3, 3): 1, date(2025, 3, 19): 1}, total=3)
     assert period == "week" and undated == 1
     assert series == [("2025-03-03", 1), ("2025-03-10", 0), ("2025-03-17", 1)]
 

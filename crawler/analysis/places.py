@@ -170,6 +170,10 @@ class Mention:
     scope: list[Unit]  # unambiguous units named right after it ("... Одеської області")
 
 
+#: characters of a code that every place inside a unit of the level shares with it ("UA05" for an oblast)
+PREFIX_WIDTH = {"oblast": 4, "raion": 6, "hromada": 9}
+
+
 def scope_prefix(code: str) -> str:
     """The code prefix shared by a unit and everything inside it: UA05 for an oblast, UA0512017 for a hromada."""
     digits = code[2:14]
@@ -270,8 +274,7 @@ class PlaceTagger:
 
     def enclosing(self, code: str, level: str) -> Unit | None:
         """The oblast, raion or hromada a code lies in (itself when it is one): for counts by oblast or hromada."""
-        width = {"oblast": 4, "raion": 6, "hromada": 9}[level]
-        return self.by_prefix.get(code[:width])
+        return self.by_prefix.get(code[:PREFIX_WIDTH[level]])
 
     def resolve(self, query: str, level: str | None = None) -> list[str]:
         """Codes a user's place query names: a code, a codifier name, or a phrase like "Сумщина"."""

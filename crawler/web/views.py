@@ -117,32 +117,40 @@ class SearchPage:
                 "undated": self.undated}
 
 
-MATCH_COLUMNS = "a.id, a.source_id, s.name, a.language, a.published_at"
+MATCH_COLUMNS = "a.id, a.source_id, a.language, a.published_at"
+MATCHES_TABLE = "temp.hromada_page_matches"  # one request's matches; the connection's own, dropped after
 
 
 def search_page(conn: sqlite3.Connection, form: SearchForm) -> SearchPage:
     """Every match of the form counted by facet and period; the best (or newest) RESULTS_SHOWN of them.
 
+    The matches go into a temporary table once, which SQL then counts by source, language, place and day.
     Raises FormError, or SearchQueryError (UnknownPlace included) whose message says what is wrong.
     """
     filters = form.filters()
     compiled = compile_query(form.q) if form.q else None
     sql, params = matching_sql(conn, MATCH_COLUMNS, filters, compiled, "newest")
-    matches = [row[:5] for row in conn.execute(sql, params)]
-    page = SearchPage(total=len(matches), facets=_facets(conn, form, matches))
-    page.period, page.timeline, page.undated = _timeline([row[4] for row in matches])
-    if compiled is not None:
-        page.hits = search(conn, form.q, filters, sort=form.sort, limit=RESULTS_SHOWN)
-    else:
-        page.hits = _newest_hits(conn, [row[0] for row in matches[:RESULTS_SHOWN]])
+    conn.execute(f"drop table if exists {MATCHES_TABLE}")
+    conn.execute(f"create table {MATCHES_TABLE} as {sql}", params)  # rowid order: newest first
+    try:
+        total = conn.execute(f"select count(*) from {MATCHES_TABLE}").fetchone()[0]
+        page = SearchPage(total=total, facets=_facets(conn, form))
+        page.period, page.timeline, page.undated = _timeline(_day_counts(conn), total)
+        newest = [row[0] for row in conn.execute(f"select id from {MATCHES_TABLE} order by rowid limit ?", [RESULTS_SHOWN])]
+    finally:
+        conn.execute(f"drop table {MATCHES_TABLE}")
+    page.hits = search(conn, form.q, filters, sort=form.sort, limit=RESULTS_SHOWN) if compiled else _newest_hits(conn, newest)
     return page
 
 
-def _facets(conn, form: SearchForm, matches: list[tuple]) -> dict[str, list[FacetValue]]:
-    sources = Counter((row[1], row[2] or row[1]) for row in matches)
-    languages = Counter((row[3], row[3]) for row in matches if row[3])
-    oblasts, hromadas = _place_counts(conn, [row[0] for row in matches])
-    counted = {"oblast": oblasts, "hromada": hromadas, "source": sources, "language": languages}
+def _facets(conn, form: SearchForm) -> dict[str, list[FacetValue]]:
+    sources = Counter({(source_id, name or source_id): count for source_id, name, count in conn.execute(
+        f"select m.source_id, s.name, count(*) from {MATCHES_TABLE} m left join sources s on s.id = m.source_id "
+        f"group by m.source_id")})
+    languages = Counter({(language, language): count for language, count in conn.execute(
+        f"select language, count(*) from {MATCHES_TABLE} where language <> '' group by language")})
+    counted = {"oblast": _place_counts(conn, "oblast"), "hromada": _place_counts(conn, "hromada"),
+               "source": sources, "language": languages}
     return {name: _facet_values(form, name, counts) for name, counts in counted.items()}
 
 
@@ -152,17 +160,19 @@ def _facet_values(form: SearchForm, name: str, counts: Counter) -> list[FacetVal
             for (value, label), count in ranked]
 
 
-def _place_counts(conn, article_ids: list[int]) -> tuple[Counter, Counter]:
-    """Articles about each oblast and each hromada (a unit counts an article once however many of its places it names)."""
-    about: dict[str, set[tuple[str, str]]] = {"oblast": set(), "hromada": set()}
-    rows = conn.execute("select article_id, katottg from article_places where article_id in (select value from json_each(?))",
-                        [json.dumps(article_ids)])
-    for article_id, code in rows:
-        for level, found in about.items():
-            unit = _enclosing(code, level)
-            if unit is not None:
-                found.add((article_id, unit))
-    return tuple(Counter(unit for _, unit in about[level]) for level in ("oblast", "hromada"))
+def _place_counts(conn, level: str) -> Counter:
+    """Matches about each unit of the level (an article counts once however many of the unit's places it names):
+    a unit's code prefix is shared by every place inside it (crawler/analysis/places.py scope_prefix)."""
+    from crawler.analysis.places import PREFIX_WIDTH
+
+    counts = Counter()
+    for prefix, articles in conn.execute(
+            f"select substr(katottg, 1, {PREFIX_WIDTH[level]}) as prefix, count(distinct article_id) from article_places "
+            f"where article_id in (select id from {MATCHES_TABLE}) group by prefix"):
+        unit = _enclosing(prefix, level)
+        if unit is not None:
+            counts[unit] += articles
+    return counts
 
 
 @functools.lru_cache(maxsize=4096)
@@ -173,19 +183,29 @@ def _enclosing(code: str, level: str) -> tuple[str, str] | None:
     return (unit.code, unit.name) if unit is not None else None
 
 
-def _timeline(published: list[str | None]) -> tuple[str, list[tuple[str, int]], int]:
-    """("week" or "month", [(period, articles)] with every period between the first and last shown, undated count)."""
+def _day_counts(conn) -> dict[date, int]:
+    return {date.fromisoformat(day): count for day, count in conn.execute(
+        f"select substr(published_at, 1, 10) as day, count(*) from {MATCHES_TABLE} where published_at <> '' "
+        f"group by day")}
+
+
+def _timeline(day_counts: dict[date, int], total: int) -> tuple[str, list[tuple[str, int]], int]:
+    """("week" or "month", [(period, articles)] with every period between the first and last shown, undated count)
+    of ``total`` matches, ``day_counts`` of them dated."""
     from crawler.web.charts import month_starts, week_start, week_starts
 
-    days = [date.fromisoformat(value[:10]) for value in published if value]
-    if not days:
-        return "month", [], len(published)
-    first, last = min(days), max(days)
+    undated = total - sum(day_counts.values())
+    if not day_counts:
+        return "month", [], undated
+    first, last = min(day_counts), max(day_counts)
+    counts = Counter()
     if (last - first).days <= WEEKS_UP_TO_DAYS:
-        counts = Counter(week_start(day) for day in days)
-        return "week", [(start.isoformat(), counts[start]) for start in week_starts(first, last)], len(published) - len(days)
-    counts = Counter(day.replace(day=1) for day in days)
-    return "month", [(start.isoformat()[:7], counts[start]) for start in month_starts(first, last)], len(published) - len(days)
+        for day, count in day_counts.items():
+            counts[week_start(day)] += count
+        return "week", [(start.isoformat(), counts[start]) for start in week_starts(first, last)], undated
+    for day, count in day_counts.items():
+        counts[day.replace(day=1)] += count
+    return "month", [(start.isoformat()[:7], counts[start]) for start in month_starts(first, last)], undated
 
 
 HIT_SQL = """select a.id, a.url, a.source_id, s.name, s.oblast, s.hromada, a.title, a.published_at, a.language, a.text
