@@ -22,7 +22,7 @@ from crawler.analysis.extract.html import parse_html
 # Raised whenever the extracted title or text of some page changes: an archived article whose page comes back
 # byte for byte but extracts differently is then our change, not a revision by its publisher. After raising it,
 # record its fingerprints: .venv/bin/python tests/test_extractor_version.py
-EXTRACTOR_VERSION = "0.6.4"
+EXTRACTOR_VERSION = "0.6.5"
 
 
 @dataclass(frozen=True)

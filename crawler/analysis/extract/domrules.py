@@ -24,6 +24,12 @@ _DRUPAL_STATE_TOKEN = re.compile(r"^node--(promoted|sticky|unpublished)$")
 _PAYWALLED_TEXT_TAGS = frozenset(("p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote"))
 _PAYWALL_TOKEN = re.compile(r"(?<!\S)paywall(?!\S)", re.I)
 _CACHED_TOKEN_PAIRS = 65536
+# a table of contents gives each heading an id made of its words ("step-5-create-an-operating-agreement" on the h3
+# "Step 5: Create an Operating Agreement"): such an id says what the heading says, not which part of the page it is
+_HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_ANCHOR_ID_WORDS = 3
+_ID_WORD_SPLIT = re.compile(r"[-_]+")
+_TEXT_WORD = re.compile(r"\w+")
 _CACHED_TOKENS = 65536
 
 
@@ -54,7 +60,7 @@ class DomRules:
             return None if tag == "figure" and self._holds_figure_content(element) else "furniture-tag"
         if self.is_hidden(element):
             return "hidden"
-        class_value, id_value = element.get("class"), element.get("id")
+        class_value, id_value = element.get("class"), own_id(element)
         if tag in _PAYWALLED_TEXT_TAGS and class_value and "paywall" in class_value.lower():
             class_value = _PAYWALL_TOKEN.sub(" ", class_value)
         if not class_value and not id_value:
@@ -101,7 +107,19 @@ class DomRules:
 
 
 def class_id_tokens(element) -> list[str]:
-    return _tokens(element.get("class"), element.get("id"))
+    return _tokens(element.get("class"), own_id(element))
+
+
+def own_id(element) -> str | None:
+    """The element's id, unless it is a heading's anchor made of the heading's own words."""
+    value = element.get("id")
+    if not value or element.tag not in _HEADING_TAGS:
+        return value
+    id_words = [word for word in _ID_WORD_SPLIT.split(value.lower()) if word]
+    if len(id_words) < _ANCHOR_ID_WORDS:
+        return value
+    heading_words = set(_TEXT_WORD.findall(element.text_content().lower()))
+    return None if all(word in heading_words for word in id_words) else value
 
 
 def _tokens(class_value: str | None, id_value: str | None) -> list[str]:
