@@ -195,12 +195,15 @@ def test_the_cms_classes_of_the_post_are_not_furniture():
 
 def test_a_headings_anchor_made_of_its_own_words_is_not_furniture():
     """A table of contents ids each heading with its words: "operating" holds no rating widget, "printed" no print
-    link (WCXB dev: h3#step-5-create-an-operating-agreement, h3#3d-printed-coral-reefs)."""
+    link, "social" no share buttons (WCXB dev: h3#step-5-create-an-operating-agreement, h3#3d-printed-coral-reefs,
+    h2#h-what-s-next-for-social-shopping)."""
     html = _article_page(f"<article>{_paragraphs(3)}<h3 id='step-5-create-an-operating-agreement'>Step 5: Create an Operating Agreement</h3>"
                          "<h3 id='3d-printed-coral-reefs'>3D-printed coral reefs</h3>"
+                         "<h3 id='h-1-the-fatfs-stand-on-social-trading'>The FATF’s stand on social trading</h3>"
                          f"{_paragraphs(2)}</article>")
     text = extract(html).text
     assert "Step 5: Create an Operating Agreement" in text and "3D-printed coral reefs" in text
+    assert "The FATF’s stand on social trading" in text  # a theme's "h-" prefix, a number, an apostrophe dropped
     rules = load_dom_rules()
     assert rules.furniture_reason(lxml.html.fromstring("<h3 id='share-this-story'>Новини партнерів</h3>")) is not None
     assert rules.furniture_reason(lxml.html.fromstring("<div id='share-this-story'>Share this story</div>")) is not None

@@ -25,11 +25,14 @@ _PAYWALLED_TEXT_TAGS = frozenset(("p", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
 _PAYWALL_TOKEN = re.compile(r"(?<!\S)paywall(?!\S)", re.I)
 _CACHED_TOKEN_PAIRS = 65536
 # a table of contents gives each heading an id made of its words ("step-5-create-an-operating-agreement" on the h3
-# "Step 5: Create an Operating Agreement"): such an id says what the heading says, not which part of the page it is
+# "Step 5: Create an Operating Agreement", "h-what-s-next" with a theme's prefix, "1-the-fatfs-stand" for "The
+# FATF's Stand"): such an id says what the heading says, not which part of the page it is. Its words are those of
+# two letters or more that are not numbers; most of them, since an editor may reword the heading afterwards.
 _HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _ANCHOR_ID_WORDS = 3
-_ID_WORD_SPLIT = re.compile(r"[-_]+")
-_TEXT_WORD = re.compile(r"\w+")
+_ANCHOR_SHARE = 0.75
+_WORD = re.compile(r"[^\W_]+")
+_APOSTROPHES = re.compile(r"['’ʼ]")
 _CACHED_TOKENS = 65536
 
 
@@ -115,11 +118,12 @@ def own_id(element) -> str | None:
     value = element.get("id")
     if not value or element.tag not in _HEADING_TAGS:
         return value
-    id_words = [word for word in _ID_WORD_SPLIT.split(value.lower()) if word]
+    id_words = [word for word in _WORD.findall(value.lower()) if len(word) > 1 and not word.isdigit()]
     if len(id_words) < _ANCHOR_ID_WORDS:
         return value
-    heading_words = set(_TEXT_WORD.findall(element.text_content().lower()))
-    return None if all(word in heading_words for word in id_words) else value
+    heading_words = set(_WORD.findall(_APOSTROPHES.sub("", element.text_content().lower())))
+    shared = sum(word in heading_words for word in id_words)
+    return None if shared >= len(id_words) * _ANCHOR_SHARE else value
 
 
 def _tokens(class_value: str | None, id_value: str | None) -> list[str]:
