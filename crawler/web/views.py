@@ -11,7 +11,6 @@ import difflib
 import functools
 import gzip
 import io
-import json
 import re
 import sqlite3
 import tempfile
