@@ -3,7 +3,7 @@
 BOT_NAME = "hromada-news"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
-COMMANDS_MODULE = "crawler.crawl.commands"  # `scrapy crawl` checks the registry, sources and archive first
+COMMANDS_MODULE = "crawler.cli.scrapy_commands"  # `scrapy crawl` checks the registry, sources and archive first
 
 USER_AGENT = "hromada-news/0.1 (+https://github.com/hromada-news/hromada-news; archive of Ukrainian community news)"
 ROBOTSTXT_OBEY = True

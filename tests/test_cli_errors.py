@@ -239,7 +239,7 @@ SCRAPY_CRAWL_FAULTS = {  # label -> (spider arguments and settings, exit status,
 
 @pytest.mark.parametrize("label", list(SCRAPY_CRAWL_FAULTS))
 def test_scrapy_crawl_refuses_bad_input_in_one_line_before_it_crawls(label, bad_archives, tmp_path):
-    """`scrapy crawl news`, the README's other way to crawl, says what `hromada crawl` would (crawler/crawl/commands)."""
+    """`scrapy crawl news`, the README's other way to crawl, says what `hromada crawl` would (crawler/cli/scrapy_commands)."""
     arguments, status, names = SCRAPY_CRAWL_FAULTS[label]
     filled = [argument.format(out=tmp_path, text=bad_archives.path("text")) for argument in arguments]
     completed = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "news", *filled], cwd=ROOT,

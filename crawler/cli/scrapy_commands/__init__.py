@@ -1,0 +1,1 @@
+"""hromada's Scrapy commands (``COMMANDS_MODULE``), the CLI of `scrapy`: each module is the command of its name."""

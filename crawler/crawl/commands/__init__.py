@@ -1,1 +1,0 @@
-"""hromada's Scrapy commands (``COMMANDS_MODULE``): each module is the command of its name."""
