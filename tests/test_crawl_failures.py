@@ -129,3 +129,18 @@ def test_broken_registry_entry_names_file_entry_and_field(tmp_path):
     assert result.exit_code == 2  # bad input
     assert str(registry) in result.output and "'bad'" in result.output and "'homepage'" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_crawl_whose_spider_never_opened_closes_without_a_run_or_a_second_error(tmp_path):
+    """A spider that fails to open (its frontier gone, say) is still closed; recording its run raised AttributeError."""
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.crawl.runlog import RunRecorder
+
+    recorder = RunRecorder.from_crawler(get_crawler(settings_dict={"HROMADA_ARCHIVE": str(tmp_path / "archive.db")}))
+    recorder.spider_closed(SimpleNamespace(name="news"), "shutdown")
+    recorder.engine_stopped()
+    assert recorder.crawler.stats.get_value("hromada/run_id") is None
+    assert not (tmp_path / "archive.db").exists()

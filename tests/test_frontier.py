@@ -8,9 +8,11 @@ import pickle
 import re
 import shlex
 import signal
+import socket
 import sqlite3
 import sys
 import subprocess
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -239,6 +241,58 @@ def test_redis_keys_are_namespaced_per_registry(sample_sites, redis_server, tmp_
     names = {key.decode() for key in redis_server.client().keys("*")}
     assert names and all(name.startswith("hromada:") for name in names)
     assert len({name.split(":")[1] for name in names}) == 1
+
+
+class ClosingServer:
+    """A listener on a loopback port that closes every connection it accepts at once, as a redis-server going down
+    or coming up may: the socket connects, then the commands a new connection sends (CLIENT SETINFO) are cut."""
+
+    def __init__(self, port: int):
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.accepted = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted += 1
+            connection.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(timeout=5)
+
+
+def test_a_connection_cut_while_it_opens_is_waited_out_too(tmp_path, caplog):
+    """redis-py retries a refused socket, but a connection the pool opens for a command is opened outside that
+    command's retry: a fleet process starting while the frontier restarted failed at its first PING."""
+    from crawler.crawl.frontier import connect
+    from tests.redis_server import RedisServer
+
+    port = free_port()
+    closing = ClosingServer(port)
+    server = RedisServer(tmp_path, port)
+
+    def restart_later():
+        time.sleep(1.2)
+        closing.close()
+        server.start()
+
+    restarter = threading.Thread(target=restart_later)
+    restarter.start()
+    try:
+        with caplog.at_level("WARNING", logger="crawler.crawl.frontier"):
+            client = connect(server.url, wait_seconds=30)
+            assert client.ping() and closing.accepted >= 1
+        restarter.join()
+        assert "waiting up to 30 s" in caplog.text and "is back" in caplog.text
+    finally:
+        restarter.join()
+        server.stop()
 
 
 def test_unreachable_frontier_exits_2_naming_the_address(tmp_path):

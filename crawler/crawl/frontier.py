@@ -179,10 +179,21 @@ class PatientRetry(Retry):
         return result
 
 
+class PatientConnection(redis.Connection):
+    """A connection whose opening waits for the frontier as its commands do. redis-py retries the socket's connect
+    but not the commands a new connection sends (CLIENT SETINFO), which a restarting server may cut; and the pool
+    opens a command's connection outside that command's retry."""
+
+    def connect_check_health(self, check_health: bool = True, retry_socket_connect: bool = True):
+        open_connection = super().connect_check_health
+        self.retry.call_with_retry(lambda: open_connection(check_health, retry_socket_connect),
+                                   lambda error: self.disconnect())
+
+
 def redis_params(url: str, wait_seconds: float) -> dict:
     """Client options of every connection to the frontier (ours and scrapy-redis's)."""
     return {"socket_connect_timeout": 3, "socket_timeout": 30, "retry": PatientRetry(url, wait_seconds),
-            "retry_on_error": [redis.ConnectionError, redis.TimeoutError]}
+            "retry_on_error": [redis.ConnectionError, redis.TimeoutError], "connection_class": PatientConnection}
 
 
 def connect(url: str, wait_seconds: float = 0) -> redis.Redis:

@@ -58,6 +58,7 @@ class RunRecorder:
         self.crawler = crawler
         self.archive_path = crawler.settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE
         self.lock = CrawlLock(self.archive_path).acquire()  # raises LockHeld: the crawl does not start
+        self.shared: CrawlArchive | None = None  # the archive, once the spider has opened
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
@@ -75,6 +76,8 @@ class RunRecorder:
         spider.run_id = self.run_id
 
     def spider_closed(self, spider, reason):
+        if self.shared is None:
+            return  # the spider failed to open (its error is logged): no run was started
         try:
             self.shared.commit()
         except sqlite3.Error as error:
