@@ -295,6 +295,18 @@ def test_a_connection_cut_while_it_opens_is_waited_out_too(tmp_path, caplog):
         server.stop()
 
 
+@pytest.mark.parametrize("url, transport", [("redis://127.0.0.1:6379/0", "Connection"),
+                                            ("rediss://127.0.0.1:6380/0", "SSLConnection"),
+                                            ("unix:///tmp/redis.sock", "UnixDomainSocketConnection")])
+def test_a_patient_connection_keeps_the_transport_its_url_names(url, transport):
+    import redis
+
+    from crawler.crawl.frontier import PatientOpening, redis_params
+
+    connection = redis.Redis.from_url(url, **redis_params(url, 1)).connection_pool.make_connection()
+    assert type(connection).__mro__[1:3] == (PatientOpening, getattr(redis, transport))
+
+
 def test_unreachable_frontier_exits_2_naming_the_address(tmp_path):
     address = f"redis://127.0.0.1:{free_port()}/0"
     result = CliRunner().invoke(main, ["crawl", "--frontier", address, "--db", str(tmp_path / "a.db")])

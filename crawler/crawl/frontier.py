@@ -31,6 +31,7 @@ import socket
 import time
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import ConstantBackoff
@@ -179,7 +180,7 @@ class PatientRetry(Retry):
         return result
 
 
-class PatientConnection(redis.Connection):
+class PatientOpening:
     """A connection whose opening waits for the frontier as its commands do. redis-py retries the socket's connect
     but not the commands a new connection sends (CLIENT SETINFO), which a restarting server may cut; and the pool
     opens a command's connection outside that command's retry."""
@@ -190,10 +191,27 @@ class PatientConnection(redis.Connection):
                                    lambda error: self.disconnect())
 
 
+class PatientConnection(PatientOpening, redis.Connection):
+    pass
+
+
+class PatientSSLConnection(PatientOpening, redis.SSLConnection):
+    pass
+
+
+class PatientUnixConnection(PatientOpening, redis.UnixDomainSocketConnection):
+    pass
+
+
+#: the connection class of each URL scheme, as redis-py picks it (redis://, rediss://, unix://)
+PATIENT_CONNECTIONS = {"redis": PatientConnection, "rediss": PatientSSLConnection, "unix": PatientUnixConnection}
+
+
 def redis_params(url: str, wait_seconds: float) -> dict:
     """Client options of every connection to the frontier (ours and scrapy-redis's)."""
     return {"socket_connect_timeout": 3, "socket_timeout": 30, "retry": PatientRetry(url, wait_seconds),
-            "retry_on_error": [redis.ConnectionError, redis.TimeoutError], "connection_class": PatientConnection}
+            "retry_on_error": [redis.ConnectionError, redis.TimeoutError],
+            "connection_class": PATIENT_CONNECTIONS.get(urlsplit(url).scheme, PatientConnection)}
 
 
 def connect(url: str, wait_seconds: float = 0) -> redis.Redis:
