@@ -295,6 +295,19 @@ def test_a_connection_cut_while_it_opens_is_waited_out_too(tmp_path, caplog):
         server.stop()
 
 
+def test_a_frontier_that_stays_down_is_waited_for_once_not_at_every_retry_level(caplog):
+    """A command's retry, its connection's opening and the socket's connect each retry: nested, a frontier that stayed
+    down was waited for the wait times over at every level (HROMADA_FRONTIER_WAIT 300 s: days)."""
+    from crawler.crawl.frontier import FrontierUnreachable, connect
+
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    started = time.monotonic()
+    with caplog.at_level("WARNING", logger="crawler.crawl.frontier"), pytest.raises(FrontierUnreachable):
+        connect(url, wait_seconds=3)
+    assert time.monotonic() - started < 12  # nested: 7 openings of 3 s each at the least
+    assert caplog.text.count("waiting up to 3 s") == 1 and "is back" not in caplog.text
+
+
 @pytest.mark.parametrize("url, transport", [("redis://127.0.0.1:6379/0", "Connection"),
                                             ("rediss://127.0.0.1:6380/0", "SSLConnection"),
                                             ("unix:///tmp/redis.sock", "UnixDomainSocketConnection")])

@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -151,21 +152,40 @@ def apply_settings(settings) -> None:
 
 class PatientRetry(Retry):
     """Redis commands wait for a frontier that went away (a restart, say) instead of failing the crawl, with
-    one log line when it goes and one when it is back; after ``wait_seconds`` the error is raised."""
+    one log line when it goes and one when it is back; after ``wait_seconds`` the error is raised.
+
+    The wait is counted in time, once: redis-py nests its retries (a command's, then its connection's opening,
+    then the socket's connect), and a retry inside one that already waits fails at once, or a frontier that
+    stays down would be waited for ``wait_seconds`` times over at every level."""
 
     def __init__(self, url: str, wait_seconds: float):
         # OSError: a refused connection reaches the retry as the socket's own error
-        super().__init__(ConstantBackoff(RETRY_PAUSE_SECONDS), max(1, int(wait_seconds / RETRY_PAUSE_SECONDS)),
+        super().__init__(ConstantBackoff(RETRY_PAUSE_SECONDS), -1,
                          supported_errors=(redis.ConnectionError, redis.TimeoutError, OSError))
         self.url, self.wait_seconds = url, wait_seconds
+        self._waiting_threads: set[int] = set()  # (not a threading.local: Scrapy deep-copies its settings)
 
     def call_with_retry(self, do, fail, *args, **kwargs):
+        thread = threading.get_ident()
+        if thread in self._waiting_threads:
+            return do()
+        self._waiting_threads.add(thread)
+        try:
+            return self._wait_patiently(do, fail, *args, **kwargs)
+        finally:
+            self._waiting_threads.discard(thread)
+
+    def _wait_patiently(self, do, fail, *args, **kwargs):
+        deadline = time.monotonic() + self.wait_seconds
+
         def failed(error):
             if not failures:
                 logger.warning("frontier %s is unreachable (%s): waiting up to %d s for it to come back",
                                self.url, error, self.wait_seconds)
             failures.append(error)
             fail(error)
+            if time.monotonic() >= deadline:
+                raise error
 
         failures = []
         try:
@@ -187,8 +207,9 @@ class PatientOpening:
 
     def connect_check_health(self, check_health: bool = True, retry_socket_connect: bool = True):
         open_connection = super().connect_check_health
-        self.retry.call_with_retry(lambda: open_connection(check_health, retry_socket_connect),
-                                   lambda error: self.disconnect())
+        if not retry_socket_connect:
+            return open_connection(check_health, False)
+        self.retry.call_with_retry(lambda: open_connection(check_health, False), lambda error: self.disconnect())
 
 
 class PatientConnection(PatientOpening, redis.Connection):
