@@ -10,7 +10,7 @@ import click
 
 from crawler.archive.store import DEFAULT_ARCHIVE, Archive
 from crawler.cli.errors import BadInput, remember_archive
-from crawler.registry import DEFAULT_REGISTRY, RegistryError, load_registry
+from crawler.registry import DEFAULT_REGISTRY, RegistryError, load_registry, select_sources
 
 db_option = click.option(
     "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_ARCHIVE,
@@ -32,6 +32,14 @@ def load_sources_or_exit(path: Path, **kwargs):
         return load_registry(path, **kwargs)
     except RegistryError as error:
         raise BadInput(str(error)) from None
+
+
+def selected_sources_or_exit(path: Path, source_ids, **kwargs):
+    """The registry's sources named by ``source_ids`` (all when none); an unknown id is bad input."""
+    try:
+        return select_sources(load_sources_or_exit(path, **kwargs), source_ids)
+    except KeyError as error:
+        raise BadInput(error.args[0]) from None
 
 
 def open_archive_or_exit(path: Path, *, read_only: bool = False) -> Archive:

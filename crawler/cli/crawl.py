@@ -16,13 +16,12 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.archive.store import Archive, check_archive_file, check_free_space
-from crawler.cli.common import db_option, load_sources_or_exit, open_archive_or_exit, registry_option
+from crawler.cli.common import db_option, open_archive_or_exit, registry_option, selected_sources_or_exit
 from crawler.cli.errors import ARCHIVE_UNUSABLE, BAD_INPUT, BadInput, remember_archive
 from crawler.crawl.run import CrawlOptions, run_crawl, run_summary
 from crawler.crawl.health import FAILED_VERDICTS
 from crawler.crawl.lock import CrawlLock, LockHeld, pid_is_alive
 from crawler.crawl.progress import PROGRESS_MODES
-from crawler.registry import select_sources
 
 DEMO_ARCHIVE = Path(__file__).resolve().parent.parent.parent / "data" / "demo.db"
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -68,11 +67,7 @@ def crawl(source_ids, db_path, registry_path, log_level, since, backfill, refres
         hromada crawl --workers 0               # a one-core machine: no worker processes
         hromada crawl --frontier redis://10.0.0.5:6379/0   # one of a fleet of crawl processes (no --db)
     """
-    sources = load_sources_or_exit(registry_path)
-    try:
-        select_sources(sources, source_ids)
-    except KeyError as error:
-        raise BadInput(error.args[0]) from None
+    selected_sources_or_exit(registry_path, source_ids)
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=KYIV)
     overrides = {"HROMADA_WORKERS": workers} if workers is not None else {}

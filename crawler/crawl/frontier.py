@@ -209,7 +209,8 @@ class PatientOpening:
         open_connection = super().connect_check_health
         if not retry_socket_connect:
             return open_connection(check_health, False)
-        self.retry.call_with_retry(lambda: open_connection(check_health, False), lambda error: self.disconnect())
+        return self.retry.call_with_retry(lambda: open_connection(check_health, False),
+                                          lambda error: self.disconnect())
 
 
 class PatientConnection(PatientOpening, redis.Connection):

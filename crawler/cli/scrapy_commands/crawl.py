@@ -4,15 +4,15 @@ the crawler."""
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from crawler.archive.store import DEFAULT_ARCHIVE, Archive, ArchiveError
-from crawler.cli.errors import BAD_INPUT, as_cli_error
-from crawler.registry import DEFAULT_REGISTRY, RegistryError, load_registry, select_sources
+from crawler.archive.store import DEFAULT_ARCHIVE
+from crawler.cli.common import open_archive_or_exit, selected_sources_or_exit
+from crawler.cli.errors import as_cli_error
+from crawler.registry import DEFAULT_REGISTRY
 
 
 class Command(ScrapyCrawl):
@@ -26,19 +26,14 @@ class Command(ScrapyCrawl):
 
 
 def input_problem(settings, source_argument: str) -> tuple[str, int] | None:
-    """(message, exit status) of the first input the crawl could not use, or None."""
-    try:
-        registry = load_registry(settings.get("HROMADA_REGISTRY") or DEFAULT_REGISTRY,
-                                 base_urls=settings.getdict("HROMADA_BASE_URLS"))
-        select_sources(registry, [source_id for source_id in source_argument.split(",") if source_id])
-    except RegistryError as error:
-        return str(error), BAD_INPUT
-    except KeyError as error:
-        return error.args[0], BAD_INPUT
+    """(message, exit status) of the first input the crawl could not use, as the CLI's error path words it."""
     archive_path = Path(settings.get("HROMADA_ARCHIVE") or DEFAULT_ARCHIVE)
     try:
-        Archive(archive_path).close()  # creates or migrates it, as the crawl would
-    except (ArchiveError, sqlite3.Error, OSError) as error:
+        selected_sources_or_exit(Path(settings.get("HROMADA_REGISTRY") or DEFAULT_REGISTRY),
+                                 [source_id for source_id in source_argument.split(",") if source_id],
+                                 base_urls=settings.getdict("HROMADA_BASE_URLS"))
+        open_archive_or_exit(archive_path).close()  # creates or migrates it, as the crawl would
+    except Exception as error:
         cli_error = as_cli_error(error, archive_path)
         return cli_error.message, cli_error.exit_code
     return None
